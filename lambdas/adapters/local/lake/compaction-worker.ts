@@ -1,0 +1,42 @@
+/**
+ * Worker thread entry of the compactor: compacts the segments it is sent, one at a time, so
+ * that Parquet encoding runs on its own core instead of the event loop that serves appends.
+ *
+ * Messages in: `{ id, segment, lakeDir }`. Out: `{ ready: true }` once loaded, then
+ * `{ id, result }` or `{ id, error }` per job, and `{ log, message, fields }` for log lines.
+ */
+import { parentPort } from 'node:worker_threads';
+import type { Logger } from '../../../core/ports.js';
+import { compactSegment } from './compactor.js';
+
+export interface CompactionJob {
+  readonly id: number;
+  readonly segment: string;
+  readonly lakeDir: string;
+}
+
+const port = parentPort;
+if (port === null) throw new Error('compaction-worker must run in a worker thread');
+
+const logger: Logger = {
+  info: (message, fields) => port.postMessage({ log: 'info', message, fields }),
+  warn: (message, fields) => port.postMessage({ log: 'warn', message, fields }),
+  error: (message, fields) => port.postMessage({ log: 'error', message, fields }),
+};
+
+let queue: Promise<void> = Promise.resolve();
+port.on('message', (job: CompactionJob) => {
+  queue = queue.then(async () => {
+    try {
+      const result = await compactSegment(job.segment, job.lakeDir, { logger });
+      port.postMessage({ id: job.id, result });
+    } catch (err) {
+      const e = err instanceof Error ? err : new Error(String(err));
+      port.postMessage({
+        id: job.id,
+        error: { name: e.name, message: e.message, stack: e.stack, code: (e as NodeJS.ErrnoException).code },
+      });
+    }
+  });
+});
+port.postMessage({ ready: true });

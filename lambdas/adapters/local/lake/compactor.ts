@@ -1,0 +1,333 @@
+/**
+ * Compacts sealed event-log segments into the Parquet lake.
+ *
+ * A segment's rows are grouped by table and by the Hive partition of the table's event-time
+ * column (UTC): `<lakeDir>/<table>/dt=YYYY-MM-DD/hour=HH/<segment base>.parquet`, one file per
+ * (table, partition, segment). Within a file, rows are de-duplicated by the table's id column
+ * (the first occurrence wins). Files are written to a temp name, fsynced and renamed; only when
+ * every file of the segment is durable is the segment deleted. The file names derive from the
+ * segment, so a crash between the renames and the deletion makes the next compaction of the same
+ * segment rewrite the same files instead of adding rows twice.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { basename, dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { LAKE_TABLES, type LakeColumn, type LakeTableName, partitionOf } from '../../../core/lake/tables.js';
+import type { Logger } from '../../../core/ports.js';
+import { fsyncDir, parseSegmentFileName, scanSegment } from '../event-log/segment.js';
+import { type LakeRecord, lakeValueProblem, writeLakeParquetFile } from './parquet-writer.js';
+
+export interface CompactionResult {
+  readonly segment: string;
+  /** Valid records read from the segment. */
+  readonly records: number;
+  /** Rows written to the lake. */
+  readonly rows: number;
+  /** Rows dropped because their id was already in the same file. */
+  readonly duplicates: number;
+  /** Lines that failed their checksum (none in a cleanly sealed segment). */
+  readonly badLines: number;
+  /** Records whose values did not fit the table (logged and skipped; the log refuses these). */
+  readonly invalidRows: number;
+  /** The Parquet files written, absolute paths. */
+  readonly files: readonly string[];
+}
+
+export interface CompactOptions {
+  readonly logger?: Logger;
+  /** Delete the segment once its files are durable (default true). */
+  readonly deleteSegment?: boolean;
+}
+
+interface Group {
+  readonly table: LakeTableName;
+  readonly dir: string;
+  readonly rows: LakeRecord[];
+  readonly ids: Set<string>;
+}
+
+/** The directory of a table's partition for an event time. */
+export function partitionDir(lakeDir: string, table: LakeTableName, eventTime: Date): string {
+  const { dt, hour } = partitionOf(eventTime);
+  return join(lakeDir, table, `dt=${dt}`, `hour=${hour}`);
+}
+
+/** The Parquet file name of a segment's rows in each partition. */
+export function lakeFileName(segmentPath: string): string {
+  const parsed = parseSegmentFileName(basename(segmentPath));
+  return `${parsed ? parsed.base : basename(segmentPath)}.parquet`;
+}
+
+const TIMESTAMP_COLUMNS: Readonly<Record<LakeTableName, readonly string[]>> = Object.fromEntries(
+  Object.values(LAKE_TABLES).map((t) => [t.name, t.columns.filter((c) => c.type === 'timestamp').map((c) => c.name)]),
+) as unknown as Record<LakeTableName, readonly string[]>;
+
+const COLUMNS: Readonly<Record<LakeTableName, readonly LakeColumn[]>> = Object.fromEntries(
+  Object.values(LAKE_TABLES).map((t) => [t.name, t.columns]),
+) as unknown as Record<LakeTableName, readonly LakeColumn[]>;
+
+/**
+ * A segment record's row with its timestamps as Dates, or a reason why it does not fit the table.
+ * Keys that are not (or no longer) columns are ignored; missing nullable columns are null.
+ */
+export function decodeRecord(table: LakeTableName, json: string): LakeRecord | string {
+  let row: Record<string, unknown>;
+  try {
+    row = JSON.parse(json) as Record<string, unknown>;
+  } catch (err) {
+    return `not JSON: ${(err as Error).message}`;
+  }
+  if (typeof row !== 'object' || row === null || Array.isArray(row)) return 'not a JSON object';
+  for (const name of TIMESTAMP_COLUMNS[table]) {
+    const v = row[name];
+    if (typeof v === 'number' || typeof v === 'string') row[name] = new Date(v);
+  }
+  for (const column of COLUMNS[table]) {
+    const problem = lakeValueProblem(column, row[column.name]);
+    if (problem !== null) return `${column.name} ${problem}`;
+  }
+  return row as LakeRecord;
+}
+
+/** Compacts one sealed segment into the lake, then deletes it (see the module comment). */
+export async function compactSegment(
+  segmentPath: string,
+  lakeDir: string,
+  options: CompactOptions = {},
+): Promise<CompactionResult> {
+  const bytes = await readFile(segmentPath);
+  const groups = new Map<string, Group>();
+  let duplicates = 0;
+  let invalidRows = 0;
+  let firstProblem: string | undefined;
+  const scan = scanSegment(
+    bytes,
+    (table, json) => {
+      const row = decodeRecord(table, json);
+      if (typeof row === 'string') {
+        invalidRows++;
+        firstProblem ??= `${table}: ${row}`;
+        return;
+      }
+      const def = LAKE_TABLES[table];
+      const eventTime = row[def.eventTimeColumn] as Date;
+      const { dt, hour } = partitionOf(eventTime);
+      const key = `${table}/${dt}/${hour}`;
+      let group = groups.get(key);
+      if (!group) {
+        group = { table, dir: join(lakeDir, table, `dt=${dt}`, `hour=${hour}`), rows: [], ids: new Set() };
+        groups.set(key, group);
+      }
+      const id = row[def.idColumn] as string;
+      if (group.ids.has(id)) {
+        duplicates++;
+        return;
+      }
+      group.ids.add(id);
+      group.rows.push(row);
+    },
+    { stopAtBadLine: false },
+  );
+  if (scan.badLines > 0) {
+    options.logger?.warn('event log: segment has corrupt lines; they were skipped', {
+      segment: segmentPath,
+      badLines: scan.badLines,
+    });
+  }
+  if (invalidRows > 0) {
+    options.logger?.error('event log: segment rows do not fit their table; they were skipped', {
+      segment: segmentPath,
+      invalidRows,
+      first: firstProblem,
+    });
+  }
+
+  const fileName = lakeFileName(segmentPath);
+  const files: string[] = [];
+  let rows = 0;
+  const keys = [...groups.keys()].sort();
+  for (const key of keys) {
+    const group = groups.get(key)!;
+    await ensureDurableDir(group.dir);
+    const file = join(group.dir, fileName);
+    await writeLakeParquetFile(file, group.table, group.rows, {
+      kvMetadata: { 'adclick.segment': basename(segmentPath) },
+    });
+    await fsyncDir(group.dir);
+    files.push(file);
+    rows += group.rows.length;
+    groups.delete(key);
+  }
+
+  if (options.deleteSegment ?? true) {
+    await rm(segmentPath, { force: true });
+    await fsyncDir(dirname(segmentPath));
+  }
+  return { segment: segmentPath, records: scan.records, rows, duplicates, badLines: scan.badLines, invalidRows, files };
+}
+
+/** mkdir -p, fsyncing the parent of every directory it created so the new entries survive a crash. */
+async function ensureDurableDir(dir: string): Promise<void> {
+  const first = await mkdir(dir, { recursive: true });
+  if (first === undefined) return;
+  const parents: string[] = [];
+  for (let current = dir; ; current = dirname(current)) {
+    parents.push(dirname(current));
+    if (current === first || dirname(current) === current) break;
+  }
+  for (const parent of parents.reverse()) await fsyncDir(parent);
+}
+
+// ------------------------------------------------------------------ where compaction runs
+
+/** Compacts segments into one lake, somewhere (on the event loop or in a worker thread). */
+export interface SegmentCompactor {
+  compact(segmentPath: string): Promise<CompactionResult>;
+  /** Stops the worker, if any; jobs still running are rejected. */
+  close(): Promise<void>;
+}
+
+/** Compacts on the calling thread (simple; Parquet encoding then competes with appends for the CPU). */
+export function inlineCompactor(lakeDir: string, logger?: Logger): SegmentCompactor {
+  return {
+    compact: (segmentPath) => compactSegment(segmentPath, lakeDir, logger ? { logger } : {}),
+    close: async () => {},
+  };
+}
+
+interface WorkerReply {
+  readonly id?: number;
+  readonly ready?: boolean;
+  readonly result?: CompactionResult;
+  readonly error?: { name: string; message: string; stack?: string; code?: string };
+  readonly log?: 'info' | 'warn' | 'error';
+  readonly message?: string;
+  readonly fields?: Record<string, unknown>;
+}
+
+/**
+ * Compacts in a worker thread (started on first use, kept while the compactor lives, holding the
+ * process open only while a job runs). If the worker cannot start at all (e.g. the runtime cannot
+ * load it), it falls back to compacting inline and says so once.
+ */
+export class WorkerCompactor implements SegmentCompactor {
+  private worker: Worker | null = null;
+  private ready = false;
+  private fallback: SegmentCompactor | null = null;
+  private nextId = 1;
+  private readonly jobs = new Map<
+    number,
+    { segment: string; resolve: (r: CompactionResult) => void; reject: (e: Error) => void }
+  >();
+
+  constructor(
+    private readonly lakeDir: string,
+    private readonly logger?: Logger,
+  ) {}
+
+  compact(segmentPath: string): Promise<CompactionResult> {
+    if (this.fallback) return this.fallback.compact(segmentPath);
+    let worker: Worker;
+    try {
+      worker = this.ensureWorker();
+    } catch (err) {
+      return this.fallBack(err).compact(segmentPath);
+    }
+    const id = this.nextId++;
+    return new Promise<CompactionResult>((resolve, reject) => {
+      this.jobs.set(id, { segment: segmentPath, resolve, reject });
+      worker.ref();
+      worker.postMessage({ id, segment: segmentPath, lakeDir: this.lakeDir });
+    });
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = null;
+    if (worker) await worker.terminate();
+    this.failJobs(new Error('compactor closed'));
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const worker = spawnCompactionWorker();
+    this.worker = worker;
+    this.ready = false;
+    worker.unref();
+    worker.on('message', (reply: WorkerReply) => this.onReply(worker, reply));
+    worker.on('error', (err) => this.onWorkerGone(worker, err));
+    worker.on('exit', (code) => this.onWorkerGone(worker, new Error(`compaction worker exited with code ${code}`)));
+    return worker;
+  }
+
+  private onReply(worker: Worker, reply: WorkerReply): void {
+    if (reply.ready) {
+      this.ready = true;
+      return;
+    }
+    if (reply.log) {
+      this.logger?.[reply.log](reply.message ?? '', reply.fields);
+      return;
+    }
+    if (reply.id === undefined) return;
+    const job = this.jobs.get(reply.id);
+    if (!job) return;
+    this.jobs.delete(reply.id);
+    if (this.jobs.size === 0) worker.unref();
+    if (reply.result) job.resolve(reply.result);
+    else {
+      const err = new Error(reply.error?.message ?? 'compaction failed') as NodeJS.ErrnoException;
+      if (reply.error?.name) err.name = reply.error.name;
+      if (reply.error?.code) err.code = reply.error.code;
+      if (reply.error?.stack) err.stack = reply.error.stack;
+      job.reject(err);
+    }
+  }
+
+  private onWorkerGone(worker: Worker, err: Error): void {
+    if (this.worker !== worker) return;
+    this.worker = null;
+    if (!this.ready) {
+      // It never started: run its jobs (and all later ones) inline instead.
+      const fallback = this.fallBack(err);
+      const jobs = [...this.jobs.values()];
+      this.jobs.clear();
+      for (const job of jobs) fallback.compact(job.segment).then(job.resolve, job.reject);
+      return;
+    }
+    this.failJobs(err);
+  }
+
+  private fallBack(err: unknown): SegmentCompactor {
+    this.logger?.warn('event log: the compaction worker could not start; compacting on the main thread', {
+      error: String(err),
+    });
+    this.fallback = inlineCompactor(this.lakeDir, this.logger);
+    return this.fallback;
+  }
+
+  private failJobs(err: Error): void {
+    const jobs = [...this.jobs.values()];
+    this.jobs.clear();
+    for (const job of jobs) job.reject(err);
+  }
+}
+
+/**
+ * Starts the worker. From TypeScript sources (tsx, vitest) the worker first registers tsx's ESM
+ * loader, which it cannot inherit from this thread on Node 20; from compiled JavaScript it loads
+ * the .js entry directly.
+ */
+function spawnCompactionWorker(): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return new Worker(new URL('./compaction-worker.js', here));
+  const require = createRequire(here);
+  const tsxApi = join(dirname(require.resolve('tsx/package.json')), 'dist', 'esm', 'api', 'index.mjs');
+  if (!existsSync(tsxApi)) throw new Error(`cannot find tsx's ESM API at ${tsxApi}`);
+  const entry = new URL('./compaction-worker.ts', here).href;
+  const code = `import(${JSON.stringify(pathToFileURL(tsxApi).href)}).then((m) => m.register()).then(() => import(${JSON.stringify(entry)}));`;
+  return new Worker(code, { eval: true });
+}

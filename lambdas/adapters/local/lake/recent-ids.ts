@@ -1,0 +1,81 @@
+/**
+ * Reads the id column of the lake's most recent partitions, so that the event log's
+ * de-duplication window survives a restart (a replay sent just after a restart is still refused).
+ * Best effort and bounded: only partitions whose event hour ends after `sinceMs`, newest first,
+ * and only whole files while their row counts fit in `maxIds`.
+ */
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
+import { LAKE_TABLE_NAMES, LAKE_TABLES, type LakeTableName } from '../../../core/lake/tables.js';
+
+const HOUR_MS = 3_600_000;
+
+export interface RecentLakeIdsOptions {
+  /** Partitions whose hour ended before this instant (ms since epoch) are skipped. */
+  readonly sinceMs: number;
+  /** Stop before reading a file that would take the total past this many ids. */
+  readonly maxIds: number;
+  readonly onId: (table: LakeTableName, id: string) => void;
+}
+
+interface Candidate {
+  readonly table: LakeTableName;
+  readonly path: string;
+  readonly hourStart: number;
+  readonly name: string;
+}
+
+/** Calls `onId` for the ids of recent lake files; resolves with what it read. */
+export async function readRecentLakeIds(
+  lakeDir: string,
+  options: RecentLakeIdsOptions,
+): Promise<{ files: number; ids: number }> {
+  const candidates: Candidate[] = [];
+  for (const table of LAKE_TABLE_NAMES) {
+    for (const dt of await listDir(join(lakeDir, table))) {
+      if (!dt.startsWith('dt=')) continue;
+      const day = Date.parse(`${dt.slice(3)}T00:00:00Z`);
+      if (!Number.isFinite(day) || day + 24 * HOUR_MS <= options.sinceMs) continue;
+      for (const hour of await listDir(join(lakeDir, table, dt))) {
+        if (!hour.startsWith('hour=')) continue;
+        const hourStart = day + Number(hour.slice(5)) * HOUR_MS;
+        if (!Number.isFinite(hourStart) || hourStart + HOUR_MS <= options.sinceMs) continue;
+        for (const name of await listDir(join(lakeDir, table, dt, hour))) {
+          if (name.endsWith('.parquet')) {
+            candidates.push({ table, path: join(lakeDir, table, dt, hour, name), hourStart, name });
+          }
+        }
+      }
+    }
+  }
+  candidates.sort((a, b) => b.hourStart - a.hourStart || (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
+
+  let files = 0;
+  let ids = 0;
+  for (const candidate of candidates) {
+    const file = await asyncBufferFromFile(candidate.path);
+    const metadata = await parquetMetadataAsync(file);
+    const rows = Number(metadata.num_rows);
+    if (ids + rows > options.maxIds) break;
+    const idColumn = LAKE_TABLES[candidate.table].idColumn;
+    const records = await parquetReadObjects({ file, metadata, columns: [idColumn] });
+    for (const record of records) {
+      const id = record[idColumn];
+      if (typeof id === 'string') options.onId(candidate.table, id);
+    }
+    files++;
+    ids += rows;
+  }
+  return { files, ids };
+}
+
+async function listDir(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR')
+      return [];
+    throw err;
+  }
+}

@@ -1,0 +1,65 @@
+import type { AdCatalogue } from '../../../core/ports.js';
+import type { Ad, AdUpsert } from '../../../core/schemas/ads.js';
+import type { Sqlite } from './database.js';
+
+interface Row {
+  ad_id: string;
+  campaign_id: string;
+  advertiser_id: string;
+  category: string | null;
+  attributes: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+function fromRow(r: Row): Ad {
+  const ad: Ad = {
+    ad_id: r.ad_id,
+    campaign_id: r.campaign_id,
+    advertiser_id: r.advertiser_id,
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+  };
+  if (r.category !== null) ad.category = r.category;
+  if (r.attributes !== null) ad.attributes = JSON.parse(r.attributes);
+  return ad;
+}
+
+export class SqliteAdCatalogue implements AdCatalogue {
+  private readonly upsert;
+  private readonly byId;
+
+  constructor(db: Sqlite) {
+    this.upsert = db.prepare(
+      `INSERT INTO ads (ad_id, campaign_id, advertiser_id, category, attributes, created_at, updated_at)
+       VALUES (@ad_id, @campaign_id, @advertiser_id, @category, @attributes, @now, @now)
+       ON CONFLICT (ad_id) DO UPDATE SET campaign_id = excluded.campaign_id, advertiser_id = excluded.advertiser_id,
+         category = excluded.category, attributes = excluded.attributes, updated_at = excluded.updated_at`,
+    );
+    this.byId = db.prepare<[string], Row>('SELECT * FROM ads WHERE ad_id = ?');
+  }
+
+  async put(adId: string, ad: AdUpsert, now: Date): Promise<Ad> {
+    this.upsert.run({
+      ad_id: adId,
+      campaign_id: ad.campaign_id,
+      advertiser_id: ad.advertiser_id,
+      category: ad.category ?? null,
+      attributes: ad.attributes === undefined ? null : JSON.stringify(ad.attributes),
+      now: now.toISOString(),
+    });
+    return fromRow(this.byId.get(adId)!);
+  }
+
+  async get(adId: string): Promise<Ad | undefined> {
+    const row = this.byId.get(adId);
+    return row ? fromRow(row) : undefined;
+  }
+
+  async getMany(adIds: readonly string[]): Promise<(Ad | undefined)[]> {
+    return adIds.map((id) => {
+      const row = this.byId.get(id);
+      return row ? fromRow(row) : undefined;
+    });
+  }
+}

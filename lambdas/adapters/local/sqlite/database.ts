@@ -1,0 +1,74 @@
+import Database from 'better-sqlite3';
+
+export type Sqlite = Database.Database;
+
+/**
+ * The schema of the local operational store, applied in order; a deployment at version N runs
+ * migrations N+1.. at open. Add migrations, never edit one that shipped.
+ */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE predictions (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     prediction_id TEXT NOT NULL UNIQUE,
+     request_id TEXT,
+     user_id TEXT,
+     ad_id TEXT NOT NULL,
+     probability REAL NOT NULL,
+     model_id TEXT NOT NULL,
+     model_version TEXT NOT NULL,
+     variant TEXT NOT NULL,
+     experiment_id TEXT,
+     fallback INTEGER NOT NULL,
+     consent INTEGER NOT NULL,
+     features TEXT NOT NULL,
+     explanation TEXT,
+     ts INTEGER NOT NULL
+   );
+   CREATE INDEX predictions_ts ON predictions (ts);
+   CREATE TABLE ads (
+     ad_id TEXT PRIMARY KEY,
+     campaign_id TEXT NOT NULL,
+     advertiser_id TEXT NOT NULL,
+     category TEXT,
+     attributes TEXT,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   );
+   CREATE TABLE model_metadata (
+     model_id TEXT PRIMARY KEY,
+     version TEXT NOT NULL UNIQUE,
+     status TEXT NOT NULL,
+     alias TEXT UNIQUE,
+     record TEXT NOT NULL,
+     created_at TEXT NOT NULL
+   );
+   CREATE TABLE experiments (
+     experiment_id TEXT PRIMARY KEY,
+     status TEXT NOT NULL,
+     record TEXT NOT NULL,
+     created_at TEXT NOT NULL
+   );
+   CREATE TABLE cursors (name TEXT PRIMARY KEY, position INTEGER NOT NULL);`,
+];
+
+/**
+ * Opens (creating if needed) the SQLite file in WAL mode, so the CLI and the server can share it:
+ * readers never block the writer. synchronous=NORMAL keeps every commit safe from a process
+ * crash (kill -9); only an OS crash can lose the last commits, which the durable event log covers
+ * for events.
+ */
+export function openDatabase(file: string): Sqlite {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  const version = db.pragma('user_version', { simple: true }) as number;
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+  return db;
+}

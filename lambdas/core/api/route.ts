@@ -1,0 +1,43 @@
+import type { z } from 'zod';
+import type { App } from '../app.js';
+
+/** Who may call a route: DESIGN.md "Access". */
+export type Access = 'open' | 'ad-server' | 'admin';
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface ApiRequest<B = unknown, P = Record<string, string>> {
+  readonly params: P;
+  readonly query: Readonly<Record<string, string>>;
+  readonly body: B;
+  /** Scheme, host and port the caller used, for URLs handed back (the upload URL). */
+  readonly baseUrl: string;
+}
+
+export interface ApiResponse {
+  readonly status: number;
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export type RouteBody =
+  | {
+      readonly kind: 'json';
+      readonly schema: z.ZodType /** An empty body is read as `{}`. */;
+      readonly optional?: boolean;
+    }
+  | { readonly kind: 'binary'; readonly maxBytes: number; readonly contentTypes: readonly string[] };
+
+export interface Route {
+  readonly method: Method;
+  /** OpenAPI-style template, e.g. `/models/{id}`. */
+  readonly path: string;
+  readonly operationId: string;
+  readonly summary: string;
+  readonly tag: string;
+  readonly access: Access;
+  readonly params?: z.ZodObject;
+  readonly body?: RouteBody;
+  readonly responses: Readonly<Record<number, { readonly description: string; readonly schema?: z.ZodType }>>;
+  // biome-ignore lint/suspicious/noExplicitAny: each route's handler receives its own validated shapes.
+  handle(app: App, req: ApiRequest<any, any>): Promise<ApiResponse>;
+}

@@ -1,0 +1,187 @@
+/**
+ * The ports: what the use cases need from the outside world. Adapters in
+ * lambdas/adapters/{local,aws} implement them; core never imports an adapter.
+ */
+import type { LakeTableName } from './lake/tables.js';
+import type { Ad, AdUpsert } from './schemas/ads.js';
+import type { Features, FeatureValue } from './schemas/common.js';
+import type { GateReport, HoldoutMetrics, ModelRecord, SegmentMetrics } from './schemas/models.js';
+import type { Explanation } from './schemas/predict.js';
+
+export type FeatureMap = Record<string, FeatureValue>;
+
+// ---------------------------------------------------------------- model endpoint
+
+export interface ScoreRow {
+  readonly features: FeatureMap;
+}
+
+export interface ScoreResult {
+  readonly probability: number;
+  readonly explanation?: Explanation;
+  /** True when the primary endpoint failed and a fallback copy of the model answered. */
+  readonly fallback?: boolean;
+}
+
+export interface ModelEndpoint {
+  /** Scores rows with the given registered model; results are in row order. */
+  score(model: ModelRef, rows: readonly ScoreRow[], options: { explain: boolean }): Promise<ScoreResult[]>;
+}
+
+export interface ModelRef {
+  readonly model_id: string;
+  readonly version: string;
+  readonly artifact_uri: string;
+}
+
+// ---------------------------------------------------------------- features
+
+export interface FeatureStore {
+  /** Features of the user (keyed by pseudonym) and of each ad, from counters kept by the events. */
+  get(userKey: string | null, adIds: readonly string[]): Promise<{ user: FeatureMap; ads: FeatureMap[] }>;
+  recordImpression(userKey: string, adId: string, impressionId: string, at: Date): Promise<void>;
+  recordClick(impressionId: string, userKey: string | null, at: Date): Promise<void>;
+}
+
+// ---------------------------------------------------------------- prediction log
+
+export interface PredictionRecord {
+  readonly prediction_id: string;
+  readonly request_id: string | null;
+  /** Pseudonymised; null when consent was false. */
+  readonly user_id: string | null;
+  readonly ad_id: string;
+  readonly probability: number;
+  readonly model_id: string;
+  readonly model_version: string;
+  readonly variant: string;
+  readonly experiment_id: string | null;
+  readonly fallback: boolean;
+  readonly consent: boolean;
+  readonly features: FeatureMap;
+  readonly explanation: Explanation | null;
+  readonly timestamp: Date;
+}
+
+export interface PredictionLog {
+  /**
+   * Writes the records once each: a record whose prediction_id exists is not written again and
+   * its index is reported in `duplicates` (the stored record wins).
+   */
+  putAll(records: readonly PredictionRecord[]): Promise<{ duplicates: number[] }>;
+  getMany(predictionIds: readonly string[]): Promise<(PredictionRecord | undefined)[]>;
+}
+
+// ---------------------------------------------------------------- events
+
+export interface LakeRow {
+  readonly table: LakeTableName;
+  /** Column values keyed by the lake table's column names; timestamps as Date. */
+  readonly row: Record<string, string | number | boolean | Date | null>;
+}
+
+export interface EventLog {
+  /**
+   * Appends the rows durably and resolves when they are on disk (or accepted by the stream).
+   * A row whose table id was already appended is not appended again: its index is reported
+   * in `duplicates`, and it is durable too when the promise resolves.
+   */
+  append(rows: readonly LakeRow[]): Promise<{ duplicates: number[] }>;
+}
+
+// ---------------------------------------------------------------- catalogue, registry, experiments
+
+export interface AdCatalogue {
+  put(adId: string, ad: AdUpsert, now: Date): Promise<Ad>;
+  get(adId: string): Promise<Ad | undefined>;
+  getMany(adIds: readonly string[]): Promise<(Ad | undefined)[]>;
+}
+
+export interface ModelRegistry {
+  get(modelId: string): Promise<ModelRecord | undefined>;
+  list(): Promise<ModelRecord[]>;
+  findByVersion(version: string): Promise<ModelRecord | undefined>;
+  /** The model with alias champion, if any. */
+  champion(): Promise<ModelRecord | undefined>;
+  /** Registers a new model; a version that exists already is refused with a ConflictError. */
+  create(record: ModelRecord): Promise<void>;
+  update(modelId: string, patch: Partial<Omit<ModelRecord, 'model_id'>>): Promise<ModelRecord>;
+  /**
+   * Makes `modelId` the champion and the current champion (if any) `retired` with
+   * previous_champion_id pointing back, atomically.
+   */
+  promote(modelId: string, now: Date, gate: GateReport | null): Promise<ModelRecord>;
+}
+
+export interface ExperimentVariant {
+  readonly model_id: string;
+  readonly weight: number;
+}
+
+export interface Experiment {
+  readonly experiment_id: string;
+  readonly name: string;
+  readonly status: 'running' | 'stopped';
+  readonly variants: readonly ExperimentVariant[];
+  readonly campaign_ids: readonly string[] | null;
+  readonly created_at: string;
+  readonly stopped_at: string | null;
+}
+
+export interface ExperimentStore {
+  running(): Promise<Experiment[]>;
+}
+
+// ---------------------------------------------------------------- model artifacts and the gate
+
+export interface ArtifactManifest {
+  readonly format_version: number;
+  readonly algorithm: string;
+  readonly training_window: { from: string | null; to: string | null } | null;
+  readonly metrics: Record<string, unknown> | null;
+  readonly negative_sampling_rate: number | null;
+  readonly bytes: number;
+}
+
+export interface ModelArtifactStore {
+  /** Where the client PUTs the artifact (a presigned URL in AWS), and its size limit. */
+  createUploadTarget(modelId: string): Promise<{ url: string; maxBytes: number; artifactUri: string }>;
+  /** Local deployments only: stores the artifact body PUT by the client. */
+  receive?(artifactUri: string, body: Uint8Array): Promise<void>;
+  /** Unpacks and loads the uploaded artifact; throws InvalidArtifactError with the reason. */
+  inspect(artifactUri: string): Promise<ArtifactManifest>;
+}
+
+/** Scores models on a time-later holdout that both see; the gate's decision rule lives in core. */
+export interface HoldoutEvaluator {
+  evaluate(models: readonly ModelRef[]): Promise<{
+    holdout: string;
+    results: { overall: HoldoutMetrics; segments: SegmentMetrics[] }[];
+  } | null>;
+}
+
+// ---------------------------------------------------------------- small ports
+
+export interface Pseudonymiser {
+  /** Keyed HMAC of a user id or IP; the same input always gives the same pseudonym. */
+  pseudonymise(kind: 'user' | 'ip', value: string): string;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface IdGenerator {
+  /** A new unique, time-ordered id with the given prefix. */
+  next(prefix: string): string;
+  /** A stable id derived from a key (idempotency): the same key gives the same id. */
+  derive(prefix: string, key: string): string;
+}
+
+export interface Logger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export type { Features };

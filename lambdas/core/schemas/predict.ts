@@ -1,0 +1,59 @@
+import { Features, Id, MAX_BATCH, z } from './common.js';
+
+export const PredictRequest = z
+  .object({
+    user_id: Id,
+    ad_id: Id,
+    features: Features.optional(),
+    request_id: Id.optional().openapi({
+      description: 'Idempotency key: the same request_id returns the same prediction.',
+    }),
+    consent: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'false: score without personal features, store no user id.' }),
+    explain: z.boolean().optional().openapi({ description: 'true: add per-feature SHAP contributions (logit space).' }),
+  })
+  .strict()
+  .openapi('PredictRequest');
+export type PredictRequest = z.infer<typeof PredictRequest>;
+
+export const Explanation = z
+  .object({
+    base_value: z.number().openapi({ description: 'Logit of the model before any feature.' }),
+    contributions: z.record(z.string(), z.number()),
+  })
+  .openapi('Explanation');
+export type Explanation = z.infer<typeof Explanation>;
+
+export const Prediction = z
+  .object({
+    prediction_id: z.string(),
+    ad_id: z.string(),
+    probability: z.number().min(0).max(1),
+    model_version: z.string(),
+    variant: z.string(),
+    fallback: z.boolean().optional(),
+    explanation: Explanation.optional(),
+  })
+  .openapi('Prediction');
+export type Prediction = z.infer<typeof Prediction>;
+
+export const PredictBatchRequest = z
+  .object({
+    user_id: Id,
+    features: Features.optional(),
+    request_id: Id.optional(),
+    consent: z.boolean().optional(),
+    explain: z.boolean().optional(),
+    ads: z
+      .array(z.object({ ad_id: Id, features: Features.optional() }).strict())
+      .min(1, 'must hold at least one ad')
+      .max(MAX_BATCH, `must hold at most ${MAX_BATCH} ads`),
+  })
+  .strict()
+  .openapi('PredictBatchRequest');
+export type PredictBatchRequest = z.infer<typeof PredictBatchRequest>;
+
+export const PredictBatchResponse = z.object({ predictions: z.array(Prediction) }).openapi('PredictBatchResponse');
+export type PredictBatchResponse = z.infer<typeof PredictBatchResponse>;

@@ -1,0 +1,54 @@
+import type {
+  AdCatalogue,
+  Clock,
+  EventLog,
+  ExperimentStore,
+  FeatureStore,
+  HoldoutEvaluator,
+  IdGenerator,
+  Logger,
+  ModelArtifactStore,
+  ModelEndpoint,
+  ModelRegistry,
+  PredictionLog,
+  Pseudonymiser,
+} from '../ports.js';
+
+export interface HealthProbe {
+  readonly name: string;
+  check(): Promise<{ status: 'ok' | 'degraded' | 'down'; detail?: string }>;
+}
+
+export interface CoreConfig {
+  /** Events further in the future than this are refused (clock skew allowance). */
+  readonly maxFutureSkewMs: number;
+  /** Events older than the lake's retention are refused. */
+  readonly retentionDays: number;
+  /** How long the champion and running experiments are cached between registry reads. */
+  readonly routingCacheMs: number;
+}
+
+export const DEFAULT_CORE_CONFIG: CoreConfig = {
+  maxFutureSkewMs: 5 * 60_000,
+  retentionDays: 400,
+  routingCacheMs: 1_000,
+};
+
+/** Everything a use case may touch, built once by a composition root. */
+export interface Deps {
+  readonly model: ModelEndpoint;
+  readonly features: FeatureStore;
+  readonly predictions: PredictionLog;
+  readonly events: EventLog;
+  readonly ads: AdCatalogue;
+  readonly models: ModelRegistry;
+  readonly experiments: ExperimentStore;
+  readonly artifacts: ModelArtifactStore;
+  readonly holdout: HoldoutEvaluator;
+  readonly pseudonymiser: Pseudonymiser;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly logger: Logger;
+  readonly health: readonly HealthProbe[];
+  readonly config: CoreConfig;
+}

@@ -1,0 +1,150 @@
+import { ValidationError } from '../errors.js';
+import type { LakeRow } from '../ports.js';
+import { parseTimestamp } from '../schemas/common.js';
+import { BatchEvent, type ClickEvent, type EventBatchResult, type ImpressionEvent } from '../schemas/events.js';
+import { fieldErrors, summarise } from '../validation.js';
+import type { Deps } from './deps.js';
+
+const DAY_MS = 86_400_000;
+
+export type EventStatus = 'accepted' | 'duplicate';
+
+interface PreparedEvent {
+  readonly row: LakeRow;
+  /** Applied to the feature counters once the event is durable and not a duplicate. */
+  readonly count: () => Promise<void>;
+}
+
+/**
+ * Records impressions and clicks. An event is acknowledged only once the event log holds it
+ * durably; a replayed id is acknowledged again but counted once.
+ */
+export class RecordEventsUseCase {
+  constructor(private readonly deps: Deps) {}
+
+  async impression(input: ImpressionEvent): Promise<{ status: EventStatus; id: string }> {
+    const [status] = await this.appendAll([this.prepareImpression(input, 'timestamp')]);
+    return { status: status!, id: input.impression_id };
+  }
+
+  async click(input: ClickEvent): Promise<{ status: EventStatus; id: string }> {
+    const [status] = await this.appendAll([this.prepareClick(input, 'timestamp')]);
+    return { status: status!, id: input.click_id };
+  }
+
+  /** Each event is validated on its own: one bad event is reported, the others are recorded. */
+  async batch(events: readonly unknown[]): Promise<EventBatchResult[]> {
+    const results: EventBatchResult[] = new Array(events.length);
+    const prepared: PreparedEvent[] = [];
+    const indexes: number[] = [];
+    events.forEach((raw, index) => {
+      try {
+        const parsed = BatchEvent.safeParse(raw);
+        if (!parsed.success) {
+          const errors = fieldErrors(parsed.error, `events.${index}`);
+          throw new ValidationError(summarise(errors), errors);
+        }
+        const event = parsed.data;
+        const path = `events.${index}.timestamp`;
+        if (event.type === 'impression') {
+          const { type: _t, ...rest } = event;
+          prepared.push(this.prepareImpression(rest, path));
+        } else {
+          const { type: _t, ...rest } = event;
+          prepared.push(this.prepareClick(rest, path));
+        }
+        indexes.push(index);
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        results[index] = { index, status: 'rejected', error: { detail: err.message, errors: [...err.errors] } };
+      }
+    });
+    const statuses = await this.appendAll(prepared);
+    indexes.forEach((index, k) => {
+      results[index] = { index, status: statuses[k]! };
+    });
+    return results;
+  }
+
+  private async appendAll(prepared: readonly PreparedEvent[]): Promise<EventStatus[]> {
+    if (prepared.length === 0) return [];
+    const { duplicates } = await this.deps.events.append(prepared.map((p) => p.row));
+    const dup = new Set(duplicates);
+    const statuses = prepared.map((_, i): EventStatus => (dup.has(i) ? 'duplicate' : 'accepted'));
+    // Counters are a cache of what the log holds: a failure here must not un-acknowledge a
+    // durable event, so it is logged and the request still succeeds.
+    await Promise.all(
+      prepared.map(async (p, i) => {
+        if (dup.has(i)) return;
+        try {
+          await p.count();
+        } catch (err) {
+          this.deps.logger.warn('feature counter update failed', { error: String(err) });
+        }
+      }),
+    );
+    return statuses;
+  }
+
+  private eventTime(timestamp: string, path: string): Date {
+    const at = parseTimestamp(timestamp);
+    const now = this.deps.clock.now().getTime();
+    const { maxFutureSkewMs, retentionDays } = this.deps.config;
+    if (at.getTime() > now + maxFutureSkewMs) {
+      throw new ValidationError(`${path} is more than ${maxFutureSkewMs / 60_000} minutes in the future`, [
+        { path, message: `is more than ${maxFutureSkewMs / 60_000} minutes in the future` },
+      ]);
+    }
+    if (at.getTime() < now - retentionDays * DAY_MS) {
+      throw new ValidationError(`${path} is older than the lake's retention of ${retentionDays} days`, [
+        { path, message: `is older than the lake's retention of ${retentionDays} days` },
+      ]);
+    }
+    return at;
+  }
+
+  private prepareImpression(e: ImpressionEvent, timePath: string): PreparedEvent {
+    const { pseudonymiser, features, clock } = this.deps;
+    const at = this.eventTime(e.timestamp, timePath);
+    const user = pseudonymiser.pseudonymise('user', e.user_id);
+    return {
+      row: {
+        table: 'ad_impressions',
+        row: {
+          impression_id: e.impression_id,
+          prediction_id: e.prediction_id ?? null,
+          user_id: user,
+          ad_id: e.ad_id,
+          timestamp: at,
+          device_type: e.device_type ?? null,
+          location: e.location ?? null,
+          ip: e.ip === undefined ? null : pseudonymiser.pseudonymise('ip', e.ip),
+          features: e.features === undefined ? null : JSON.stringify(e.features),
+          received_at: clock.now(),
+        },
+      },
+      count: () => features.recordImpression(user, e.ad_id, e.impression_id, at),
+    };
+  }
+
+  private prepareClick(e: ClickEvent, timePath: string): PreparedEvent {
+    const { pseudonymiser, features, clock } = this.deps;
+    const at = this.eventTime(e.timestamp, timePath);
+    const user = e.user_id === undefined ? null : pseudonymiser.pseudonymise('user', e.user_id);
+    return {
+      row: {
+        table: 'clicks',
+        row: {
+          click_id: e.click_id,
+          impression_id: e.impression_id,
+          user_id: user,
+          ip: e.ip === undefined ? null : pseudonymiser.pseudonymise('ip', e.ip),
+          clicked: e.clicked,
+          timestamp: at,
+          received_at: clock.now(),
+        },
+      },
+      count: e.clicked ? () => features.recordClick(e.impression_id, user, at) : async () => {},
+    };
+  }
+}

@@ -1,0 +1,60 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { finished } from 'node:stream/promises';
+import { packModel, simulatedExamples, trainBootstrapModel } from '../../sagemaker/index.js';
+import { HOLDOUT_FILE } from '../adapters/local/holdout-evaluator.js';
+import type { App } from '../core/app.js';
+import type { Logger } from '../core/ports.js';
+
+const SEED = 1;
+
+/**
+ * At first start, with no champion, trains a model on simulated traffic and puts it through
+ * the same upload → complete → activate path (and gate) as any model, so /predict answers at
+ * once. The holdout it writes is simulated traffic from after the training rows; retraining on
+ * real traffic replaces both.
+ */
+export async function ensureBootstrapModel(app: App, holdoutDir: string, rows: number, logger: Logger): Promise<void> {
+  if (await app.deps.models.champion()) return;
+  const work = await mkdtemp(join(tmpdir(), 'adclick-bootstrap-'));
+  try {
+    logger.info('no active model: training the bootstrap model on simulated traffic', { rows });
+    const { dir, metrics } = await trainBootstrapModel(join(work, 'model'), { rows, seed: SEED });
+
+    await mkdir(holdoutDir, { recursive: true });
+    const out = createWriteStream(join(holdoutDir, HOLDOUT_FILE));
+    const holdoutRows = Math.max(10_000, Math.floor(rows / 10));
+    for (const e of simulatedExamples({ seed: SEED }, rows, rows + holdoutRows)) {
+      if (!out.write(`${JSON.stringify({ features: e.features, label: e.label })}\n`)) {
+        await new Promise<void>((r) => out.once('drain', () => r()));
+      }
+    }
+    out.end();
+    await finished(out);
+
+    const version = `bootstrap-sim-${SEED}-${rows}`;
+    const existing = await app.deps.models.findByVersion(version);
+    const modelId =
+      existing?.model_id ??
+      (await app.models.startUpload({ version, metadata: { source: 'bootstrap', trained_on: 'simulated data' } }))
+        .model_id;
+    const record = await app.models.get(modelId);
+    if (record.status === 'uploading') {
+      await app.models.receiveArtifact(modelId, await packModel(dir));
+      await app.models.completeUpload(modelId);
+    }
+    await app.models.activate(modelId, false);
+    logger.info('bootstrap model active', {
+      model_id: modelId,
+      holdout_logloss: metrics.logloss,
+      baseline_logloss: metrics.baseline_logloss,
+      auc: metrics.auc,
+      calibration: metrics.calibration,
+      seconds: metrics.seconds,
+    });
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}

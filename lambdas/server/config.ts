@@ -1,0 +1,55 @@
+import { z } from 'zod';
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.test(host);
+}
+
+/** The local server's configuration, from the environment, parsed once; a bad value stops the start. */
+export const LocalConfig = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    ADCLICK_DATA_DIR: z.string().min(1).default('./.adclick'),
+    ADCLICK_API_KEYS: z
+      .string()
+      .default('')
+      .transform((s) =>
+        s
+          .split(',')
+          .map((k) => k.trim())
+          .filter((k) => k !== ''),
+      )
+      .refine((keys) => keys.every((k) => k.length >= 16), 'each API key must be at least 16 characters'),
+    ADCLICK_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    ADCLICK_LOG_LEVEL: z.enum(['info', 'warn', 'error', 'silent']).default('info'),
+    ADCLICK_BOOTSTRAP_ROWS: z.coerce.number().int().min(1000).max(10_000_000).default(200_000),
+    REDIS_URL: z.string().optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (!isLoopback(c.HOST) && c.ADCLICK_API_KEYS.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ADCLICK_API_KEYS'],
+        message: `is required when HOST (${c.HOST}) is not a loopback address: ad-server routes would be open to the network`,
+      });
+    }
+    if (c.REDIS_URL !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REDIS_URL'],
+        message: 'is not supported by this version of the local server yet (features are kept in memory); unset it',
+      });
+    }
+  });
+export type LocalConfig = z.infer<typeof LocalConfig>;
+
+export class ConfigError extends Error {}
+
+export function parseLocalConfig(env: NodeJS.ProcessEnv): LocalConfig {
+  const result = LocalConfig.safeParse(env);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+  throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+}

@@ -1,0 +1,160 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { invoke, type Router } from '../core/api/dispatch.js';
+import { toProblem } from '../core/api/problem.js';
+import type { Route } from '../core/api/route.js';
+import type { App } from '../core/app.js';
+import { DomainError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../core/errors.js';
+import type { Logger } from '../core/ports.js';
+import { MAX_BODY_BYTES } from '../core/schemas/common.js';
+import type { AccessControl } from './access.js';
+
+export interface HttpServerOptions {
+  readonly app: App;
+  readonly router: Router;
+  readonly access: AccessControl;
+  readonly logger: Logger;
+  /** Serialised once at start: the document never changes while the server runs. */
+  readonly openApiJson: string;
+  readonly landingHtml: string;
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): void {
+  const payload = body === undefined ? '' : JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(payload),
+    ...headers,
+  });
+  res.end(payload);
+}
+
+function isJson(contentType: string | undefined): boolean {
+  if (!contentType) return false;
+  const mime = contentType.split(';', 1)[0]!.trim().toLowerCase();
+  return mime === 'application/json' || (mime.startsWith('application/') && mime.endsWith('+json'));
+}
+
+/** Reads the body up to `limit` bytes; past it the request is refused without buffering the rest. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    return Promise.reject(new PayloadTooLargeError(`The body is larger than the limit of ${limit} bytes.`));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new PayloadTooLargeError(`The body is larger than the limit of ${limit} bytes.`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+    req.on('error', reject);
+  });
+}
+
+async function readRouteBody(req: IncomingMessage, route: Route): Promise<unknown> {
+  const body = route.body;
+  if (!body) return undefined;
+  const contentType = req.headers['content-type'];
+  if (body.kind === 'binary') {
+    const mime = contentType?.split(';', 1)[0]!.trim().toLowerCase();
+    if (!mime || !body.contentTypes.includes(mime)) {
+      throw new UnsupportedMediaTypeError(`Send the artifact as ${body.contentTypes.join(' or ')}.`);
+    }
+    return new Uint8Array(await readBody(req, body.maxBytes));
+  }
+  const raw = await readBody(req, MAX_BODY_BYTES);
+  if (raw.length === 0) return undefined;
+  if (!isJson(contentType)) throw new UnsupportedMediaTypeError('Send the body as application/json.');
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch (err) {
+    throw new ValidationError(`The body is not valid JSON: ${(err as Error).message}`, [
+      { path: '(body)', message: 'is not valid JSON' },
+    ]);
+  }
+}
+
+function parseQuery(qs: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (qs === '') return out;
+  for (const [k, v] of new URLSearchParams(qs)) out[k] = v;
+  return out;
+}
+
+/**
+ * The local HTTP server: a thin shell over the shared route table. Everything route-specific
+ * (validation, use case, status) lives in the table; this file only speaks HTTP.
+ */
+export function createHttpServer(options: HttpServerOptions): Server {
+  const { app, router, access, logger } = options;
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    try {
+      if (req.method === 'GET' && path === '/openapi.json') {
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(options.openApiJson),
+        });
+        res.end(options.openApiJson);
+        return;
+      }
+      if (req.method === 'GET' && path === '/') {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        res.end(options.landingHtml);
+        return;
+      }
+      const match = router.match(req.method ?? 'GET', path);
+      access.check(match.route.access, req.headers);
+      const body = await readRouteBody(req, match.route);
+      const result = await invoke(app, match, {
+        query: parseQuery(q === -1 ? '' : url.slice(q + 1)),
+        body,
+        baseUrl: `http://${req.headers.host ?? 'localhost'}`,
+      });
+      send(res, result.status, result.body, result.headers);
+    } catch (err) {
+      const problem = toProblem(err);
+      if (!(err instanceof DomainError)) {
+        logger.error('unhandled error', { path, error: (err as Error).name, stack: (err as Error).stack });
+      }
+      // After a refused body the rest of the request may still be arriving: close the connection
+      // rather than parse leftover bytes as a next request.
+      if (err instanceof PayloadTooLargeError) res.shouldKeepAlive = false;
+      if (!res.headersSent) send(res, problem.status, problem.body, problem.headers);
+      else res.destroy();
+    }
+  };
+  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 30_000 }, (req, res) => {
+    void handle(req, res);
+  });
+  server.on('clientError', (err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    else socket.destroy(err);
+  });
+  return server;
+}
+
+export function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}

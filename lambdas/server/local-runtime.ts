@@ -1,0 +1,128 @@
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { join, resolve } from 'node:path';
+import { LocalArtifactStore } from '../adapters/local/artifact-store.js';
+import { DurableEventLog } from '../adapters/local/event-log/durable-event-log.js';
+import { LocalHoldoutEvaluator } from '../adapters/local/holdout-evaluator.js';
+import { systemClock, TimeOrderedIds } from '../adapters/local/ids.js';
+import { jsonLogger } from '../adapters/local/logger.js';
+import { MemoryFeatureStore } from '../adapters/local/memory-feature-store.js';
+import { InProcessModelEndpoint } from '../adapters/local/model-endpoint.js';
+import { PredictionExporter } from '../adapters/local/prediction-exporter.js';
+import { HmacPseudonymiser, loadOrCreateKey } from '../adapters/local/pseudonymiser.js';
+import { SqliteAdCatalogue } from '../adapters/local/sqlite/ad-catalogue.js';
+import { openDatabase } from '../adapters/local/sqlite/database.js';
+import { SqliteExperimentStore } from '../adapters/local/sqlite/experiment-store.js';
+import { SqliteModelRegistry } from '../adapters/local/sqlite/model-registry.js';
+import { SqlitePredictionLog } from '../adapters/local/sqlite/prediction-log.js';
+import { Router } from '../core/api/dispatch.js';
+import { openApiDocument } from '../core/api/openapi.js';
+import { MAX_ARTIFACT_BYTES, ROUTES } from '../core/api/routes.js';
+import { type App, createApp } from '../core/app.js';
+import type { Logger } from '../core/ports.js';
+import { DEFAULT_CORE_CONFIG, type Deps } from '../core/usecases/deps.js';
+import { AccessControl } from './access.js';
+import { resolveAdminToken } from './admin-token.js';
+import { ensureBootstrapModel } from './bootstrap.js';
+import type { LocalConfig } from './config.js';
+import { createHttpServer, listen } from './http-server.js';
+import { landingPage } from './landing.js';
+
+export const VERSION = '0.1.0';
+const PREDICTION_LOG_TTL_DAYS = 90;
+
+export interface LocalRuntime {
+  readonly app: App;
+  readonly url: string;
+  readonly dataDir: string;
+  readonly adminToken: string;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root of the local runtime: builds every local adapter once, wires the use
+ * cases, makes sure a model is active, and serves the shared route table over HTTP.
+ */
+export async function startLocal(
+  config: LocalConfig,
+  logger: Logger = jsonLogger('adclick', config.ADCLICK_LOG_LEVEL),
+): Promise<LocalRuntime> {
+  const dataDir = resolve(config.ADCLICK_DATA_DIR);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const db = openDatabase(join(dataDir, 'adclick.sqlite'));
+  const events = await DurableEventLog.open({ dir: join(dataDir, 'events'), lakeDir: join(dataDir, 'lake') });
+  const predictions = new SqlitePredictionLog(db);
+  let baseUrl = `http://${config.HOST}:${config.PORT}`;
+  const deps: Deps = {
+    model: new InProcessModelEndpoint(),
+    features: new MemoryFeatureStore(),
+    predictions,
+    events,
+    ads: new SqliteAdCatalogue(db),
+    models: new SqliteModelRegistry(db),
+    experiments: new SqliteExperimentStore(db),
+    artifacts: new LocalArtifactStore(join(dataDir, 'models'), () => baseUrl, MAX_ARTIFACT_BYTES),
+    holdout: new LocalHoldoutEvaluator(join(dataDir, 'holdout')),
+    pseudonymiser: new HmacPseudonymiser(loadOrCreateKey(join(dataDir, 'pseudonymisation.key'))),
+    clock: systemClock,
+    ids: new TimeOrderedIds(systemClock),
+    logger,
+    health: [
+      { name: 'sqlite', check: async () => (db.prepare('SELECT 1').get() ? { status: 'ok' } : { status: 'down' }) },
+      {
+        name: 'event-log',
+        check: async () => {
+          const s = events.stats();
+          return {
+            status: 'ok',
+            detail: `${s.pendingRows} rows waiting for fsync, ${s.sealedSegments} segments to compact`,
+          };
+        },
+      },
+    ],
+    config: DEFAULT_CORE_CONFIG,
+  };
+  const app = createApp(deps);
+  await ensureBootstrapModel(app, join(dataDir, 'holdout'), config.ADCLICK_BOOTSTRAP_ROWS, logger);
+
+  const exporter = new PredictionExporter(db, predictions, events, logger);
+  exporter.start(1_000);
+  const expiry = setInterval(
+    () => predictions.expireBefore(new Date(Date.now() - PREDICTION_LOG_TTL_DAYS * 86_400_000)),
+    3_600_000,
+  );
+  expiry.unref();
+
+  const admin = resolveAdminToken(config.ADCLICK_ADMIN_TOKEN, join(dataDir, 'admin-token'));
+  const server = createHttpServer({
+    app,
+    router: new Router(ROUTES),
+    access: new AccessControl({ apiKeys: config.ADCLICK_API_KEYS, adminToken: admin.token }),
+    logger,
+    openApiJson: JSON.stringify(openApiDocument(ROUTES, VERSION)),
+    landingHtml: landingPage(VERSION),
+  });
+  const address = await listen(server, config.PORT, config.HOST);
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  baseUrl = `http://${host}:${address.port}`;
+  if (admin.created) {
+    process.stderr.write(`\nAdmin token (shown once, also in ${join(dataDir, 'admin-token')}):\n  ${admin.token}\n\n`);
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeIdleConnections();
+      });
+      clearInterval(expiry);
+      await exporter.stop();
+      await events.close();
+      db.close();
+    })();
+    return closing;
+  };
+  return { app, url: baseUrl, dataDir, adminToken: admin.token, server, close };
+}
