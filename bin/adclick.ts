@@ -1,16 +1,20 @@
 #!/usr/bin/env -S npx tsx
 import { Command, InvalidArgumentError } from 'commander';
+import { VERSION } from '../lambdas/core/version.js';
 import { uploadModel } from './commands/model-upload.js';
 import { serve } from './commands/serve.js';
 
 const program = new Command()
   .name('adclick')
   .description('Ad click prediction: serve predictions, log events, manage models.')
-  .version('0.1.0')
-  .showHelpAfterError();
+  .version(VERSION)
+  .showHelpAfterError()
+  // `model upload --version` is the model's version: program options stop at the subcommand.
+  .enablePositionalOptions();
 
 program
   .command('serve')
+  .summary('run the local server on its embedded defaults (what `npm start` runs)')
   .description(
     [
       'Run the local server on its embedded defaults (what `npm start` runs).',
@@ -29,7 +33,10 @@ program
     await serve(process.env);
   });
 
-const model = program.command('model').description('Manage models in the registry.');
+const model = program
+  .command('model')
+  .summary('manage models in the registry')
+  .description('Manage models in the registry.');
 
 function keyValue(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const eq = value.indexOf('=');
@@ -39,23 +46,28 @@ function keyValue(value: string, previous: Record<string, string> = {}): Record<
 
 model
   .command('upload')
+  .summary('register, upload and validate a model folder')
   .description(
     'Upload a model folder (model.json + weights) in the three steps of the API: register the version, PUT the tar.gz artifact, complete (which validates it and registers it as a candidate).',
   )
   .argument('<dir>', 'model folder, as written by training')
   .option('--server <url>', 'server base URL (env ADCLICK_URL)', process.env.ADCLICK_URL ?? 'http://127.0.0.1:3000')
+  // The token's default is resolved in the action, never shown by --help: it is a secret.
+  .option('--token <token>', 'admin bearer token (env ADCLICK_ADMIN_TOKEN; default: the token file in --data-dir)')
   .option(
-    '--token <token>',
-    'admin bearer token (env ADCLICK_ADMIN_TOKEN; default: the token file in --data-dir)',
-    process.env.ADCLICK_ADMIN_TOKEN,
+    '--data-dir <dir>',
+    'local data dir to read the admin token from (env ADCLICK_DATA_DIR)',
+    process.env.ADCLICK_DATA_DIR ?? './.adclick',
   )
-  .option('--data-dir <dir>', 'local data dir to read the admin token from (env ADCLICK_DATA_DIR)', process.env.ADCLICK_DATA_DIR ?? './.adclick')
   .option('--version <version>', "version label, unique in the registry (default: the folder's model.json created_at)")
   .option('--metadata <key=value>', 'a metadata label; repeat for more', keyValue, {})
   .option('--activate', 'activate the model after the upload if it passes the gate', false)
   .option('--force', 'with --activate: activate even if the gate refuses', false)
   .action(async (dir: string, options) => {
-    const result = await uploadModel(dir, options);
+    const result = await uploadModel(dir, {
+      ...options,
+      token: options.token || process.env.ADCLICK_ADMIN_TOKEN || undefined,
+    });
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   });
 

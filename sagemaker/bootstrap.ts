@@ -39,6 +39,8 @@ export interface BootstrapMetrics {
   baseline_logloss: number;
   /** Log loss of the true probabilities (the best any model can do). */
   oracle_logloss: number;
+  /** Mean true click probability over the holdout (mean_prediction / this = noise-free calibration). */
+  mean_true_probability: number;
   training_rows: number;
   validation_rows: number;
   passes: number;
@@ -89,6 +91,7 @@ export async function trainBootstrapModel(outDir: string, options: BootstrapOpti
     ...holdout,
     baseline_logloss: baseline,
     oracle_logloss: oracle,
+    mean_true_probability: truth.reduce((a, b) => a + b, 0) / holdoutRows,
     training_rows: trainEnd,
     validation_rows: validationEnd - trainEnd,
     passes: training.passes,

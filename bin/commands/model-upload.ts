@@ -27,8 +27,11 @@ async function call(url: string, init: RequestInit): Promise<unknown> {
 export async function uploadModel(dir: string, options: UploadOptions): Promise<unknown> {
   const manifest = await readManifest(dir);
   const tokenFile = join(options.dataDir, 'admin-token');
-  const token = options.token ?? (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : undefined);
-  if (!token) throw new Error('No admin token: pass --token, set ADCLICK_ADMIN_TOKEN, or point --data-dir at the server data dir.');
+  const token = options.token || (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : undefined);
+  if (!token)
+    throw new Error(
+      'No admin token: pass --token, set ADCLICK_ADMIN_TOKEN, or point --data-dir at the server data dir.',
+    );
   const base = options.server.replace(/\/+$/, '');
   const auth = { authorization: `Bearer ${token}` };
   const json = { ...auth, 'content-type': 'application/json' };

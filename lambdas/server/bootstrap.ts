@@ -6,6 +6,7 @@ import { finished } from 'node:stream/promises';
 import { packModel, simulatedExamples, trainBootstrapModel } from '../../sagemaker/index.js';
 import { HOLDOUT_FILE } from '../adapters/local/holdout-evaluator.js';
 import type { App } from '../core/app.js';
+import { GateRefusedError } from '../core/errors.js';
 import type { Logger } from '../core/ports.js';
 
 const SEED = 1;
@@ -25,7 +26,8 @@ export async function ensureBootstrapModel(app: App, holdoutDir: string, rows: n
 
     await mkdir(holdoutDir, { recursive: true });
     const out = createWriteStream(join(holdoutDir, HOLDOUT_FILE));
-    const holdoutRows = Math.max(10_000, Math.floor(rows / 10));
+    // Large enough that each device segment has hundreds of clicks for the gate to judge.
+    const holdoutRows = Math.max(100_000, Math.floor(rows / 10));
     for (const e of simulatedExamples({ seed: SEED }, rows, rows + holdoutRows)) {
       if (!out.write(`${JSON.stringify({ features: e.features, label: e.label })}\n`)) {
         await new Promise<void>((r) => out.once('drain', () => r()));
@@ -45,7 +47,17 @@ export async function ensureBootstrapModel(app: App, holdoutDir: string, rows: n
       await app.models.receiveArtifact(modelId, await packModel(dir));
       await app.models.completeUpload(modelId);
     }
-    await app.models.activate(modelId, false);
+    try {
+      await app.models.activate(modelId, false);
+    } catch (err) {
+      if (!(err instanceof GateRefusedError)) throw err;
+      // With no champion at all, a refused bootstrap would leave /predict without a model:
+      // serve it anyway, and keep the gate's report on the model for anyone who looks.
+      logger.warn('the gate refused the bootstrap model; activating it because there is no other', {
+        reasons: (err.extensions.gate as { reasons?: string[] } | undefined)?.reasons,
+      });
+      await app.models.activate(modelId, true);
+    }
     logger.info('bootstrap model active', {
       model_id: modelId,
       holdout_logloss: metrics.logloss,

@@ -69,7 +69,7 @@ async function readRouteBody(req: IncomingMessage, route: Route): Promise<unknow
   if (!body) return undefined;
   const contentType = req.headers['content-type'];
   if (body.kind === 'binary') {
-    const mime = contentType?.split(';', 1)[0]!.trim().toLowerCase();
+    const mime = contentType?.split(';', 1)[0]?.trim().toLowerCase();
     if (!mime || !body.contentTypes.includes(mime)) {
       throw new UnsupportedMediaTypeError(`Send the artifact as ${body.contentTypes.join(' or ')}.`);
     }

@@ -21,6 +21,7 @@ import { MAX_ARTIFACT_BYTES, ROUTES } from '../core/api/routes.js';
 import { type App, createApp } from '../core/app.js';
 import type { Logger } from '../core/ports.js';
 import { DEFAULT_CORE_CONFIG, type Deps } from '../core/usecases/deps.js';
+import { VERSION } from '../core/version.js';
 import { AccessControl } from './access.js';
 import { resolveAdminToken } from './admin-token.js';
 import { ensureBootstrapModel } from './bootstrap.js';
@@ -28,7 +29,6 @@ import type { LocalConfig } from './config.js';
 import { createHttpServer, listen } from './http-server.js';
 import { landingPage } from './landing.js';
 
-export const VERSION = '0.1.0';
 const PREDICTION_LOG_TTL_DAYS = 90;
 
 export interface LocalRuntime {

@@ -40,8 +40,10 @@ function check(p: ArrayLike<number>, y: Labels): number {
 
 /** The log loss of one prediction (clipped). */
 export function rowLogLoss(p: number, y: 0 | 1): number {
-  const q = Math.min(Math.max(p, LOGLOSS_EPSILON), 1 - LOGLOSS_EPSILON);
-  return y === 1 ? -Math.log(q) : -Math.log(1 - q);
+  // Clipping the probability of the observed outcome (not p itself) keeps both tails exact:
+  // 1 - 1e-15 is not representable, 1e-15 is.
+  const q = y === 1 ? p : 1 - p;
+  return -Math.log(Math.max(q, LOGLOSS_EPSILON));
 }
 
 export function logLoss(p: ArrayLike<number>, y: Labels): number {

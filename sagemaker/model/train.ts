@@ -20,6 +20,13 @@
  *
  * Negative down-sampling keeps every positive and each negative with probability r (a seeded
  * draw, so runs are reproducible); the model stores r and the scorer adds ln r to the logit.
+ *
+ * FTRL's per-coordinate learning rates converge slowly along the one direction every row shares
+ * (the overall offset): the iterate spreads it over the bias and the tokens, and rare tokens then
+ * over-predict by a few per cent. So, unless `recalibrate: false`, one last read of the training
+ * rows (all of them, not down-sampled) refits the bias exactly so that the mean corrected
+ * prediction equals the observed click rate; the row logits are kept as a fixed-size histogram.
+ * The source is therefore read `passes + 1` times.
  */
 import { ALGORITHM, FORMAT_VERSION, type Model } from './artifact.js';
 import { DEFAULT_BITS, DEFAULT_HASH_SEED, FeatureEncoder, type FeatureMap } from './encoding.js';
@@ -329,9 +336,8 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
     if (stale >= patience) break;
   }
 
-  // FTRL's per-coordinate rates converge slowly along the one direction every row shares (the
-  // overall offset), which leaves the model a few per cent off in calibration. Refit the bias
-  // exactly on all training rows (not down-sampled, with the ln r correction), and re-measure.
+  // Refit the bias on all training rows (not down-sampled, with the ln r correction), then
+  // re-measure the validation loss of the model actually returned.
   let recalibrated = false;
   const weights = best!;
   if (options.recalibrate ?? true) {

@@ -445,11 +445,11 @@ export interface ModelHoldout {
 export function holdoutMetrics(
   logloss: number,
   calibration: number | null,
-  segments: { segment: string; rows: number; calibration: number | null }[] = [],
+  segments: { segment: string; rows: number; positives?: number; calibration: number | null }[] = [],
 ): ModelHoldout {
   return {
-    overall: { rows: 10_000, logloss, calibration, auc: 0.75 },
-    segments: segments.map((s) => ({ ...s, logloss, auc: 0.75 })),
+    overall: { rows: 10_000, positives: 500, logloss, calibration, auc: 0.75 },
+    segments: segments.map((s) => ({ positives: 1_000, ...s, logloss, auc: 0.75 })),
   };
 }
 

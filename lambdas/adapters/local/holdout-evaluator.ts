@@ -18,7 +18,7 @@ interface HoldoutRow {
 
 function metrics(p: number[], y: (0 | 1)[]): HoldoutMetrics {
   const e = evaluate(p, y);
-  return { rows: e.rows, logloss: e.logloss, calibration: e.calibration, auc: e.auc };
+  return { rows: e.rows, positives: e.positives, logloss: e.logloss, calibration: e.calibration, auc: e.auc };
 }
 
 /**

@@ -27,6 +27,7 @@ export const ActivateRequest = z
 export const HoldoutMetrics = z
   .object({
     rows: z.number().int(),
+    positives: z.number().int(),
     logloss: z.number(),
     calibration: z.number().nullable(),
     auc: z.number().nullable(),

@@ -78,7 +78,9 @@ export class PredictUseCase {
     );
     const stored: (PredictionRecord | undefined)[] =
       input.request_id === undefined ? adIds.map(() => undefined) : await deps.predictions.getMany(predictionIds);
-    stored.forEach((r, i) => r && this.assertSameRequest(r, adIds[i]!, userKey));
+    stored.forEach((r, i) => {
+      if (r) this.assertSameRequest(r, adIds[i]!, userKey);
+    });
     const todo = adIds.map((_, i) => i).filter((i) => stored[i] === undefined);
     if (todo.length === 0) return stored.map((r) => toPrediction(r!, explain));
 

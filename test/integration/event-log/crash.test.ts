@@ -1,12 +1,20 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DurableEventLog } from '../../../lambdas/adapters/local/event-log/durable-event-log.js';
 import { idCounts, type TempDirs, tempDirs } from './lake-helpers.js';
 
 const TSX = resolve('node_modules/.bin/tsx');
 const CHILD = resolve(import.meta.dirname, 'crash-child.ts');
+
+function killGroup(proc: ChildProcess): void {
+  try {
+    process.kill(-proc.pid!, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
 
 async function lakeHasFiles(lakeDir: string): Promise<boolean> {
   const entries = await readdir(lakeDir, { recursive: true }).catch(() => [] as string[]);
@@ -22,13 +30,14 @@ describe('DurableEventLog after a crash', () => {
   });
 
   afterEach(async () => {
-    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (child) killGroup(child);
     await dirs.cleanup();
   });
 
   it('finds every acknowledged id in the lake exactly once after a SIGKILL mid-stream', async () => {
     // Prepare: a child appending in a loop, printing each acknowledged id
-    const proc = spawn(TSX, [CHILD, dirs.logDir, dirs.lakeDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group: tsx runs the script in a child node process, and both must die at once.
+    const proc = spawn(TSX, [CHILD, dirs.logDir, dirs.lakeDir], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     child = proc;
     const exited = new Promise<void>((done) => proc.once('close', () => done()));
     let stdout = '';
@@ -43,11 +52,10 @@ describe('DurableEventLog after a crash', () => {
     while (acknowledged() < 3000 || !(await lakeHasFiles(dirs.lakeDir))) {
       if (proc.exitCode !== null) throw new Error(`child exited early (${proc.exitCode}): ${stderr}`);
       await new Promise((resolveWait) => setTimeout(resolveWait, 20));
-      if (process.env.DEBUG_CRASH) console.log(acknowledged(), proc.exitCode, stderr.slice(0, 500));
     }
 
     // Act: kill it mid-stream, then reopen the log here and compact what it left
-    proc.kill('SIGKILL');
+    killGroup(proc);
     await exited;
     const lines = stdout.slice(0, stdout.lastIndexOf('\n')).split('\n').slice(1);
     const log = await DurableEventLog.open({

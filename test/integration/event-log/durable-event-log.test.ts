@@ -145,6 +145,7 @@ describe('DurableEventLog', () => {
     const files = await readdir(join(dirs.lakeDir, 'ad_impressions', 'dt=2024-05-01'));
     expect(files.sort()).toEqual(['hour=10', 'hour=11']);
     expect(await readdir(dirs.logDir)).toEqual([]);
+    expect(log.stats().compactingIn).toBe('worker');
   });
 
   it('reports a repeated id as a duplicate and writes it once', async () => {

@@ -410,6 +410,7 @@ describe('model activation', () => {
 describe('decideGate', () => {
   const scored = (logloss: number, calibration: number | null) => ({
     rows: 1000,
+    positives: 50,
     logloss,
     calibration,
     auc: 0.7,
@@ -438,5 +439,27 @@ describe('decideGate', () => {
 
     // Assess
     expect(report.passed).toBe(false);
+  });
+
+  it('judges segment calibration only on segments with at least 100 clicks', () => {
+    // Prepare
+    const segment = (name: string, positives: number, calibration: number) => ({
+      segment: name,
+      rows: 5_000,
+      positives,
+      logloss: 0.1,
+      calibration,
+      auc: 0.7,
+    });
+    const candidate = { ...scored(0.1, 1), segments: [segment('tablet', 40, 1.3), segment('mobile', 400, 1.0)] };
+    const miscalibrated = { ...scored(0.1, 1), segments: [segment('tablet', 100, 1.3)] };
+
+    // Act
+    const noisy = decideGate('h', candidate, null);
+    const judged = decideGate('h', miscalibrated, null);
+
+    // Assess
+    expect(noisy.passed).toBe(true);
+    expect(judged.reasons).toEqual([expect.stringContaining('segment tablet')]);
   });
 });

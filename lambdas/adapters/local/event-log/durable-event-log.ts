@@ -95,6 +95,8 @@ export interface DurableEventLogStats {
   readonly segmentsCompacted: number;
   readonly rowsCompacted: number;
   readonly compactionErrors: number;
+  /** Where compaction runs (a worker thread unless it could not start, or 'inline' was asked for). */
+  readonly compactingIn: 'worker' | 'inline';
   /** What the last open found: crashed segments sealed, records in them, torn bytes cut off. */
   readonly recovered: { readonly segments: number; readonly records: number; readonly truncatedBytes: number };
   readonly dedup: { readonly ids: number; readonly bytes: number; readonly windowMs: number; readonly maxIds: number };
@@ -334,6 +336,7 @@ export class DurableEventLog implements EventLog {
       pendingRows: (this.pending?.rows ?? 0) + (this.inflight?.rows ?? 0),
       segments: this.sealedQueue.length + (this.active ? 1 : 0),
       sealedSegments: this.sealedQueue.length,
+      compactingIn: this.compactor.runsIn,
       recovered: { ...this.recovered },
       dedup: { ids: this.ids.size, bytes: this.ids.bytes, windowMs: this.ids.windowMs, maxIds: this.ids.maxIds },
     };
@@ -379,13 +382,20 @@ export class DurableEventLog implements EventLog {
           ids.hash(TABLE_INDEX[table]!, id);
           ids.add(ids.hi, ids.lo);
         },
+        onError: (path, err) =>
+          this.logger.warn('event log: could not read the ids of a lake file; skipped', { path, error: String(err) }),
       });
     }
     for (const path of this.sealedQueue) {
       scanSegment(
         await readFile(path),
         (table, json) => {
-          const id = (JSON.parse(json) as Record<string, unknown>)[CODECS[table]!.idColumn];
+          let id: unknown;
+          try {
+            id = (JSON.parse(json) as Record<string, unknown>)[CODECS[table]!.idColumn];
+          } catch {
+            return; // the compactor reports rows it cannot read
+          }
           if (typeof id !== 'string') return;
           ids.hash(TABLE_INDEX[table]!, id);
           ids.add(ids.hi, ids.lo);
@@ -665,18 +675,23 @@ async function acquireLock(dir: string): Promise<void> {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
     }
     const pid = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && (await processAlive(pid))) {
       throw new EventLogUnavailableError(`event log ${dir} is locked by process ${pid}`);
     }
     await rm(path, { force: true });
   }
 }
 
-function processAlive(pid: number): boolean {
+/** Whether a process runs (a zombie, killed but not yet reaped by its parent, does not). */
+async function processAlive(pid: number): Promise<boolean> {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+  // Linux: the state is the field after the parenthesised command name.
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+  if (stat === null) return true;
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state !== 'Z' && state !== 'X';
 }

@@ -22,7 +22,7 @@
 const MAX_LOAD = 0.5;
 const MIN_CAPACITY = 1 << 12;
 
-/** An open-addressing hash set of non-zero 64-bit keys given as (hi, lo) uint32 halves. */
+/** An open-addressing hash set of 64-bit keys given as (hi, lo) uint32 halves (0 ≤ half < 2³²), never (0, 0). */
 export class HashSet64 {
   private hi: Uint32Array;
   private lo: Uint32Array;

@@ -15,10 +15,10 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { LAKE_TABLES, type LakeColumn, type LakeTableName, partitionOf } from '../../../core/lake/tables.js';
+import { LAKE_TABLES, type LakeTableName, partitionOf } from '../../../core/lake/tables.js';
 import type { Logger } from '../../../core/ports.js';
 import { fsyncDir, parseSegmentFileName, scanSegment } from '../event-log/segment.js';
-import { type LakeRecord, lakeValueProblem, writeLakeParquetFile } from './parquet-writer.js';
+import { LakeColumnsBuilder, timestampMillis, writeLakeParquetFile } from './parquet-writer.js';
 
 export interface CompactionResult {
   readonly segment: string;
@@ -44,10 +44,13 @@ export interface CompactOptions {
 
 interface Group {
   readonly table: LakeTableName;
+  readonly hour: number;
   readonly dir: string;
-  readonly rows: LakeRecord[];
+  readonly columns: LakeColumnsBuilder;
   readonly ids: Set<string>;
 }
+
+const HOUR_MS = 3_600_000;
 
 /** The directory of a table's partition for an event time. */
 export function partitionDir(lakeDir: string, table: LakeTableName, eventTime: Date): string {
@@ -61,37 +64,6 @@ export function lakeFileName(segmentPath: string): string {
   return `${parsed ? parsed.base : basename(segmentPath)}.parquet`;
 }
 
-const TIMESTAMP_COLUMNS: Readonly<Record<LakeTableName, readonly string[]>> = Object.fromEntries(
-  Object.values(LAKE_TABLES).map((t) => [t.name, t.columns.filter((c) => c.type === 'timestamp').map((c) => c.name)]),
-) as unknown as Record<LakeTableName, readonly string[]>;
-
-const COLUMNS: Readonly<Record<LakeTableName, readonly LakeColumn[]>> = Object.fromEntries(
-  Object.values(LAKE_TABLES).map((t) => [t.name, t.columns]),
-) as unknown as Record<LakeTableName, readonly LakeColumn[]>;
-
-/**
- * A segment record's row with its timestamps as Dates, or a reason why it does not fit the table.
- * Keys that are not (or no longer) columns are ignored; missing nullable columns are null.
- */
-export function decodeRecord(table: LakeTableName, json: string): LakeRecord | string {
-  let row: Record<string, unknown>;
-  try {
-    row = JSON.parse(json) as Record<string, unknown>;
-  } catch (err) {
-    return `not JSON: ${(err as Error).message}`;
-  }
-  if (typeof row !== 'object' || row === null || Array.isArray(row)) return 'not a JSON object';
-  for (const name of TIMESTAMP_COLUMNS[table]) {
-    const v = row[name];
-    if (typeof v === 'number' || typeof v === 'string') row[name] = new Date(v);
-  }
-  for (const column of COLUMNS[table]) {
-    const problem = lakeValueProblem(column, row[column.name]);
-    if (problem !== null) return `${column.name} ${problem}`;
-  }
-  return row as LakeRecord;
-}
-
 /** Compacts one sealed segment into the lake, then deletes it (see the module comment). */
 export async function compactSegment(
   segmentPath: string,
@@ -99,35 +71,58 @@ export async function compactSegment(
   options: CompactOptions = {},
 ): Promise<CompactionResult> {
   const bytes = await readFile(segmentPath);
-  const groups = new Map<string, Group>();
+  // table -> event hour (hours since the epoch) -> rows, kept column by column
+  const groups = new Map<LakeTableName, Map<number, Group>>();
   let duplicates = 0;
   let invalidRows = 0;
   let firstProblem: string | undefined;
+  const invalid = (table: LakeTableName, problem: string): void => {
+    invalidRows++;
+    firstProblem ??= `${table}: ${problem}`;
+  };
   const scan = scanSegment(
     bytes,
     (table, json) => {
-      const row = decodeRecord(table, json);
-      if (typeof row === 'string') {
-        invalidRows++;
-        firstProblem ??= `${table}: ${row}`;
+      let row: Record<string, unknown>;
+      try {
+        row = JSON.parse(json) as Record<string, unknown>;
+      } catch (err) {
+        invalid(table, `not JSON: ${(err as Error).message}`);
+        return;
+      }
+      if (typeof row !== 'object' || row === null || Array.isArray(row)) {
+        invalid(table, 'not a JSON object');
         return;
       }
       const def = LAKE_TABLES[table];
-      const eventTime = row[def.eventTimeColumn] as Date;
-      const { dt, hour } = partitionOf(eventTime);
-      const key = `${table}/${dt}/${hour}`;
-      let group = groups.get(key);
-      if (!group) {
-        group = { table, dir: join(lakeDir, table, `dt=${dt}`, `hour=${hour}`), rows: [], ids: new Set() };
-        groups.set(key, group);
+      const eventMs = timestampMillis(row[def.eventTimeColumn]);
+      const id = row[def.idColumn];
+      if (Number.isNaN(eventMs) || typeof id !== 'string') {
+        invalid(table, `${def.eventTimeColumn} or ${def.idColumn} missing`);
+        return;
       }
-      const id = row[def.idColumn] as string;
+      const hour = Math.floor(eventMs / HOUR_MS);
+      let byHour = groups.get(table);
+      if (!byHour) {
+        byHour = new Map();
+        groups.set(table, byHour);
+      }
+      let group = byHour.get(hour);
+      if (!group) {
+        const dir = partitionDir(lakeDir, table, new Date(hour * HOUR_MS));
+        group = { table, hour, dir, columns: new LakeColumnsBuilder(table), ids: new Set() };
+        byHour.set(hour, group);
+      }
       if (group.ids.has(id)) {
         duplicates++;
         return;
       }
+      const problem = group.columns.add(row);
+      if (problem !== null) {
+        invalid(table, problem);
+        return;
+      }
       group.ids.add(id);
-      group.rows.push(row);
     },
     { stopAtBadLine: false },
   );
@@ -148,18 +143,19 @@ export async function compactSegment(
   const fileName = lakeFileName(segmentPath);
   const files: string[] = [];
   let rows = 0;
-  const keys = [...groups.keys()].sort();
-  for (const key of keys) {
-    const group = groups.get(key)!;
+  const ordered = [...groups.values()]
+    .flatMap((byHour) => [...byHour.values()])
+    .sort((a, b) => (a.table < b.table ? -1 : a.table > b.table ? 1 : a.hour - b.hour));
+  groups.clear();
+  for (const group of ordered) {
     await ensureDurableDir(group.dir);
     const file = join(group.dir, fileName);
-    await writeLakeParquetFile(file, group.table, group.rows, {
+    await writeLakeParquetFile(file, group.table, group.columns, {
       kvMetadata: { 'adclick.segment': basename(segmentPath) },
     });
     await fsyncDir(group.dir);
     files.push(file);
-    rows += group.rows.length;
-    groups.delete(key);
+    rows += group.columns.rowCount;
   }
 
   if (options.deleteSegment ?? true) {
@@ -185,6 +181,7 @@ async function ensureDurableDir(dir: string): Promise<void> {
 
 /** Compacts segments into one lake, somewhere (on the event loop or in a worker thread). */
 export interface SegmentCompactor {
+  readonly runsIn: 'worker' | 'inline';
   compact(segmentPath: string): Promise<CompactionResult>;
   /** Stops the worker, if any; jobs still running are rejected. */
   close(): Promise<void>;
@@ -193,6 +190,7 @@ export interface SegmentCompactor {
 /** Compacts on the calling thread (simple; Parquet encoding then competes with appends for the CPU). */
 export function inlineCompactor(lakeDir: string, logger?: Logger): SegmentCompactor {
   return {
+    runsIn: 'inline',
     compact: (segmentPath) => compactSegment(segmentPath, lakeDir, logger ? { logger } : {}),
     close: async () => {},
   };
@@ -227,6 +225,11 @@ export class WorkerCompactor implements SegmentCompactor {
     private readonly lakeDir: string,
     private readonly logger?: Logger,
   ) {}
+
+  /** Where jobs run: in the worker, or inline after the worker could not start. */
+  get runsIn(): 'worker' | 'inline' {
+    return this.fallback ? 'inline' : 'worker';
+  }
 
   compact(segmentPath: string): Promise<CompactionResult> {
     if (this.fallback) return this.fallback.compact(segmentPath);

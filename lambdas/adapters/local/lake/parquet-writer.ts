@@ -12,7 +12,9 @@
  * Timestamps use the legacy TIMESTAMP_MICROS annotation, which Athena/Glue, Spark and DuckDB all
  * read as a plain TIMESTAMP holding UTC, so `date_trunc('hour', timestamp)` lines up with the
  * `hour=` partition whatever the session time zone. Nullable columns are OPTIONAL, others
- * REQUIRED. Columns are written in the table's column order, Snappy-compressed.
+ * REQUIRED. Columns are written in the table's column order, Snappy-compressed; string columns
+ * carry no min/max statistics (they cost more to compute than they save on unsorted data), the
+ * others do.
  */
 import { open, rename, rm } from 'node:fs/promises';
 import { ByteWriter, type ColumnSource, parquetWrite, type SchemaElement } from 'hyparquet-writer';
@@ -25,17 +27,18 @@ export type LakeRecord = Readonly<Record<string, LakeValue | undefined>>;
 export class LakeValueError extends TypeError {
   constructor(
     readonly table: LakeTableName,
-    readonly column: string,
     readonly rowIndex: number,
     detail: string,
   ) {
-    super(`${table}.${column} (row ${rowIndex}): ${detail}`);
+    super(`${table} (row ${rowIndex}): ${detail}`);
     this.name = 'LakeValueError';
   }
 }
 
 /** Rows per row group: large enough for analytics scans, small enough to stream. */
 const ROW_GROUP_SIZE = 128 * 1024;
+/** Distinct strings remembered per column while encoding (bounds the cache of a unique-id column). */
+const STRING_CACHE_LIMIT = 4096;
 
 /** The Parquet schema (root first) of a lake table. */
 export function lakeParquetSchema(table: LakeTableName): SchemaElement[] {
@@ -62,23 +65,6 @@ function schemaElement(column: LakeColumn): SchemaElement {
 }
 
 /**
- * The column data of the rows; throws LakeValueError when a value does not fit its column.
- * Missing keys are nulls; keys that are not columns are ignored. Strings are handed over as
- * UTF-8 bytes, encoded once per distinct value for repetitive columns; string columns carry no
- * min/max statistics (they cost more to compute than they save on unsorted data), the others do.
- */
-export function lakeColumnData(table: LakeTableName, rows: readonly LakeRecord[]): ColumnSource[] {
-  return LAKE_TABLES[table].columns.map((column) => ({
-    name: column.name,
-    data: columnValues(table, column, rows),
-    statistics: column.type !== 'string',
-  }));
-}
-
-/** Distinct strings remembered per column while encoding (bounds the cache of a unique-id column). */
-const STRING_CACHE_LIMIT = 4096;
-
-/**
  * Why a value does not fit a column (null when it does): strings are strings, int64 values safe
  * integers, doubles finite numbers, timestamps valid Dates; null (or undefined) only when nullable.
  */
@@ -98,63 +84,163 @@ export function lakeValueProblem(column: LakeColumn, v: unknown): string | null 
   }
 }
 
-function columnValues(table: LakeTableName, column: LakeColumn, rows: readonly LakeRecord[]): ColumnSource['data'] {
-  const n = rows.length;
-  const { name, type } = column;
-  const out: (Uint8Array | number | bigint | boolean | null)[] = new Array(n);
-  const cache = type === 'string' ? new Map<string, Uint8Array>() : null;
-  for (let i = 0; i < n; i++) {
-    const v = rows[i]![name];
-    const problem = lakeValueProblem(column, v);
-    if (problem !== null) throw new LakeValueError(table, name, i, problem);
-    if (v === null || v === undefined) out[i] = null;
-    else if (cache !== null) {
-      let bytes = cache.get(v as string);
-      if (bytes === undefined) {
-        bytes = Buffer.from(v as string, 'utf8');
-        if (cache.size < STRING_CACHE_LIMIT) cache.set(v as string, bytes);
-      }
-      out[i] = bytes;
-    } else if (type === 'int64') out[i] = BigInt(v as number);
-    else if (type === 'timestamp') out[i] = BigInt((v as Date).getTime()) * 1000n;
-    else out[i] = v as number | boolean;
-  }
-  return out;
+/** Epoch milliseconds of a timestamp given as a Date, epoch milliseconds or ISO 8601 text; NaN otherwise. */
+export function timestampMillis(v: unknown): number {
+  if (v instanceof Date) return v.getTime();
+  if (typeof v === 'number') return Number.isFinite(v) ? v : Number.NaN;
+  if (typeof v === 'string') return Date.parse(v);
+  return Number.NaN;
 }
 
-/** Encodes the rows as a Parquet file in memory. */
-export async function encodeLakeParquet(
-  table: LakeTableName,
-  rows: readonly LakeRecord[],
+/**
+ * Accumulates rows of one table column by column (timestamps as epoch milliseconds), so that a
+ * large batch holds no row objects, then hands the columns to the Parquet encoder.
+ */
+export class LakeColumnsBuilder {
+  readonly table: LakeTableName;
+  private readonly columns: readonly LakeColumn[];
+  private readonly values: unknown[][];
+  private readonly staged: unknown[];
+  private count = 0;
+
+  constructor(table: LakeTableName) {
+    this.table = table;
+    this.columns = LAKE_TABLES[table].columns;
+    this.values = this.columns.map(() => []);
+    this.staged = new Array(this.columns.length);
+  }
+
+  get rowCount(): number {
+    return this.count;
+  }
+
+  /**
+   * Adds the row, or returns why it does not fit the table (and adds nothing). Timestamps may be
+   * Dates, epoch milliseconds or ISO 8601 text; missing nullable values are null; keys that are
+   * not columns are ignored.
+   */
+  add(row: Readonly<Record<string, unknown>>): string | null {
+    const columns = this.columns;
+    const staged = this.staged;
+    for (let c = 0; c < columns.length; c++) {
+      const column = columns[c]!;
+      let v = row[column.name];
+      if (column.type === 'timestamp' && v !== null && v !== undefined) {
+        v = timestampMillis(v);
+        if (Number.isNaN(v)) return `${column.name} expected a valid timestamp`;
+      } else {
+        const problem = lakeValueProblem(column, v);
+        if (problem !== null) return `${column.name} ${problem}`;
+      }
+      staged[c] = v ?? null;
+    }
+    for (let c = 0; c < columns.length; c++) this.values[c]!.push(staged[c]);
+    this.count++;
+    return null;
+  }
+
+  /** The columns as hyparquet-writer input. */
+  columnData(): ColumnSource[] {
+    return this.columns.map((column, c) => ({
+      name: column.name,
+      data: physicalValues(column, this.values[c]!),
+      statistics: column.type !== 'string',
+    }));
+  }
+}
+
+function physicalValues(column: LakeColumn, values: readonly unknown[]): ColumnSource['data'] {
+  const n = values.length;
+  switch (column.type) {
+    case 'string': {
+      // UTF-8 once per distinct value of a repetitive column (device types, ad ids, ...).
+      const cache = new Map<string, Uint8Array>();
+      const out: (Uint8Array | null)[] = new Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = values[i] as string | null;
+        if (v === null) {
+          out[i] = null;
+          continue;
+        }
+        let bytes = cache.get(v);
+        if (bytes === undefined) {
+          bytes = Buffer.from(v, 'utf8');
+          if (cache.size < STRING_CACHE_LIMIT) cache.set(v, bytes);
+        }
+        out[i] = bytes;
+      }
+      return out;
+    }
+    case 'int64':
+    case 'timestamp': {
+      const scale = column.type === 'timestamp' ? 1000n : 1n;
+      if (!column.nullable) {
+        const out = new BigInt64Array(n);
+        for (let i = 0; i < n; i++) out[i] = BigInt(values[i] as number) * scale;
+        return out;
+      }
+      return values.map((v) => (v === null ? null : BigInt(v as number) * scale));
+    }
+    case 'double':
+      return column.nullable ? (values as (number | null)[]) : Float64Array.from(values as number[]);
+    case 'boolean':
+      return values as (boolean | null)[];
+  }
+}
+
+/** Encodes the builder's rows as a Parquet file in memory. */
+export async function encodeLakeColumns(
+  columns: LakeColumnsBuilder,
   options: { kvMetadata?: Record<string, string> } = {},
 ): Promise<Uint8Array> {
-  const writer = new ByteWriter(Math.max(1024, rows.length * 64));
+  const writer = new ByteWriter(Math.max(1024, columns.rowCount * 64));
   await parquetWrite({
     writer,
-    schema: lakeParquetSchema(table),
-    columnData: lakeColumnData(table, rows),
+    schema: lakeParquetSchema(columns.table),
+    columnData: columns.columnData(),
     rowGroupSize: ROW_GROUP_SIZE,
     createdBy: 'adclick lake writer',
     kvMetadata: [
-      { key: 'adclick.table', value: table },
+      { key: 'adclick.table', value: columns.table },
       ...Object.entries(options.kvMetadata ?? {}).map(([key, value]) => ({ key, value })),
     ],
   });
   return writer.getBytes();
 }
 
+/** The rows as a builder; throws LakeValueError when a row does not fit the table. */
+export function lakeColumns(table: LakeTableName, rows: readonly LakeRecord[]): LakeColumnsBuilder {
+  const builder = new LakeColumnsBuilder(table);
+  for (let i = 0; i < rows.length; i++) {
+    const problem = builder.add(rows[i]!);
+    if (problem !== null) throw new LakeValueError(table, i, problem);
+  }
+  return builder;
+}
+
+/** Encodes rows of a table as a Parquet file in memory; throws LakeValueError for a row that does not fit. */
+export async function encodeLakeParquet(
+  table: LakeTableName,
+  rows: readonly LakeRecord[],
+  options: { kvMetadata?: Record<string, string> } = {},
+): Promise<Uint8Array> {
+  return await encodeLakeColumns(lakeColumns(table, rows), options);
+}
+
 /**
- * Writes the rows to `path` atomically: into `<path>.tmp`, fsynced, then renamed over `path`
- * (so a reader sees the whole file or none of it, and a rewrite replaces the file). The caller
- * fsyncs the directory to make the rename durable.
+ * Writes the rows (a builder, or row objects) to `path` atomically: into `<path>.tmp`, fsynced,
+ * then renamed over `path`, so a reader sees the whole file or none of it and a rewrite replaces
+ * the file. The caller fsyncs the directory to make the rename durable.
  */
 export async function writeLakeParquetFile(
   path: string,
   table: LakeTableName,
-  rows: readonly LakeRecord[],
+  rows: LakeColumnsBuilder | readonly LakeRecord[],
   options: { kvMetadata?: Record<string, string> } = {},
 ): Promise<{ bytes: number }> {
-  const bytes = await encodeLakeParquet(table, rows, options);
+  const builder = rows instanceof LakeColumnsBuilder ? rows : lakeColumns(table, rows);
+  if (builder.table !== table) throw new Error(`rows of ${builder.table} cannot be written as ${table}`);
+  const bytes = await encodeLakeColumns(builder, options);
   const tmp = `${path}.tmp`;
   const fh = await open(tmp, 'w');
   try {

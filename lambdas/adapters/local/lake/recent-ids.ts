@@ -17,6 +17,8 @@ export interface RecentLakeIdsOptions {
   /** Stop before reading a file that would take the total past this many ids. */
   readonly maxIds: number;
   readonly onId: (table: LakeTableName, id: string) => void;
+  /** A file that cannot be read is skipped and reported here. */
+  readonly onError?: (path: string, err: unknown) => void;
 }
 
 interface Candidate {
@@ -54,18 +56,21 @@ export async function readRecentLakeIds(
   let files = 0;
   let ids = 0;
   for (const candidate of candidates) {
-    const file = await asyncBufferFromFile(candidate.path);
-    const metadata = await parquetMetadataAsync(file);
-    const rows = Number(metadata.num_rows);
-    if (ids + rows > options.maxIds) break;
     const idColumn = LAKE_TABLES[candidate.table].idColumn;
-    const records = await parquetReadObjects({ file, metadata, columns: [idColumn] });
-    for (const record of records) {
-      const id = record[idColumn];
-      if (typeof id === 'string') options.onId(candidate.table, id);
+    let found: string[];
+    try {
+      const file = await asyncBufferFromFile(candidate.path);
+      const metadata = await parquetMetadataAsync(file);
+      if (ids + Number(metadata.num_rows) > options.maxIds) break;
+      const records = await parquetReadObjects({ file, metadata, columns: [idColumn] });
+      found = records.map((record) => record[idColumn]).filter((id): id is string => typeof id === 'string');
+    } catch (err) {
+      options.onError?.(candidate.path, err);
+      continue;
     }
+    for (const id of found) options.onId(candidate.table, id);
     files++;
-    ids += rows;
+    ids += found.length;
   }
   return { files, ids };
 }

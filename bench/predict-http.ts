@@ -1,0 +1,345 @@
+/**
+ * POST /predict over HTTP, against a hello-world node:http baseline measured in the same run.
+ *
+ * 1. Closed loop (wrk, N keep-alive connections): the most requests/s each server answers,
+ *    with p50/p99 under that saturation, and the server's peak RSS.
+ * 2. Open loop at half the /predict throughput just measured (bench/paced-load.ts): latency
+ *    from the scheduled send time, p50/p99/p99.9, for /predict and for hello at the same rate.
+ *
+ * Each server runs alone, pinned to core 0; wrk and paced-load run pinned to core 1.
+ */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { formatProfile, type ProfileSummary, summariseProfile } from './profile-summary.js';
+import {
+  fmtInt,
+  fmtMb,
+  fmtMs,
+  fmtRatio,
+  log,
+  type PacedResult,
+  type PinnedProcess,
+  ratio,
+  runPaced,
+  runWrk,
+  SERVER_CORE,
+  startPinned,
+  table,
+  verdict,
+  type WrkResult,
+  waitQuiet,
+  watchCore,
+} from './support.js';
+
+export interface PredictBenchOptions {
+  readonly durationS: number;
+  readonly warmupS: number;
+  readonly connections: number;
+  readonly bootstrapRows: number;
+  readonly users: number;
+  readonly ads: number;
+  /** Where to write the server's CPU profile (none when undefined). */
+  readonly cpuProfDir?: string;
+  readonly keepData: boolean;
+  /** Wait up to this long for the machine to be idle before each measurement. */
+  readonly quietWaitS: number;
+}
+
+export interface ServerFigures {
+  readonly wrk: WrkResult;
+  readonly paced: PacedResult;
+  /** Peak sampled VmRSS during the wrk and paced runs. */
+  readonly rssPeakMb: number;
+  /** VmHWM at exit: lifetime peak, start-up (bootstrap training) included. */
+  readonly rssHwmMb: number;
+  /** Share of core 0 that other processes used during the wrk run (0..1). */
+  readonly otherLoadWrk: number;
+  readonly otherLoadPaced: number;
+  /** Share of core 0 the server itself used during the wrk run. */
+  readonly serverLoadWrk: number;
+}
+
+export interface Target {
+  readonly name: string;
+  readonly value: string;
+  readonly target: string;
+  readonly met: boolean;
+}
+
+export interface PredictBenchResult {
+  readonly responseBytes: number;
+  readonly halfRate: number;
+  readonly ours: ServerFigures;
+  readonly hello: ServerFigures;
+  readonly ratios: {
+    readonly rps: number;
+    readonly p50: number;
+    readonly p99: number;
+    readonly pacedP50: number;
+    readonly pacedP99: number;
+    readonly pacedP999: number;
+  };
+  readonly targets: Target[];
+  readonly profile?: { readonly file: string; readonly summary: ProfileSummary };
+}
+
+async function measure(
+  server: PinnedProcess,
+  url: string,
+  o: PredictBenchOptions,
+  rateFor: (wrk: WrkResult) => number,
+): Promise<Omit<ServerFigures, 'rssHwmMb'>> {
+  const scriptArgs = [String(o.users), String(o.ads)];
+  const quiet = await waitQuiet(o.quietWaitS);
+  if (quiet.busy.some((b) => b >= 0.1)) {
+    log(
+      `  warning: the machine is busy before the run (${quiet.busy.map((b) => `${(b * 100).toFixed(0)}%`).join(', ')})`,
+    );
+  }
+  log(`  ${server.name}: warm-up ${o.warmupS} s (wrk)`);
+  await runWrk({ url, script: 'predict.lua', scriptArgs, connections: o.connections, durationS: o.warmupS });
+  log(`  ${server.name}: wrk ${o.durationS} s, ${o.connections} connections`);
+  const watchWrk = watchCore(SERVER_CORE, server.pid);
+  const wrk = await runWrk({
+    url,
+    script: 'predict.lua',
+    scriptArgs,
+    connections: o.connections,
+    durationS: o.durationS,
+  });
+  const loadWrk = watchWrk();
+  const rate = rateFor(wrk);
+  log(`  ${server.name}: paced ${fmtInt(rate)} req/s for ${o.durationS} s (+${o.warmupS} s warm-up)`);
+  const watchPaced = watchCore(SERVER_CORE, server.pid);
+  const paced = await runPaced({
+    url,
+    rate,
+    durationS: o.durationS,
+    warmupS: o.warmupS,
+    connections: o.connections,
+  });
+  const loadPaced = watchPaced();
+  return {
+    wrk,
+    paced,
+    rssPeakMb: server.rss.peakMb(wrk.startedAt, paced.endedAt),
+    otherLoadWrk: loadWrk.otherLoad,
+    otherLoadPaced: loadPaced.otherLoad,
+    serverLoadWrk: loadWrk.serverLoad,
+  };
+}
+
+function findMainProfile(dir: string, pid: number): string | undefined {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+  return (
+    files.map((f) => join(dir, f)).find((f) => f.includes(`.${pid}.0.`)) ?? (files[0] ? join(dir, files[0]) : undefined)
+  );
+}
+
+export async function runPredictBench(o: PredictBenchOptions): Promise<PredictBenchResult> {
+  log('\n== /predict over HTTP ==');
+  // ---- ours
+  const dataDir = mkdtempSync(join(tmpdir(), 'adclick-bench-predict-'));
+  log(`  starting adclick (data ${dataDir}, bootstrap ${fmtInt(o.bootstrapRows)} rows), pinned to core ${SERVER_CORE}`);
+  const ours = await startPinned({
+    name: 'adclick',
+    script: 'bin/adclick.ts',
+    args: ['serve'],
+    nodeArgs: o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', join(o.cpuProfDir, 'predict')] : [],
+    env: {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      ADCLICK_DATA_DIR: dataDir,
+      ADCLICK_LOG_LEVEL: 'silent',
+      ADCLICK_BOOTSTRAP_ROWS: String(o.bootstrapRows),
+    },
+    core: SERVER_CORE,
+  });
+  let oursFigures: Omit<ServerFigures, 'rssHwmMb'>;
+  let responseBytes: number;
+  let profile: PredictBenchResult['profile'];
+  let oursHwm: number;
+  try {
+    const probe = await fetch(`${ours.url}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        user_id: 'user_000001',
+        ad_id: 'ad_00001',
+        features: { device_type: 'mobile', location: 'US-CA', site_id: 'site_0001', position: 1 },
+      }),
+    });
+    const text = await probe.text();
+    if (probe.status !== 200) throw new Error(`/predict answered ${probe.status}: ${text}`);
+    responseBytes = Buffer.byteLength(text);
+    log(`  adclick pid ${ours.pid} at ${ours.url}; a /predict response is ${responseBytes} bytes`);
+    oursFigures = await measure(ours, `${ours.url}/predict`, o, (wrk) => wrk.rps / 2);
+  } finally {
+    const stopped = await ours.stop();
+    oursHwm = ours.rss.hwmMb;
+    if (o.cpuProfDir) {
+      const file = findMainProfile(join(o.cpuProfDir, 'predict'), ours.pid);
+      if (file && oursFigures!) {
+        const w = oursFigures.wrk;
+        const summary = summariseProfile(file, 20, [stopped.exitedAt - w.startedAt, stopped.exitedAt - w.endedAt]);
+        profile = { file, summary };
+      }
+    }
+    if (!o.keepData) rmSync(dataDir, { recursive: true, force: true });
+  }
+  const halfRate = oursFigures.wrk.rps / 2;
+
+  // ---- hello
+  log(`  starting hello-server (response ${responseBytes} bytes), pinned to core ${SERVER_CORE}`);
+  const hello = await startPinned({
+    name: 'hello',
+    script: 'bench/hello-server.ts',
+    args: ['--response-bytes', String(responseBytes)],
+    core: SERVER_CORE,
+  });
+  let helloFigures: Omit<ServerFigures, 'rssHwmMb'>;
+  try {
+    helloFigures = await measure(hello, `${hello.url}/predict`, o, () => halfRate);
+  } finally {
+    await hello.stop();
+  }
+
+  const oursAll: ServerFigures = { ...oursFigures, rssHwmMb: oursHwm };
+  const helloAll: ServerFigures = { ...helloFigures, rssHwmMb: hello.rss.hwmMb };
+  const ratios = {
+    rps: ratio(oursAll.wrk.rps, helloAll.wrk.rps),
+    p50: ratio(oursAll.wrk.latencyMs.p50, helloAll.wrk.latencyMs.p50),
+    p99: ratio(oursAll.wrk.latencyMs.p99, helloAll.wrk.latencyMs.p99),
+    pacedP50: ratio(oursAll.paced.latencyMs.p50, helloAll.paced.latencyMs.p50),
+    pacedP99: ratio(oursAll.paced.latencyMs.p99, helloAll.paced.latencyMs.p99),
+    pacedP999: ratio(oursAll.paced.latencyMs.p999, helloAll.paced.latencyMs.p999),
+  };
+  const targets: Target[] = [
+    {
+      name: '/predict req/s vs hello',
+      value: fmtRatio(ratios.rps),
+      target: '≥ 0.50×',
+      met: ratios.rps >= 0.5,
+    },
+    {
+      name: '/predict p99 at half load',
+      value: fmtMs(oursAll.paced.latencyMs.p99),
+      target: '< 5 ms',
+      met: oursAll.paced.latencyMs.p99 < 5,
+    },
+    {
+      name: '/predict server peak RSS',
+      value: fmtMb(oursAll.rssPeakMb),
+      target: '≤ 300 MB',
+      met: oursAll.rssPeakMb <= 300,
+    },
+  ];
+  const result: PredictBenchResult = { responseBytes, halfRate, ours: oursAll, hello: helloAll, ratios, targets };
+  if (profile) Object.assign(result, { profile });
+  printPredict(result, o);
+  return result;
+}
+
+export function printPredict(r: PredictBenchResult, o: PredictBenchOptions): void {
+  const { ours, hello, ratios } = r;
+  const errs = (w: WrkResult) => w.errors.connect + w.errors.read + w.errors.write + w.errors.status + w.errors.timeout;
+  log(
+    `\n/predict closed loop: wrk, 1 thread, ${o.connections} connections, ${o.durationS} s after ${o.warmupS} s warm-up`,
+  );
+  log(
+    table(
+      ['', 'adclick /predict', 'hello-server', 'ratio (ours/hello)', 'target'],
+      [
+        [
+          'requests/s',
+          fmtInt(ours.wrk.rps),
+          fmtInt(hello.wrk.rps),
+          fmtRatio(ratios.rps),
+          `≥ 0.50× ${verdict(ratios.rps >= 0.5)}`,
+        ],
+        ['p50', fmtMs(ours.wrk.latencyMs.p50), fmtMs(hello.wrk.latencyMs.p50), fmtRatio(ratios.p50), ''],
+        ['p99', fmtMs(ours.wrk.latencyMs.p99), fmtMs(hello.wrk.latencyMs.p99), fmtRatio(ratios.p99), ''],
+        ['requests', fmtInt(ours.wrk.requests), fmtInt(hello.wrk.requests), '', ''],
+        ['errors (socket + non-2xx)', fmtInt(errs(ours.wrk)), fmtInt(errs(hello.wrk)), '', ''],
+        [
+          'server CPU (share of core 0)',
+          `${(ours.serverLoadWrk * 100).toFixed(0)}%`,
+          `${(hello.serverLoadWrk * 100).toFixed(0)}%`,
+          '',
+          '',
+        ],
+        [
+          'other load on core 0',
+          `${(ours.otherLoadWrk * 100).toFixed(0)}%`,
+          `${(hello.otherLoadWrk * 100).toFixed(0)}%`,
+          '',
+          '',
+        ],
+      ],
+    ),
+  );
+  log(
+    `\n/predict open loop at half the /predict throughput: ${fmtInt(r.halfRate)} req/s for both, ` +
+      `${o.durationS} s, latency from the scheduled send time`,
+  );
+  log(
+    table(
+      ['', 'adclick /predict', 'hello-server', 'ratio (ours/hello)', 'target'],
+      [
+        ['achieved req/s', fmtInt(ours.paced.achievedRate), fmtInt(hello.paced.achievedRate), '', ''],
+        ['p50', fmtMs(ours.paced.latencyMs.p50), fmtMs(hello.paced.latencyMs.p50), fmtRatio(ratios.pacedP50), ''],
+        [
+          'p99',
+          fmtMs(ours.paced.latencyMs.p99),
+          fmtMs(hello.paced.latencyMs.p99),
+          fmtRatio(ratios.pacedP99),
+          `< 5 ms ${verdict(ours.paced.latencyMs.p99 < 5)}`,
+        ],
+        ['p99.9', fmtMs(ours.paced.latencyMs.p999), fmtMs(hello.paced.latencyMs.p999), fmtRatio(ratios.pacedP999), ''],
+        ['max', fmtMs(ours.paced.latencyMs.max), fmtMs(hello.paced.latencyMs.max), '', ''],
+        [
+          'p99 on the wire (from actual send)',
+          fmtMs(ours.paced.wireLatencyMs.p99),
+          fmtMs(hello.paced.wireLatencyMs.p99),
+          '',
+          '',
+        ],
+        ['generator send lag p99', fmtMs(ours.paced.sendLagMs.p99), fmtMs(hello.paced.sendLagMs.p99), '', ''],
+        [
+          'errors / non-2xx',
+          `${ours.paced.errors} / ${ours.paced.non2xx}`,
+          `${hello.paced.errors} / ${hello.paced.non2xx}`,
+          '',
+          '',
+        ],
+        ['max queued in generator', fmtInt(ours.paced.maxQueued), fmtInt(hello.paced.maxQueued), '', ''],
+        [
+          'other load on core 0',
+          `${(ours.otherLoadPaced * 100).toFixed(0)}%`,
+          `${(hello.otherLoadPaced * 100).toFixed(0)}%`,
+          '',
+          '',
+        ],
+      ],
+    ),
+  );
+  log('\nserver memory (VmRSS of the serving node process)');
+  log(
+    table(
+      ['', 'adclick', 'hello-server', 'ratio (ours/hello)', 'target'],
+      [
+        [
+          'peak RSS during the runs',
+          fmtMb(ours.rssPeakMb),
+          fmtMb(hello.rssPeakMb),
+          fmtRatio(ratio(ours.rssPeakMb, hello.rssPeakMb)),
+          `≤ 300 MB ${verdict(ours.rssPeakMb <= 300)}`,
+        ],
+        ['VmHWM (lifetime, incl. start-up)', fmtMb(ours.rssHwmMb), fmtMb(hello.rssHwmMb), '', ''],
+      ],
+    ),
+  );
+  if (r.profile)
+    log(`\nadclick CPU profile during the wrk run (${r.profile.file}):\n${formatProfile(r.profile.summary)}`);
+}

@@ -1,0 +1,237 @@
+/**
+ * `npm run bench`: runs the benchmarks, prints every figure next to its baseline measured in
+ * the same run (as a ratio), prints a summary table, and writes the results as JSON to
+ * bench/results/<timestamp>.json. See bench/README.md.
+ *
+ *   npm run bench -- [--duration 10] [--warmup 3] [--connections 32] [--only predict|ingest] [--cpu-prof]
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, release } from 'node:os';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { type IngestBenchResult, runIngestBench } from './ingest.js';
+import { type PredictBenchResult, runPredictBench, type Target } from './predict-http.js';
+import {
+  BENCH_DIR,
+  cpuBusy,
+  fmtInt,
+  fmtMs,
+  fmtRatio,
+  hasTaskset,
+  LOADGEN_CORE,
+  log,
+  REPO_ROOT,
+  SERVER_CORE,
+  table,
+  verdict,
+  wrkVersion,
+} from './support.js';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+const program = new Command()
+  .name('bench')
+  .description('adclick benchmarks: /predict over HTTP and durable ingest, each against its baseline in the same run')
+  .option('--duration <seconds>', 'measured seconds of each run', positiveInt, 10)
+  .option('--warmup <seconds>', 'warm-up seconds before each run (not measured)', positiveInt, 3)
+  .option('--connections <n>', 'wrk connections (and paced-load connection pool)', positiveInt, 32)
+  .addOption(new Option('--only <bench>', 'run one benchmark only').choices(['predict', 'ingest']))
+  .option('--bootstrap-rows <n>', 'ADCLICK_BOOTSTRAP_ROWS of the server under test', positiveInt, 200_000)
+  .option('--batch-size <n>', 'events per POST /event/batch (≤ 500)', positiveInt, 500)
+  .option('--users <n>', '/predict user pool', positiveInt, 10_000)
+  .option('--ads <n>', '/predict ad pool', positiveInt, 200)
+  .option('--cpu-prof', "profile adclick's main thread (node --cpu-prof) and print where the CPU went", false)
+  .option('--quiet-wait <seconds>', 'wait up to this long for both cores to be idle before each run', positiveInt, 30)
+  .option('--keep-data', "keep the servers' data directories", false)
+  .parse();
+
+const opts = program.opts<{
+  duration: number;
+  warmup: number;
+  connections: number;
+  only?: 'predict' | 'ingest';
+  bootstrapRows: number;
+  batchSize: number;
+  users: number;
+  ads: number;
+  cpuProf: boolean;
+  quietWait: number;
+  keepData: boolean;
+}>();
+
+const wrk = wrkVersion();
+if (!wrk) {
+  process.stderr.write(
+    'wrk is not installed; the benchmarks need it.\n' +
+      '  Debian/Ubuntu: sudo apt-get install -y wrk\n' +
+      '  macOS:         brew install wrk\n',
+  );
+  process.exit(1);
+}
+if (!hasTaskset()) {
+  process.stderr.write('taskset is not available (util-linux); the benchmarks pin processes to cores with it.\n');
+  process.exit(1);
+}
+if (opts.batchSize > 500) {
+  process.stderr.write('--batch-size must be at most 500 (the API limit).\n');
+  process.exit(2);
+}
+const cores = cpus().length;
+if (cores < 2) {
+  process.stderr.write(
+    `the benchmarks need 2 cores (server on core ${SERVER_CORE}, load on ${LOADGEN_CORE}); found ${cores}\n`,
+  );
+  process.exit(1);
+}
+
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const resultsDir = join(BENCH_DIR, 'results');
+mkdirSync(resultsDir, { recursive: true });
+const profDir = opts.cpuProf ? join(resultsDir, `${stamp}-profiles`) : undefined;
+
+function git(args: string[]): string {
+  try {
+    return execFileSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+const busy = await cpuBusy(1000);
+const machine = {
+  node: process.version,
+  wrk,
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores,
+  kernel: release(),
+  commit: git(['rev-parse', '--short', 'HEAD']),
+  dirty: git(['status', '--porcelain']) !== '',
+  busyBeforeStart: busy,
+};
+log(`adclick benchmarks, ${new Date().toISOString()}`);
+log(
+  `node ${machine.node}, ${machine.wrk}, ${machine.cpu} × ${cores}, linux ${machine.kernel}, ` +
+    `commit ${machine.commit}${machine.dirty ? ' (uncommitted changes)' : ''}`,
+);
+log(
+  `servers pinned to core ${SERVER_CORE}, load generators (wrk, paced-load) to core ${LOADGEN_CORE}; ` +
+    `duration ${opts.duration} s, warm-up ${opts.warmup} s, ${opts.connections} connections`,
+);
+log(`cores busy before start: ${busy.map((b) => `${(b * 100).toFixed(0)}%`).join(', ')}`);
+if (busy.some((b) => b > 0.1)) {
+  log(
+    'warning: other processes are using the CPU; each run first waits for a quiet machine, and prints the load it saw',
+  );
+}
+
+let predict: PredictBenchResult | undefined;
+let ingest: IngestBenchResult | undefined;
+if (opts.only !== 'ingest') {
+  predict = await runPredictBench({
+    durationS: opts.duration,
+    warmupS: opts.warmup,
+    connections: opts.connections,
+    bootstrapRows: opts.bootstrapRows,
+    users: opts.users,
+    ads: opts.ads,
+    cpuProfDir: profDir,
+    keepData: opts.keepData,
+    quietWaitS: opts.quietWait,
+  });
+}
+if (opts.only !== 'predict') {
+  ingest = await runIngestBench({
+    durationS: opts.duration,
+    warmupS: opts.warmup,
+    connections: opts.connections,
+    bootstrapRows: opts.bootstrapRows,
+    batchSize: opts.batchSize,
+    cpuProfDir: profDir,
+    keepData: opts.keepData,
+    quietWaitS: opts.quietWait,
+  });
+}
+
+// ---- summary
+const rows: string[][] = [];
+if (predict) {
+  const p = predict;
+  rows.push(
+    ['/predict req/s (wrk)', fmtInt(p.ours.wrk.rps), fmtInt(p.hello.wrk.rps), 'hello-server', fmtRatio(p.ratios.rps)],
+    [
+      '/predict p99 (wrk)',
+      fmtMs(p.ours.wrk.latencyMs.p99),
+      fmtMs(p.hello.wrk.latencyMs.p99),
+      'hello-server',
+      fmtRatio(p.ratios.p99),
+    ],
+    [
+      `/predict p99 at ${fmtInt(p.halfRate)} req/s`,
+      fmtMs(p.ours.paced.latencyMs.p99),
+      fmtMs(p.hello.paced.latencyMs.p99),
+      'hello-server',
+      fmtRatio(p.ratios.pacedP99),
+    ],
+    [
+      `/predict p99.9 at ${fmtInt(p.halfRate)} req/s`,
+      fmtMs(p.ours.paced.latencyMs.p999),
+      fmtMs(p.hello.paced.latencyMs.p999),
+      'hello-server',
+      fmtRatio(p.ratios.pacedP999),
+    ],
+    [
+      '/predict peak RSS',
+      `${p.ours.rssPeakMb.toFixed(0)} MB`,
+      `${p.hello.rssPeakMb.toFixed(0)} MB`,
+      'hello-server',
+      fmtRatio(p.ours.rssPeakMb / p.hello.rssPeakMb),
+    ],
+  );
+}
+for (const r of ingest?.routes ?? []) {
+  rows.push(
+    [
+      `${r.path} events/s`,
+      fmtInt(r.ours.eventsPerS),
+      fmtInt(r.baseline.eventsPerS),
+      'durable-baseline',
+      fmtRatio(r.ratio),
+    ],
+    [
+      `${r.path} p99`,
+      fmtMs(r.ours.wrk.latencyMs.p99),
+      fmtMs(r.baseline.wrk.latencyMs.p99),
+      'durable-baseline',
+      fmtRatio(r.ours.wrk.latencyMs.p99 / r.baseline.wrk.latencyMs.p99),
+    ],
+    [
+      `${r.path} peak RSS`,
+      `${r.ours.rssPeakMb.toFixed(0)} MB`,
+      `${r.baseline.rssPeakMb.toFixed(0)} MB`,
+      'durable-baseline',
+      fmtRatio(r.ours.rssPeakMb / r.baseline.rssPeakMb),
+    ],
+  );
+}
+const targets: Target[] = [...(predict?.targets ?? []), ...(ingest?.targets ?? [])];
+log('\n== summary ==');
+log(table(['figure', 'adclick', 'baseline', 'baseline is', 'ratio (ours/baseline)'], rows));
+log('');
+log(
+  table(
+    ['target', 'measured', 'target', ''],
+    targets.map((t) => [t.name, t.value, t.target, verdict(t.met)]),
+  ),
+);
+
+const file = join(resultsDir, `${stamp}.json`);
+writeFileSync(
+  file,
+  `${JSON.stringify({ startedAt: stamp, options: opts, machine, predict, ingest, targets }, null, 2)}\n`,
+);
+log(`\nresults: ${file}${profDir ? `\nprofiles: ${profDir}` : ''}`);

@@ -1,0 +1,309 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROUTES } from '../../lambdas/core/api/routes.js';
+import {
+  call,
+  type ServerProcess,
+  spawnServer,
+  stopHard,
+  type TempDir,
+  tempDir,
+  timestampIn,
+} from '../support/e2e-server.js';
+
+const RUNS_PER_ROUTE = 200;
+const ADMIN_TOKEN = 'e2e-fuzz-admin-token-0123456789';
+
+type Json = unknown;
+
+/** Strings that sit on the edges of the schemas: ids, timestamps, prototype keys, sizes. */
+const edgeValue: fc.Arbitrary<Json> = fc.constantFrom<Json>(
+  '',
+  ' ',
+  ' padded ',
+  'a'.repeat(128),
+  'a'.repeat(129),
+  'x'.repeat(300),
+  '\u0000',
+  'é',
+  '💥',
+  '__proto__',
+  'constructor',
+  '2026-02-30T10:00:00Z',
+  '2026-12-04T24:00:00Z',
+  '2026-12-04T10:00:00+24:00',
+  '2026-12-04T10:00:00',
+  '9999-12-31T23:59:59Z',
+  '0000-01-01T00:00:00Z',
+  '1970-01-01T00:00:00.123456789Z',
+  '999.999.999.999',
+  '::ffff:1.2.3.4',
+  -1,
+  0,
+  1e308,
+  -1e308,
+  Number.MAX_SAFE_INTEGER + 2,
+  0.1,
+  true,
+  false,
+  null,
+  [],
+  {},
+  { __proto__: null, a: 1 },
+  JSON.parse('{"__proto__": {"polluted": true}}'),
+  Array.from({ length: 65 }, (_, i) => i),
+  Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`f${i}`, i])),
+);
+
+const anyValue: fc.Arbitrary<Json> = fc.oneof(edgeValue, fc.jsonValue({ maxDepth: 3 }));
+
+/** A valid body mutated: a field dropped, replaced, or an unknown one added (or left as it is). */
+function nearValid(valid: () => Record<string, Json>): fc.Arbitrary<Json> {
+  const keys = Object.keys(valid());
+  return fc.oneof(
+    fc.constant(null).map(() => valid()),
+    fc.constantFrom(...keys).map((k) => {
+      const body = valid();
+      delete body[k];
+      return body;
+    }),
+    fc.tuple(fc.constantFrom(...keys), anyValue).map(([k, v]) => ({ ...valid(), [k]: v })),
+    fc.tuple(fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('__proto__', 'constructor')), anyValue).map(
+      ([k, v]) => ({ ...valid(), [k]: v }),
+    ),
+    fc
+      .tuple(fc.constantFrom(...keys), fc.constantFrom(...keys), anyValue, anyValue)
+      .map(([k1, k2, v1, v2]) => ({ ...valid(), [k1]: v1, [k2]: v2 })),
+  );
+}
+
+let counter = 0;
+const fresh = (prefix: string) => `${prefix}-${process.pid}-${counter++}`;
+
+const validImpression = () => ({
+  impression_id: fresh('imp'),
+  prediction_id: fresh('p'),
+  user_id: 'fuzz-user',
+  ad_id: 'fuzz-ad',
+  timestamp: timestampIn(0),
+  device_type: 'mobile',
+  location: 'FR',
+  ip: '192.0.2.7',
+  features: { site_id: 's1', position: 2, premium: true, none: null },
+});
+const validClick = () => ({
+  click_id: fresh('clk'),
+  impression_id: fresh('imp'),
+  user_id: 'fuzz-user',
+  ip: '192.0.2.7',
+  clicked: true,
+  timestamp: timestampIn(0),
+});
+
+const nearValidBatchEvent = fc.oneof(
+  nearValid(() => ({ type: 'impression', ...validImpression() })),
+  nearValid(() => ({ type: 'click', ...validClick() })),
+  anyValue,
+);
+
+/** What a near-valid body of each route looks like (routes without a body get arbitrary ones). */
+const NEAR_VALID: Readonly<Record<string, fc.Arbitrary<Json>>> = {
+  'POST /predict': nearValid(() => ({
+    user_id: 'fuzz-user',
+    ad_id: 'fuzz-ad',
+    features: { device_type: 'mobile', position: 1 },
+    request_id: fresh('req'),
+    consent: true,
+    explain: true,
+  })),
+  'POST /predict/batch': fc.oneof(
+    nearValid(() => ({
+      user_id: 'fuzz-user',
+      features: { device_type: 'tablet' },
+      request_id: fresh('req'),
+      consent: false,
+      explain: false,
+      ads: [{ ad_id: 'a1' }, { ad_id: 'a2', features: { slot: 'top' } }],
+    })),
+    fc
+      .array(nearValid(() => ({ ad_id: 'a1', features: { slot: 'top' } })), { maxLength: 4 })
+      .map((ads) => ({ user_id: 'fuzz-user', ads })),
+  ),
+  'POST /event/impression': nearValid(validImpression),
+  'POST /event/click': nearValid(validClick),
+  'POST /event/batch': fc.oneof(
+    fc.array(nearValidBatchEvent, { maxLength: 6 }).map((events) => ({ events })),
+    nearValid(() => ({ events: [{ type: 'click', ...validClick() }] })),
+  ),
+  'PUT /ads/{ad_id}': nearValid(() => ({
+    campaign_id: 'camp-1',
+    advertiser_id: 'adv-1',
+    category: 'sports',
+    attributes: { size: '300x250', premium: true },
+  })),
+  'POST /model/upload': nearValid(() => ({ version: fresh('fuzz-version'), metadata: { owner: 'fuzz', n: 1 } })),
+  'PUT /model/activate/{id}': nearValid(() => ({ force: false })),
+};
+
+const CONTENT_TYPES = [
+  'application/json',
+  'application/json; charset=utf-8',
+  'APPLICATION/JSON',
+  'application/problem+json',
+  'application/gzip',
+  'application/octet-stream',
+  'text/plain',
+  'text/html; charset=latin1',
+  'multipart/form-data; boundary=xyz',
+  'application/x-www-form-urlencoded',
+  '',
+  ';',
+  'application/',
+];
+const headerSafe = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)) });
+const contentType = fc.option(fc.oneof(fc.constantFrom(...CONTENT_TYPES), headerSafe), { nil: null });
+
+type Body =
+  | { kind: 'none' }
+  | { kind: 'json'; value: Json }
+  | { kind: 'string'; value: string }
+  | { kind: 'bytes'; value: Uint8Array };
+
+function bodyFor(key: string): fc.Arbitrary<Body> {
+  const json = NEAR_VALID[key] ?? anyValue;
+  return fc.oneof(
+    { weight: 1, arbitrary: fc.constant<Body>({ kind: 'none' }) },
+    { weight: 4, arbitrary: json.map((value): Body => ({ kind: 'json', value })) },
+    { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 4 }).map((value): Body => ({ kind: 'json', value })) },
+    { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 300 }).map((value): Body => ({ kind: 'string', value })) },
+    { weight: 1, arbitrary: fc.uint8Array({ maxLength: 2048 }).map((value): Body => ({ kind: 'bytes', value })) },
+  );
+}
+
+/** A path parameter: a known id, a random one (encoded), an over-long one or broken percent-encoding. */
+function paramArb(known: () => string[]): fc.Arbitrary<string> {
+  const encode = (s: string) => encodeURIComponent(s);
+  return fc.oneof(
+    fc.constant(null).chain(() => fc.constantFrom(...known())),
+    fc.string({ unit: 'binary', minLength: 1, maxLength: 40 }).map(encode),
+    fc.constantFrom('%', '%E0%A4%A', '%ZZ', '%00', '%20lead', 'x'.repeat(200), '..', '%2F', 'a%2Fb'),
+  );
+}
+
+interface FuzzRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly body: Body;
+  readonly contentType: string | null;
+  readonly authorised: boolean;
+}
+
+describe('the server under random input', () => {
+  let dir: TempDir;
+  let server: ServerProcess | undefined;
+  /** Known model ids: the champion and a model still uploading (so the artifact route stores bytes). */
+  const knownIds: string[] = ['fuzz-ad', 'ad-1'];
+
+  beforeAll(async () => {
+    dir = await tempDir('fuzz');
+    server = await spawnServer(dir.path, { ADCLICK_ADMIN_TOKEN: ADMIN_TOKEN, ADCLICK_LOG_LEVEL: 'error' });
+    const active = await call(server.url, 'GET', '/model/active', { token: ADMIN_TOKEN });
+    const uploading = await call(server.url, 'POST', '/model/upload', {
+      token: ADMIN_TOKEN,
+      body: { version: 'fuzz-uploading', metadata: {} },
+    });
+    knownIds.push(active.json.model_id, uploading.json.model_id);
+  });
+
+  afterAll(async () => {
+    await stopHard(server);
+    await dir?.cleanup();
+  });
+
+  async function send(r: FuzzRequest) {
+    const base = server!.url;
+    // fetch sends no body with GET.
+    const body =
+      r.body.kind === 'none' || r.method === 'GET'
+        ? undefined
+        : r.body.kind === 'json'
+          ? JSON.stringify(r.body.value)
+          : r.body.value;
+    return call(base, r.method, r.path, {
+      body,
+      contentType: r.contentType,
+      ...(r.authorised ? { token: ADMIN_TOKEN } : {}),
+    });
+  }
+
+  function assertSane(r: FuzzRequest, res: Awaited<ReturnType<typeof send>>): void {
+    const what = `${r.method} ${r.path} (${r.contentType}) ${JSON.stringify(r.body).slice(0, 300)} → ${res.status} ${res.text.slice(0, 300)}`;
+    expect(res.status, what).toBeLessThan(500);
+    if (res.status >= 400) {
+      expect(res.headers.get('content-type'), what).toContain('application/problem+json');
+      expect(res.json?.status, what).toBe(res.status);
+    }
+  }
+
+  it.each(ROUTES.map((r) => [r.method, r.path] as const))(
+    'never answers %s %s with a 5xx, whatever the body, content type or parameters',
+    async (method, template) => {
+      // Prepare
+      const key = `${method} ${template}`;
+      const pathArb = template.includes('{')
+        ? paramArb(() => knownIds).map((p) => template.replace(/\{\w+\}/, p))
+        : fc.constant(template);
+      const requestArb = fc.record({
+        method: fc.constant(method),
+        path: pathArb,
+        body: bodyFor(key),
+        contentType,
+        authorised: fc.constantFrom(true, true, true, true, false),
+      });
+
+      // Act + Assess
+      await fc.assert(
+        fc.asyncProperty(requestArb, async (r) => {
+          assertSane(r, await send(r));
+        }),
+        { numRuns: RUNS_PER_ROUTE },
+      );
+    },
+  );
+
+  it('never answers random methods and paths with a 5xx', async () => {
+    // Prepare
+    const segment = fc.oneof(
+      fc.constantFrom('predict', 'batch', 'event', 'model', 'models', 'ads', 'upload', 'health', 'openapi.json', ''),
+      fc.string({ unit: 'binary', maxLength: 20 }).map((s) => encodeURIComponent(s)),
+      fc.constantFrom('%', '%E0%A4%A', '..', '.', '%2e%2e'),
+    );
+    const requestArb = fc.record({
+      method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'),
+      path: fc.array(segment, { minLength: 1, maxLength: 5 }).map((s) => `/${s.join('/')}`),
+      body: bodyFor(''),
+      contentType,
+      authorised: fc.boolean(),
+    });
+
+    // Act + Assess
+    await fc.assert(
+      fc.asyncProperty(requestArb, async (r) => {
+        assertSane(r, await send(r));
+      }),
+      { numRuns: RUNS_PER_ROUTE },
+    );
+  });
+
+  it('keeps answering, and logged no unhandled error, after all of it', async () => {
+    // Act
+    const health = await call(server!.url, 'GET', '/health');
+    const predict = await call(server!.url, 'POST', '/predict', { body: { user_id: 'after', ad_id: 'fuzz-ad' } });
+
+    // Assess
+    expect(health.status).toBe(200);
+    expect(predict.status).toBe(200);
+    expect(server!.proc.exitCode).toBeNull();
+    expect(server!.stderr()).not.toMatch(/unhandled error/);
+  });
+});
