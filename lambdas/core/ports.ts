@@ -83,8 +83,9 @@ export interface LakeRow {
 export interface EventLog {
   /**
    * Appends the rows durably and resolves when they are on disk (or accepted by the stream).
-   * A row whose table id was already appended is not appended again: its index is reported
-   * in `duplicates`, and it is durable too when the promise resolves.
+   * A row whose table id was already appended within the adapter's de-duplication window is not
+   * appended again: its index is reported in `duplicates`, and it is durable too when the promise
+   * resolves. Beyond the window delivery is at least once: readers de-duplicate on the id column.
    */
   append(rows: readonly LakeRow[]): Promise<{ duplicates: number[] }>;
 }

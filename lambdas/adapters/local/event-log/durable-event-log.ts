@@ -26,9 +26,11 @@
  *
  * One process owns a log directory at a time (a `LOCK` file holding its pid).
  */
+
 import { randomBytes } from 'node:crypto';
 import { type FileHandle, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { DependencyUnavailableError } from '../../../core/errors.js';
 import { LAKE_TABLE_NAMES } from '../../../core/lake/tables.js';
 import type { EventLog, LakeRow, Logger } from '../../../core/ports.js';
 import { inlineCompactor, type SegmentCompactor, WorkerCompactor } from '../lake/compactor.js';
@@ -113,11 +115,15 @@ export class EventLogRowError extends TypeError {
   }
 }
 
-/** The log is closing, closed, or unusable after an I/O failure it could not undo. */
-export class EventLogUnavailableError extends Error {
+/**
+ * The log is closing, closed, or unusable after an I/O failure it could not undo: a dependency
+ * down with no fallback, which callers see as a 503 (nothing was acknowledged, so they retry).
+ */
+export class EventLogUnavailableError extends DependencyUnavailableError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(message);
     this.name = 'EventLogUnavailableError';
+    if (options?.cause !== undefined) this.cause = options.cause;
   }
 }
 
