@@ -72,6 +72,8 @@ interface Job {
 
 const expected = Math.ceil((rate * durationMs) / 1000) + 16;
 const latencies = new Float64Array(expected);
+/** Scheduled time (ms after the measured start) of each recorded latency, for the per-second timeline. */
+const at = new Float64Array(expected);
 const wire = new Float64Array(expected);
 const lags = new Float64Array(expected);
 let recorded = 0;
@@ -160,6 +162,7 @@ function done(job: Job, status: number): void {
   if (status < 200 || status > 299) non2xx++;
   if (job.record && recorded < expected) {
     latencies[recorded] = now - job.scheduled;
+    at[recorded] = job.scheduled - measureFrom;
     wire[recorded] = now - job.sentAt;
     recorded++;
   }
@@ -231,8 +234,15 @@ stopping = true;
 errors += outstanding;
 for (const c of conns) c.socket.destroy();
 
+const seconds = Math.ceil(durationMs / 1000);
+const buckets: number[][] = Array.from({ length: seconds }, () => []);
+for (let i = 0; i < recorded; i++) buckets[Math.min(seconds - 1, Math.floor(at[i]! / 1000))]!.push(latencies[i]!);
+const timeline = buckets.map((b) => {
+  const s = summarise(Float64Array.from(b));
+  return { n: b.length, p50: s.p50, p99: s.p99, max: s.max };
+});
 const sortedLags = lags.slice(0, lagCount).sort();
-const result: PacedResult = {
+const result: Omit<PacedResult, 'otherLoadCore1'> = {
   targetRate: rate,
   achievedRate: sentRecorded / (durationMs / 1000),
   sent,
@@ -244,6 +254,7 @@ const result: PacedResult = {
   sendLagMs: { p99: percentile(sortedLags, 99), max: sortedLags.length ? sortedLags[sortedLags.length - 1]! : 0 },
   connections: poolSize,
   maxQueued,
+  timeline,
   startedAt,
   endedAt,
 };

@@ -81,7 +81,8 @@ export interface PredictBenchResult {
     readonly pacedP999: number;
   };
   readonly targets: Target[];
-  readonly profile?: { readonly file: string; readonly summary: ProfileSummary };
+  /** adclick's CPU profile, over the wrk run (saturated) and over the paced run (half load). */
+  readonly profile?: { readonly file: string; readonly saturated: ProfileSummary; readonly halfLoad: ProfileSummary };
 }
 
 async function measure(
@@ -181,9 +182,13 @@ export async function runPredictBench(o: PredictBenchOptions): Promise<PredictBe
     if (o.cpuProfDir) {
       const file = findMainProfile(join(o.cpuProfDir, 'predict'), ours.pid);
       if (file && oursFigures!) {
-        const w = oursFigures.wrk;
-        const summary = summariseProfile(file, 20, [stopped.exitedAt - w.startedAt, stopped.exitedAt - w.endedAt]);
-        profile = { file, summary };
+        const { wrk, paced } = oursFigures;
+        const window = (from: number, to: number) => [stopped.exitedAt - from, stopped.exitedAt - to] as const;
+        profile = {
+          file,
+          saturated: summariseProfile(file, 15, window(wrk.startedAt, wrk.endedAt)),
+          halfLoad: summariseProfile(file, 15, window(paced.startedAt, paced.endedAt)),
+        };
       }
     }
     if (!o.keepData) rmSync(dataDir, { recursive: true, force: true });
@@ -241,6 +246,8 @@ export async function runPredictBench(o: PredictBenchOptions): Promise<PredictBe
   return result;
 }
 
+const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+
 export function printPredict(r: PredictBenchResult, o: PredictBenchOptions): void {
   const { ours, hello, ratios } = r;
   const errs = (w: WrkResult) => w.errors.connect + w.errors.read + w.errors.write + w.errors.status + w.errors.timeout;
@@ -270,9 +277,9 @@ export function printPredict(r: PredictBenchResult, o: PredictBenchOptions): voi
           '',
         ],
         [
-          'other load on core 0',
-          `${(ours.otherLoadWrk * 100).toFixed(0)}%`,
-          `${(hello.otherLoadWrk * 100).toFixed(0)}%`,
+          'other load on core 0 / core 1',
+          `${pct(ours.otherLoadWrk)} / ${pct(ours.wrk.otherLoadCore1)}`,
+          `${pct(hello.otherLoadWrk)} / ${pct(hello.wrk.otherLoadCore1)}`,
           '',
           '',
         ],
@@ -305,7 +312,13 @@ export function printPredict(r: PredictBenchResult, o: PredictBenchOptions): voi
           '',
           '',
         ],
-        ['generator send lag p99', fmtMs(ours.paced.sendLagMs.p99), fmtMs(hello.paced.sendLagMs.p99), '', ''],
+        [
+          'generator send lag p99 / max',
+          `${fmtMs(ours.paced.sendLagMs.p99)} / ${fmtMs(ours.paced.sendLagMs.max)}`,
+          `${fmtMs(hello.paced.sendLagMs.p99)} / ${fmtMs(hello.paced.sendLagMs.max)}`,
+          '',
+          '',
+        ],
         [
           'errors / non-2xx',
           `${ours.paced.errors} / ${ours.paced.non2xx}`,
@@ -315,9 +328,9 @@ export function printPredict(r: PredictBenchResult, o: PredictBenchOptions): voi
         ],
         ['max queued in generator', fmtInt(ours.paced.maxQueued), fmtInt(hello.paced.maxQueued), '', ''],
         [
-          'other load on core 0',
-          `${(ours.otherLoadPaced * 100).toFixed(0)}%`,
-          `${(hello.otherLoadPaced * 100).toFixed(0)}%`,
+          'other load on core 0 / core 1',
+          `${pct(ours.otherLoadPaced)} / ${pct(ours.paced.otherLoadCore1)}`,
+          `${pct(hello.otherLoadPaced)} / ${pct(hello.paced.otherLoadCore1)}`,
           '',
           '',
         ],
@@ -340,6 +353,13 @@ export function printPredict(r: PredictBenchResult, o: PredictBenchOptions): voi
       ],
     ),
   );
-  if (r.profile)
-    log(`\nadclick CPU profile during the wrk run (${r.profile.file}):\n${formatProfile(r.profile.summary)}`);
+  const timeline = (p: PacedResult) => p.timeline.map((b) => b.p99.toFixed(1)).join(' ');
+  log('\nper-second p99 (ms) during the open-loop run:');
+  log(`  adclick: ${timeline(ours.paced)}`);
+  log(`  hello:   ${timeline(hello.paced)}`);
+  if (r.profile) {
+    log(`\nadclick CPU profile (${r.profile.file})`);
+    log(`\n-- during the wrk run (saturated):\n${formatProfile(r.profile.saturated)}`);
+    log(`\n-- during the open-loop run at ${fmtInt(r.halfRate)} req/s:\n${formatProfile(r.profile.halfLoad)}`);
+  }
 }

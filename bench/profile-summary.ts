@@ -44,6 +44,11 @@ export interface ProfileSummary {
   readonly selfByArea: ProfileEntry[];
   /** Inclusive time of the repository's own functions (callees included). */
   readonly inclusiveRepo: ProfileEntry[];
+  /**
+   * The longest stretches without an idle sample: how long the event loop was blocked, and the
+   * repository functions (inclusive time) that filled each stretch.
+   */
+  readonly longestBusy: { readonly ms: number; readonly atMs: number; readonly top: ProfileEntry[] }[];
 }
 
 const SPECIAL = new Set(['(idle)', '(program)', '(garbage collector)', '(root)']);
@@ -110,6 +115,8 @@ export function summariseProfile(file: string, top = 20, window?: readonly [numb
   const inclusive = new Map<string, number>();
   let windowUs = 0;
   let idleUs = 0;
+  const stretches: { us: number; at: number; fns: Map<string, number> }[] = [];
+  let current: { us: number; at: number; fns: Map<string, number> } | null = null;
   let t = profile.startTime;
   const n = profile.samples.length;
   for (let i = 0; i < n; i++) {
@@ -121,7 +128,14 @@ export function summariseProfile(file: string, top = 20, window?: readonly [numb
     if (!node) continue;
     windowUs += dt;
     const frame = node.callFrame;
-    if (frame.functionName === '(idle)') idleUs += dt;
+    if (frame.functionName === '(idle)') {
+      idleUs += dt;
+      if (current) stretches.push(current);
+      current = null;
+    } else {
+      current ??= { us: 0, at: (t - profile.startTime) / 1000, fns: new Map() };
+      current.us += dt;
+    }
     const key = label(frame);
     self.set(key, (self.get(key) ?? 0) + dt);
     const a = area(frame);
@@ -134,8 +148,19 @@ export function summariseProfile(file: string, top = 20, window?: readonly [numb
       if (seen.has(k)) continue;
       seen.add(k);
       inclusive.set(k, (inclusive.get(k) ?? 0) + dt);
+      if (current) current.fns.set(k, (current.fns.get(k) ?? 0) + dt);
     }
   }
+  if (current) stretches.push(current);
+  stretches.sort((a, b) => b.us - a.us);
+  const longestBusy = stretches.slice(0, 5).map((st) => ({
+    ms: st.us / 1000,
+    atMs: st.at,
+    top: [...st.fns.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 4)
+      .map(([name, us]) => ({ name, ms: us / 1000, pct: (100 * us) / st.us })),
+  }));
   const busyUs = windowUs - idleUs;
   const entries = (m: Map<string, number>, exclude: (k: string) => boolean) =>
     [...m.entries()]
@@ -149,6 +174,7 @@ export function summariseProfile(file: string, top = 20, window?: readonly [numb
     selfByFunction: entries(self, (k) => k === '(idle)'),
     selfByArea: entries(areas, (k) => k === '(idle)'),
     inclusiveRepo: entries(inclusive, () => false),
+    longestBusy,
   };
 }
 
@@ -167,6 +193,13 @@ export function formatProfile(s: ProfileSummary): string {
     table(['self time, by function', 'self', 'share'], rows(s.selfByFunction)),
     '',
     table(['inclusive time, repository functions', 'total', 'share'], rows(s.inclusiveRepo)),
+    '',
+    'longest stretches without an idle sample (event loop blocked or saturated), with what filled them:',
+    ...s.longestBusy.map(
+      (b) =>
+        `  ${b.ms.toFixed(1)} ms at ${(b.atMs / 1000).toFixed(1)} s: ` +
+        b.top.map((e) => `${e.name} ${e.ms.toFixed(1)} ms`).join('; '),
+    ),
   ].join('\n');
 }
 

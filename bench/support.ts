@@ -267,6 +267,28 @@ export interface LatencyMs {
   readonly mean: number;
 }
 
+/**
+ * Watches the load-generator core while a child process runs on it: the share of the core that
+ * other processes took (user + system time of the core minus the child's, sampled every 100 ms
+ * since the child's own counters vanish when it exits).
+ */
+function watchLoadgen(pid: number | undefined): () => number {
+  const c0 = coreJiffies(LOADGEN_CORE);
+  let own = 0;
+  const sample = () => {
+    const j = pid === undefined ? Number.NaN : processJiffies(pid);
+    if (!Number.isNaN(j)) own = j;
+  };
+  const timer = setInterval(sample, 100);
+  return () => {
+    clearInterval(timer);
+    sample();
+    const c1 = coreJiffies(LOADGEN_CORE);
+    const total = c1.total - c0.total;
+    return total <= 0 ? 0 : Math.max(0, (c1.busy - c0.busy - own) / total);
+  };
+}
+
 export interface WrkResult {
   readonly requests: number;
   readonly durationS: number;
@@ -278,6 +300,8 @@ export interface WrkResult {
   /** Date.now() at start and end of the run. */
   readonly startedAt: number;
   readonly endedAt: number;
+  /** Share of the load-generator core that other processes took during the run (0..1). */
+  readonly otherLoadCore1: number;
 }
 
 interface WrkJson {
@@ -321,6 +345,7 @@ export function runWrk(o: WrkOptions): Promise<WrkResult> {
   const startedAt = Date.now();
   return new Promise((resolveRun, rejectRun) => {
     const child = spawn('taskset', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const loadgen = watchLoadgen(child.pid);
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (t: string) => {
@@ -332,6 +357,7 @@ export function runWrk(o: WrkOptions): Promise<WrkResult> {
     child.on('error', rejectRun);
     child.on('exit', (code) => {
       const endedAt = Date.now();
+      const otherLoadCore1 = loadgen();
       const line = out.split('\n').find((l) => l.startsWith('WRK_JSON '));
       if (code !== 0 || !line) {
         rejectRun(new Error(`wrk failed (exit ${code}):\n${out}\n${err}`));
@@ -356,6 +382,7 @@ export function runWrk(o: WrkOptions): Promise<WrkResult> {
         counters: j.counters ?? {},
         startedAt,
         endedAt,
+        otherLoadCore1,
       });
     });
   });
@@ -376,8 +403,12 @@ export interface PacedResult {
   readonly sendLagMs: { p99: number; max: number };
   readonly connections: number;
   readonly maxQueued: number;
+  /** Per second of the measured run (by scheduled time): requests, p50, p99, max latency in ms. */
+  readonly timeline: { n: number; p50: number; p99: number; max: number }[];
   readonly startedAt: number;
   readonly endedAt: number;
+  /** Share of the load-generator core that other processes took during the run (0..1). */
+  readonly otherLoadCore1: number;
 }
 
 export interface PacedOptions {
@@ -410,6 +441,7 @@ export function runPaced(o: PacedOptions): Promise<PacedResult> {
   ];
   return new Promise((resolveRun, rejectRun) => {
     const child = spawn('taskset', args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const loadgen = watchLoadgen(child.pid);
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (t: string) => {
@@ -420,12 +452,13 @@ export function runPaced(o: PacedOptions): Promise<PacedResult> {
     });
     child.on('error', rejectRun);
     child.on('exit', (code) => {
+      const otherLoadCore1 = loadgen();
       if (code !== 0) {
         rejectRun(new Error(`paced-load failed (exit ${code}):\n${out}\n${err}`));
         return;
       }
       try {
-        resolveRun(JSON.parse(out) as PacedResult);
+        resolveRun({ ...(JSON.parse(out) as Omit<PacedResult, 'otherLoadCore1'>), otherLoadCore1 });
       } catch (e) {
         rejectRun(new Error(`paced-load printed no JSON: ${String(e)}\n${out}\n${err}`));
       }

@@ -14,7 +14,7 @@ local threads = {}
 local counter = 0
 
 -- globals, so that done() can read them through thread:get()
-accepted, duplicate, rejected, non2xx = 0, 0, 0, 0
+accepted, duplicate, rejected, non2xx, sent = 0, 0, 0, 0, 0
 
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
@@ -48,6 +48,7 @@ end
 
 function request()
   counter = counter + 1
+  sent = sent + (mode == "batch" and per_request or 1)
   local ts = os.date("!%Y-%m-%dT%H:%M:%SZ")
   local base = prefix .. "-" .. (thread_id or 0) .. "-" .. counter
   if mode == "batch" then
@@ -74,8 +75,9 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local a, d, r, n = 0, 0, 0, 0
+  local a, d, r, n, s = 0, 0, 0, 0, 0
   for _, t in ipairs(threads) do
+    s = s + (t:get("sent") or 0)
     a = a + (t:get("accepted") or 0)
     d = d + (t:get("duplicate") or 0)
     r = r + (t:get("rejected") or 0)
@@ -86,11 +88,11 @@ function done(summary, latency, requests)
     'WRK_JSON {"requests":%d,"duration_us":%d,"bytes":%d,' ..
       '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
       '"latency_us":{"mean":%.1f,"max":%.0f,"p50":%.0f,"p90":%.0f,"p99":%.0f,"p999":%.0f},' ..
-      '"counters":{"accepted":%d,"duplicate":%d,"rejected":%d,"non2xx":%d}}\n',
+      '"counters":{"accepted":%d,"duplicate":%d,"rejected":%d,"non2xx":%d,"sent":%d}}\n',
     summary.requests, summary.duration, summary.bytes,
     e.connect, e.read, e.write, e.status, e.timeout,
     latency.mean, latency.max, latency:percentile(50), latency:percentile(90),
     latency:percentile(99), latency:percentile(99.9),
-    a, d, r, n
+    a, d, r, n, s
   ))
 end

@@ -4,7 +4,13 @@ import { invoke, type Router } from '../core/api/dispatch.js';
 import { toProblem } from '../core/api/problem.js';
 import type { Route } from '../core/api/route.js';
 import type { App } from '../core/app.js';
-import { DomainError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../core/errors.js';
+import {
+  DomainError,
+  MethodNotAllowedError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from '../core/errors.js';
 import type { Logger } from '../core/ports.js';
 import { MAX_BODY_BYTES } from '../core/schemas/common.js';
 import type { AccessControl } from './access.js';
@@ -94,28 +100,50 @@ function parseQuery(qs: string): Record<string, string> {
   return out;
 }
 
+export interface HttpServer {
+  readonly server: Server;
+  /**
+   * Stops accepting connections and lets requests in flight finish; their answers say
+   * `connection: close`, so keep-alive clients go elsewhere. Resolves when every connection is
+   * closed, or after `graceMs`, when the remaining ones are cut.
+   */
+  shutdown(graceMs: number): Promise<void>;
+}
+
+/** Documents served as they are, outside the route table (GET and HEAD only). */
+interface StaticDocument {
+  readonly contentType: string;
+  readonly body: string;
+}
+
 /**
  * The local HTTP server: a thin shell over the shared route table. Everything route-specific
  * (validation, use case, status) lives in the table; this file only speaks HTTP.
  */
-export function createHttpServer(options: HttpServerOptions): Server {
+export function createHttpServer(options: HttpServerOptions): HttpServer {
   const { app, router, access, logger } = options;
+  const documents = new Map<string, StaticDocument>([
+    ['/openapi.json', { contentType: 'application/json', body: options.openApiJson }],
+    ['/', { contentType: 'text/html; charset=utf-8', body: options.landingHtml }],
+  ]);
+  let draining = false;
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     try {
-      if (req.method === 'GET' && path === '/openapi.json') {
+      const document = documents.get(path);
+      if (document) {
+        if (req.method !== 'GET' && req.method !== 'HEAD') {
+          throw new MethodNotAllowedError(`${req.method} is not allowed on ${path}.`, ['GET', 'HEAD']);
+        }
+        // Node leaves the body out of a HEAD answer by itself; the headers stay those of the GET.
+        if (draining) res.setHeader('connection', 'close');
         res.writeHead(200, {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(options.openApiJson),
+          'content-type': document.contentType,
+          'content-length': Buffer.byteLength(document.body),
         });
-        res.end(options.openApiJson);
-        return;
-      }
-      if (req.method === 'GET' && path === '/') {
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-        res.end(options.landingHtml);
+        res.end(document.body);
         return;
       }
       const match = router.match(req.method ?? 'GET', path);
@@ -126,6 +154,8 @@ export function createHttpServer(options: HttpServerOptions): Server {
         body,
         baseUrl: `http://${req.headers.host ?? 'localhost'}`,
       });
+      // Decided when answering, not when the request came in: it may have arrived before SIGTERM.
+      if (draining) res.setHeader('connection', 'close');
       send(res, result.status, result.body, result.headers);
     } catch (err) {
       const problem = toProblem(err);
@@ -134,7 +164,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
       }
       // After a refused body the rest of the request may still be arriving: close the connection
       // rather than parse leftover bytes as a next request.
-      if (err instanceof PayloadTooLargeError) res.shouldKeepAlive = false;
+      if (err instanceof PayloadTooLargeError || draining) res.shouldKeepAlive = false;
       if (!res.headersSent) send(res, problem.status, problem.body, problem.headers);
       else res.destroy();
     }
@@ -146,7 +176,19 @@ export function createHttpServer(options: HttpServerOptions): Server {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
     else socket.destroy(err);
   });
-  return server;
+  const shutdown = (graceMs: number) =>
+    new Promise<void>((done) => {
+      draining = true;
+      const deadline = setTimeout(() => server.closeAllConnections(), graceMs);
+      deadline.unref();
+      server.close(() => {
+        clearTimeout(deadline);
+        done();
+      });
+      // Idle keep-alive sockets would otherwise hold close() open until their timeout.
+      server.closeIdleConnections();
+    });
+  return { server, shutdown };
 }
 
 export function listen(server: Server, port: number, host: string): Promise<AddressInfo> {

@@ -30,6 +30,8 @@ import { createHttpServer, listen } from './http-server.js';
 import { landingPage } from './landing.js';
 
 const PREDICTION_LOG_TTL_DAYS = 90;
+/** How long requests in flight get to finish at shutdown before their connections are cut. */
+const SHUTDOWN_GRACE_MS = 10_000;
 
 export interface LocalRuntime {
   readonly app: App;
@@ -94,7 +96,7 @@ export async function startLocal(
   expiry.unref();
 
   const admin = resolveAdminToken(config.ADCLICK_ADMIN_TOKEN, join(dataDir, 'admin-token'));
-  const server = createHttpServer({
+  const http = createHttpServer({
     app,
     router: new Router(ROUTES),
     access: new AccessControl({ apiKeys: config.ADCLICK_API_KEYS, adminToken: admin.token }),
@@ -102,6 +104,7 @@ export async function startLocal(
     openApiJson: JSON.stringify(openApiDocument(ROUTES, VERSION)),
     landingHtml: landingPage(VERSION),
   });
+  const { server } = http;
   const address = await listen(server, config.PORT, config.HOST);
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   baseUrl = `http://${host}:${address.port}`;
@@ -112,10 +115,7 @@ export async function startLocal(
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
-      await new Promise<void>((done) => {
-        server.close(() => done());
-        server.closeIdleConnections();
-      });
+      await http.shutdown(SHUTDOWN_GRACE_MS);
       clearInterval(expiry);
       await exporter.stop();
       await events.close();

@@ -296,7 +296,12 @@ describe('the local server, route by route', () => {
     it('refuses a timestamp without a zone with a 400', async () => {
       // Act
       const res = await call(base, 'POST', '/event/click', {
-        body: { click_id: 'clk-nozone', impression_id: 'imp-route-1', clicked: false, timestamp: '2026-12-04T10:00:00' },
+        body: {
+          click_id: 'clk-nozone',
+          impression_id: 'imp-route-1',
+          clicked: false,
+          timestamp: '2026-12-04T10:00:00',
+        },
       });
 
       // Assess
@@ -313,9 +318,27 @@ describe('the local server, route by route', () => {
       });
       const events = [
         { type: 'impression', impression_id: 'imp-batch-1', user_id: 'u-7', ad_id: 'ad-7', timestamp: timestampIn(0) },
-        { type: 'click', click_id: 'clk-batch-1', impression_id: 'imp-batch-1', clicked: true, timestamp: timestampIn(0) },
-        { type: 'impression', impression_id: 'imp-batch-old', user_id: 'u-7', ad_id: 'ad-7', timestamp: timestampIn(0) },
-        { type: 'impression', impression_id: 'imp-batch-fut', user_id: 'u-7', ad_id: 'ad-7', timestamp: timestampIn(3_600_000) },
+        {
+          type: 'click',
+          click_id: 'clk-batch-1',
+          impression_id: 'imp-batch-1',
+          clicked: true,
+          timestamp: timestampIn(0),
+        },
+        {
+          type: 'impression',
+          impression_id: 'imp-batch-old',
+          user_id: 'u-7',
+          ad_id: 'ad-7',
+          timestamp: timestampIn(0),
+        },
+        {
+          type: 'impression',
+          impression_id: 'imp-batch-fut',
+          user_id: 'u-7',
+          ad_id: 'ad-7',
+          timestamp: timestampIn(3_600_000),
+        },
         { type: 'impression', impression_id: 'imp-batch-nouser', ad_id: 'ad-7', timestamp: timestampIn(0) },
         { type: 'view', id: 'nope' },
         { type: 'impression', impression_id: 'imp-batch-1', user_id: 'u-7', ad_id: 'ad-7', timestamp: timestampIn(0) },
@@ -488,7 +511,11 @@ describe('the local server, route by route', () => {
       expect(put.status).toBe(200);
       expect(put.json).toEqual({ model_id: started.json.model_id, bytes: artifact.byteLength });
       expect(completed.status).toBe(200);
-      expect(completed.json).toMatchObject({ status: 'candidate', version: 'e2e-copy-1', algorithm: expect.any(String) });
+      expect(completed.json).toMatchObject({
+        status: 'candidate',
+        version: 'e2e-copy-1',
+        algorithm: expect.any(String),
+      });
 
       // Act: the gate (the same weights cannot have a lower log loss than the champion)
       const gated = await call(base, 'PUT', `/model/activate/${started.json.model_id}`, { token });
@@ -537,7 +564,10 @@ describe('the local server, route by route', () => {
       // Prepare
       const champion = (await call(base, 'GET', '/model/active', { token })).json;
       const artifact = new Uint8Array(await packModel(join(server.dataDir, 'models', champion.model_id, 'model')));
-      const started = await call(base, 'POST', '/model/upload', { token, body: { version: 'e2e-copy-2', metadata: {} } });
+      const started = await call(base, 'POST', '/model/upload', {
+        token,
+        body: { version: 'e2e-copy-2', metadata: {} },
+      });
       await call(started.json.upload_url, 'PUT', '', { token, body: artifact, contentType: 'application/gzip' });
       await call(base, 'POST', `/model/upload/${started.json.model_id}/complete`, { token });
 
@@ -589,7 +619,10 @@ describe('the local server, route by route', () => {
 
     it('refuses complete before any artifact was uploaded with a 400 problem', async () => {
       // Prepare
-      const started = await call(base, 'POST', '/model/upload', { token, body: { version: 'e2e-empty', metadata: {} } });
+      const started = await call(base, 'POST', '/model/upload', {
+        token,
+        body: { version: 'e2e-empty', metadata: {} },
+      });
 
       // Act
       const res = await call(base, 'POST', `/model/upload/${started.json.model_id}/complete`, { token });
@@ -727,7 +760,28 @@ describe('the local server, route by route', () => {
           ?.split(',')
           .map((m) => m.trim())
           .sort(),
-      ).toEqual(['GET', 'PUT']);
+      ).toEqual(['GET', 'HEAD', 'PUT']);
+    });
+
+    it('answers a wrong method on /openapi.json and / with 405 and Allow: GET', async () => {
+      // Act
+      const onDocument = await call(base, 'POST', '/openapi.json', { body: {} });
+      const onLanding = await call(base, 'DELETE', '/');
+
+      // Assess
+      expectProblem(onDocument, 405);
+      expect(onDocument.headers.get('allow')).toMatch(/GET/);
+      expectProblem(onLanding, 405);
+      expect(onLanding.headers.get('allow')).toMatch(/GET/);
+    });
+
+    it('answers HEAD /health like GET, without a body', async () => {
+      // Act
+      const res = await fetch(`${base}/health`, { method: 'HEAD' });
+
+      // Assess
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe('');
     });
 
     it('keeps answering after a request it refused', async () => {
@@ -761,18 +815,36 @@ describe('a server with ADCLICK_API_KEYS', () => {
     [
       'POST',
       '/event/impression',
-      () => ({ impression_id: `imp-k-${randomBytes(4).toString('hex')}`, user_id: 'k-1', ad_id: 'a', timestamp: timestampIn(0) }),
+      () => ({
+        impression_id: `imp-k-${randomBytes(4).toString('hex')}`,
+        user_id: 'k-1',
+        ad_id: 'a',
+        timestamp: timestampIn(0),
+      }),
     ],
     [
       'POST',
       '/event/click',
-      () => ({ click_id: `clk-k-${randomBytes(4).toString('hex')}`, impression_id: 'i', clicked: true, timestamp: timestampIn(0) }),
+      () => ({
+        click_id: `clk-k-${randomBytes(4).toString('hex')}`,
+        impression_id: 'i',
+        clicked: true,
+        timestamp: timestampIn(0),
+      }),
     ],
     [
       'POST',
       '/event/batch',
       () => ({
-        events: [{ type: 'click', click_id: `clk-kb-${randomBytes(4).toString('hex')}`, impression_id: 'i', clicked: true, timestamp: timestampIn(0) }],
+        events: [
+          {
+            type: 'click',
+            click_id: `clk-kb-${randomBytes(4).toString('hex')}`,
+            impression_id: 'i',
+            clicked: true,
+            timestamp: timestampIn(0),
+          },
+        ],
       }),
     ],
   ];
@@ -819,6 +891,14 @@ describe('configuration', () => {
     expect(attempt).toThrow(/ADCLICK_API_KEYS/);
   });
 
+  it('refuses fewer than 1000 bootstrap rows, naming ADCLICK_BOOTSTRAP_ROWS', () => {
+    // Act
+    const attempt = () => parseLocalConfig({ ADCLICK_BOOTSTRAP_ROWS: '999' });
+
+    // Assess
+    expect(attempt).toThrow(/ADCLICK_BOOTSTRAP_ROWS/);
+  });
+
   it('accepts a non-loopback HOST with API keys, and loopback hosts without', () => {
     // Act
     const withKeys = parseLocalConfig({ HOST: '0.0.0.0', ADCLICK_API_KEYS: 'abcdefghijklmnop0123' });
@@ -829,23 +909,18 @@ describe('configuration', () => {
     expect(loopbacks.map((c) => c.HOST)).toEqual(['127.0.0.1', '::1', 'localhost']);
   });
 
-  // BUG: ADCLICK_BOOTSTRAP_ROWS accepts any value >= 1000 (README: "simulated rows the first model
-  // trains on"), but with 20000 the bootstrap model fails the activation gate ("calibration on
-  // segment device_type=mobile is 0.879, outside [0.9, 1.1]") and startLocal rejects, so the
-  // server does not start (`adclick serve` exits 1). Same for 1000, 5000, 10000, 30000, 50000 and
-  // 100000; only the default 200000 starts. Expected: every accepted value starts a server whose
-  // /predict answers (or the config refuses values that cannot).
-  it.fails('starts with a small documented-valid ADCLICK_BOOTSTRAP_ROWS (20000)', async () => {
+  it('starts and predicts with the smallest ADCLICK_BOOTSTRAP_ROWS it accepts (1000)', async () => {
     // Prepare
     const small = await tempDir('small-bootstrap');
     let runtime: LocalRuntime | undefined;
     try {
       // Act
-      runtime = await startInProcess(small.path, { ADCLICK_BOOTSTRAP_ROWS: '20000' });
+      runtime = await startInProcess(small.path, { ADCLICK_BOOTSTRAP_ROWS: '1000' });
       const res = await call(runtime.url, 'POST', '/predict', { body: { user_id: 'u', ad_id: 'a' } });
 
       // Assess
       expect(res.status).toBe(200);
+      expect(res.json.model_version).toBe('bootstrap-sim-1-1000');
     } finally {
       await runtime?.close();
       await small.cleanup();

@@ -4,18 +4,15 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { parseLocalConfig } from '../../lambdas/server/config.js';
 import { type LocalRuntime, startLocal } from '../../lambdas/server/local-runtime.js';
 
-/**
- * Simulated rows the bootstrap model trains on in the e2e tests. The default (200 000) is the
- * smallest tried value whose bootstrap model passes the gate: see the `BUG:` test in
- * routes.test.ts (smaller, documented-valid values stop the start). Training takes ~2 s anyway.
- */
-export const E2E_BOOTSTRAP_ROWS = '200000';
+/** Simulated rows the bootstrap model trains on in the e2e tests (the smallest sizes train fastest). */
+export const E2E_BOOTSTRAP_ROWS = '20000';
 
 export const TSX = resolve('node_modules/.bin/tsx');
 export const CLI = resolve('bin/adclick.ts');
@@ -217,4 +214,141 @@ export async function lakeTablesWithFiles(dataDir: string): Promise<string[]> {
     if (files.some((f) => f.endsWith('.parquet'))) out.push(name);
   }
   return out.sort();
+}
+
+export interface PostResult {
+  readonly status: number;
+  readonly text: string;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read response fields freely.
+  readonly json: any;
+}
+
+/** POSTs JSON on a connection of its own, closed after the answer (`connection: close`). */
+export function postOnce(base: string, path: string, body: unknown): Promise<PostResult> {
+  const payload = Buffer.from(JSON.stringify(body));
+  return new Promise((resolvePost, rejectPost) => {
+    const req = httpRequest(new URL(path, base), {
+      method: 'POST',
+      agent: false,
+      headers: { 'content-type': 'application/json', 'content-length': payload.length, connection: 'close' },
+    });
+    req.once('error', rejectPost);
+    req.once('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      res.once('error', rejectPost);
+      res.once('end', () => {
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        resolvePost({ status: res.statusCode ?? 0, text, json });
+      });
+    });
+    req.end(payload);
+  });
+}
+
+// ------------------------------------------------------------------ load
+
+export interface ImpressionLoad {
+  /** impression_ids the server acknowledged (202, or 'accepted'/'duplicate' in a batch result). */
+  readonly acked: Set<string>;
+  /** Requests that failed without an answer (connection refused or reset). */
+  readonly failures: number;
+  /** Answers that were neither an acknowledgement nor a connection failure, e.g. `503 ...`. */
+  readonly unexpected: string[];
+  /** Stops starting new requests and waits for the ones in flight. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Sends impressions from `workers` concurrent loops, alternating single impressions and batches,
+ * until stopped. Every id gets recorded once the server acknowledges it; nothing else counts.
+ */
+export function impressionLoad(
+  base: string,
+  options: {
+    workers?: number;
+    batchSize?: number;
+    prefix: string;
+    userId?: (n: number) => string;
+    /** false: one connection per request (`connection: close`) instead of fetch's kept-alive pool. */
+    keepAlive?: boolean;
+  },
+): ImpressionLoad {
+  const post =
+    options.keepAlive === false
+      ? (path: string, body: unknown) => postOnce(base, path, body)
+      : (path: string, body: unknown) => call(base, 'POST', path, { body });
+  const workers = options.workers ?? 8;
+  const batchSize = options.batchSize ?? 25;
+  const userId = options.userId ?? ((n: number) => `load-user-${n % 100}`);
+  const acked = new Set<string>();
+  const unexpected: string[] = [];
+  let failures = 0;
+  let next = 0;
+  let stopped = false;
+  const impression = () => {
+    const n = next++;
+    return {
+      impression_id: `${options.prefix}-${n}`,
+      user_id: userId(n),
+      ad_id: `ad-${n % 7}`,
+      timestamp: timestampIn(0),
+    };
+  };
+  const loop = async (worker: number) => {
+    for (let round = 0; !stopped; round++) {
+      try {
+        if ((round + worker) % 2 === 0) {
+          const body = impression();
+          const res = await post('/event/impression', body);
+          if (res.status === 202) acked.add(body.impression_id);
+          else unexpected.push(`${res.status} ${res.text.slice(0, 200)}`);
+        } else {
+          const events = Array.from({ length: batchSize }, () => ({ type: 'impression', ...impression() }));
+          const res = await post('/event/batch', { events });
+          if (res.status !== 200) {
+            unexpected.push(`${res.status} ${res.text.slice(0, 200)}`);
+            continue;
+          }
+          for (const r of res.json.results as { index: number; status: string }[]) {
+            if (r.status === 'accepted' || r.status === 'duplicate') acked.add(events[r.index]!.impression_id);
+            else unexpected.push(`batch result ${JSON.stringify(r)}`);
+          }
+        }
+      } catch {
+        failures++;
+        // The server is gone or going: back off a little rather than spin.
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+  };
+  const running = Promise.all(Array.from({ length: workers }, (_, w) => loop(w)));
+  return {
+    acked,
+    get failures() {
+      return failures;
+    },
+    unexpected,
+    stop: async () => {
+      stopped = true;
+      await running;
+    },
+  };
+}
+
+/** Polls `condition` every 10 ms until it holds; throws with `what` after `timeoutMs`. */
+export async function waitFor(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }

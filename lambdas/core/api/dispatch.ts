@@ -1,7 +1,7 @@
 import type { App } from '../app.js';
 import { MethodNotAllowedError, NotFoundError, ValidationError } from '../errors.js';
 import { parseOrThrow } from '../validation.js';
-import type { ApiResponse, Method, Route } from './route.js';
+import type { ApiResponse, Route } from './route.js';
 
 interface CompiledRoute {
   readonly route: Route;
@@ -30,13 +30,16 @@ export class Router {
     });
   }
 
+  /** HEAD matches GET routes (RFC 9110 §9.3.2); the transport leaves the body out. */
   match(method: string, path: string): RouteMatch {
-    const allow: Method[] = [];
+    const allow: string[] = [];
+    const wanted = method === 'HEAD' ? 'GET' : method;
     for (const c of this.compiled) {
       const m = c.regex.exec(path);
       if (!m) continue;
-      if (c.route.method !== method) {
+      if (c.route.method !== wanted) {
         allow.push(c.route.method);
+        if (c.route.method === 'GET') allow.push('HEAD');
         continue;
       }
       const params: Record<string, string> = {};

@@ -25,11 +25,24 @@ function fromRow(r: Row): Ad {
   return ad;
 }
 
+/** Reads per ad per prediction add up; the catalogue changes rarely. */
+const CACHE_TTL_MS = 5_000;
+const CACHE_ENTRIES = 100_000;
+
+/**
+ * The ad catalogue in SQLite, with a short read cache in front: every prediction reads its ads,
+ * so the cache keeps SQLite off the hot path. A write through this process is seen at once;
+ * one made by another process (sharing the file) within CACHE_TTL_MS.
+ */
 export class SqliteAdCatalogue implements AdCatalogue {
   private readonly upsert;
   private readonly byId;
+  private readonly cache = new Map<string, { ad: Ad | undefined; at: number }>();
 
-  constructor(db: Sqlite) {
+  constructor(
+    db: Sqlite,
+    private readonly now: () => number = Date.now,
+  ) {
     this.upsert = db.prepare(
       `INSERT INTO ads (ad_id, campaign_id, advertiser_id, category, attributes, created_at, updated_at)
        VALUES (@ad_id, @campaign_id, @advertiser_id, @category, @attributes, @now, @now)
@@ -48,18 +61,26 @@ export class SqliteAdCatalogue implements AdCatalogue {
       attributes: ad.attributes === undefined ? null : JSON.stringify(ad.attributes),
       now: now.toISOString(),
     });
+    this.cache.delete(adId);
     return fromRow(this.byId.get(adId)!);
   }
 
-  async get(adId: string): Promise<Ad | undefined> {
+  private read(adId: string): Ad | undefined {
+    const now = this.now();
+    const hit = this.cache.get(adId);
+    if (hit && now - hit.at < CACHE_TTL_MS) return hit.ad;
     const row = this.byId.get(adId);
-    return row ? fromRow(row) : undefined;
+    const ad = row ? fromRow(row) : undefined;
+    if (this.cache.size >= CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(adId, { ad, at: now });
+    return ad;
+  }
+
+  async get(adId: string): Promise<Ad | undefined> {
+    return this.read(adId);
   }
 
   async getMany(adIds: readonly string[]): Promise<(Ad | undefined)[]> {
-    return adIds.map((id) => {
-      const row = this.byId.get(id);
-      return row ? fromRow(row) : undefined;
-    });
+    return adIds.map((id) => this.read(id));
   }
 }
