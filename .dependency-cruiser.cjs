@@ -37,7 +37,8 @@ module.exports = {
     {
       name: 'sagemaker-is-independent-of-lambdas',
       severity: 'error',
-      comment: 'The model package is shared by the container, the local endpoint and the fallback: it imports no Lambda code.',
+      comment:
+        'The model package is shared by the container, the local endpoint and the fallback: it imports no Lambda code.',
       from: { path: '^sagemaker/' },
       to: { path: '^lambdas/' },
     },

@@ -17,6 +17,7 @@ import {
   fmtMb,
   fmtMs,
   fmtRatio,
+  leastDisturbed,
   log,
   type PacedResult,
   type PinnedProcess,
@@ -44,6 +45,8 @@ export interface PredictBenchOptions {
   readonly keepData: boolean;
   /** Wait up to this long for the machine to be idle before each measurement. */
   readonly quietWaitS: number;
+  /** Measure again (at most this many times) when other processes disturbed a run. */
+  readonly retries: number;
 }
 
 export interface ServerFigures {
@@ -58,6 +61,9 @@ export interface ServerFigures {
   readonly otherLoadPaced: number;
   /** Share of core 0 the server itself used during the wrk run. */
   readonly serverLoadWrk: number;
+  /** Interference (other processes' share of the worse core) of each attempt; the least disturbed was kept. */
+  readonly attemptsWrk: number[];
+  readonly attemptsPaced: number[];
 }
 
 export interface Target {
@@ -92,42 +98,57 @@ async function measure(
   rateFor: (wrk: WrkResult) => number,
 ): Promise<Omit<ServerFigures, 'rssHwmMb'>> {
   const scriptArgs = [String(o.users), String(o.ads)];
-  const quiet = await waitQuiet(o.quietWaitS);
-  if (quiet.busy.some((b) => b >= 0.1)) {
-    log(
-      `  warning: the machine is busy before the run (${quiet.busy.map((b) => `${(b * 100).toFixed(0)}%`).join(', ')})`,
-    );
-  }
+  const retry = { retries: o.retries, quietWaitS: o.quietWaitS };
+  await waitQuiet(o.quietWaitS);
   log(`  ${server.name}: warm-up ${o.warmupS} s (wrk)`);
   await runWrk({ url, script: 'predict.lua', scriptArgs, connections: o.connections, durationS: o.warmupS });
-  log(`  ${server.name}: wrk ${o.durationS} s, ${o.connections} connections`);
-  const watchWrk = watchCore(SERVER_CORE, server.pid);
-  const wrk = await runWrk({
-    url,
-    script: 'predict.lua',
-    scriptArgs,
-    connections: o.connections,
-    durationS: o.durationS,
-  });
-  const loadWrk = watchWrk();
+  const from = Date.now();
+  const closed = await leastDisturbed(
+    `${server.name} wrk`,
+    async () => {
+      log(`  ${server.name}: wrk ${o.durationS} s, ${o.connections} connections`);
+      const watch = watchCore(SERVER_CORE, server.pid);
+      const wrk = await runWrk({
+        url,
+        script: 'predict.lua',
+        scriptArgs,
+        connections: o.connections,
+        durationS: o.durationS,
+      });
+      return { wrk, cpu: watch() };
+    },
+    (r) => Math.max(r.cpu.otherLoad, r.wrk.otherLoadCore1),
+    retry,
+  );
+  const { wrk } = closed.best;
   const rate = rateFor(wrk);
-  log(`  ${server.name}: paced ${fmtInt(rate)} req/s for ${o.durationS} s (+${o.warmupS} s warm-up)`);
-  const watchPaced = watchCore(SERVER_CORE, server.pid);
-  const paced = await runPaced({
-    url,
-    rate,
-    durationS: o.durationS,
-    warmupS: o.warmupS,
-    connections: o.connections,
-  });
-  const loadPaced = watchPaced();
+  const open = await leastDisturbed(
+    `${server.name} paced`,
+    async () => {
+      log(`  ${server.name}: paced ${fmtInt(rate)} req/s for ${o.durationS} s (+${o.warmupS} s warm-up)`);
+      const watch = watchCore(SERVER_CORE, server.pid);
+      const paced = await runPaced({
+        url,
+        rate,
+        durationS: o.durationS,
+        warmupS: o.warmupS,
+        connections: o.connections,
+      });
+      return { paced, cpu: watch() };
+    },
+    (r) => Math.max(r.cpu.otherLoad, r.paced.otherLoadCore1),
+    retry,
+  );
+  const { paced } = open.best;
   return {
     wrk,
     paced,
-    rssPeakMb: server.rss.peakMb(wrk.startedAt, paced.endedAt),
-    otherLoadWrk: loadWrk.otherLoad,
-    otherLoadPaced: loadPaced.otherLoad,
-    serverLoadWrk: loadWrk.serverLoad,
+    rssPeakMb: server.rss.peakMb(from, Date.now()),
+    otherLoadWrk: closed.best.cpu.otherLoad,
+    otherLoadPaced: open.best.cpu.otherLoad,
+    serverLoadWrk: closed.best.cpu.serverLoad,
+    attemptsWrk: closed.interference,
+    attemptsPaced: open.interference,
   };
 }
 
@@ -247,6 +268,7 @@ export async function runPredictBench(o: PredictBenchOptions): Promise<PredictBe
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+const attempts = (list: readonly number[]) => `${list.length} (${list.map(pct).join(', ')})`;
 
 export function printPredict(r: PredictBenchResult, o: PredictBenchOptions): void {
   const { ours, hello, ratios } = r;
@@ -276,6 +298,7 @@ export function printPredict(r: PredictBenchResult, o: PredictBenchOptions): voi
           '',
           '',
         ],
+        ['wrk CPU (share of core 1)', pct(ours.wrk.loadgenCpu), pct(hello.wrk.loadgenCpu), '', ''],
         [
           'other load on core 0 / core 1',
           `${pct(ours.otherLoadWrk)} / ${pct(ours.wrk.otherLoadCore1)}`,
@@ -283,6 +306,7 @@ export function printPredict(r: PredictBenchResult, o: PredictBenchOptions): voi
           '',
           '',
         ],
+        ['attempts (other load of each)', attempts(ours.attemptsWrk), attempts(hello.attemptsWrk), '', ''],
       ],
     ),
   );
@@ -334,6 +358,7 @@ export function printPredict(r: PredictBenchResult, o: PredictBenchOptions): voi
           '',
           '',
         ],
+        ['attempts (other load of each)', attempts(ours.attemptsPaced), attempts(hello.attemptsPaced), '', ''],
       ],
     ),
   );

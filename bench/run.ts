@@ -34,6 +34,12 @@ function positiveInt(value: string): number {
   return n;
 }
 
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
+  return n;
+}
+
 const program = new Command()
   .name('bench')
   .description('adclick benchmarks: /predict over HTTP and durable ingest, each against its baseline in the same run')
@@ -46,6 +52,17 @@ const program = new Command()
   .option('--users <n>', '/predict user pool', positiveInt, 10_000)
   .option('--ads <n>', '/predict ad pool', positiveInt, 200)
   .option('--cpu-prof', "profile adclick's main thread (node --cpu-prof) and print where the CPU went", false)
+  .option('--retries <n>', 'measure a run again (at most n times) when other processes disturbed it', nonNegativeInt, 2)
+  .option(
+    '--ip-pool <n>',
+    'distinct IPs in ingested events: -1 a random 10.x.y.z per event (default), 0 no ip field, N a pool of N',
+    (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < -1) throw new InvalidArgumentError('must be -1, 0 or a positive integer');
+      return n;
+    },
+    -1,
+  )
   .option('--quiet-wait <seconds>', 'wait up to this long for both cores to be idle before each run', positiveInt, 30)
   .option('--keep-data', "keep the servers' data directories", false)
   .parse();
@@ -61,6 +78,8 @@ const opts = program.opts<{
   ads: number;
   cpuProf: boolean;
   quietWait: number;
+  retries: number;
+  ipPool: number;
   keepData: boolean;
 }>();
 
@@ -142,6 +161,7 @@ if (opts.only !== 'ingest') {
     cpuProfDir: profDir,
     keepData: opts.keepData,
     quietWaitS: opts.quietWait,
+    retries: opts.retries,
   });
 }
 if (opts.only !== 'predict') {
@@ -154,6 +174,8 @@ if (opts.only !== 'predict') {
     cpuProfDir: profDir,
     keepData: opts.keepData,
     quietWaitS: opts.quietWait,
+    retries: opts.retries,
+    ipPool: opts.ipPool,
   });
 }
 

@@ -272,7 +272,7 @@ export interface LatencyMs {
  * other processes took (user + system time of the core minus the child's, sampled every 100 ms
  * since the child's own counters vanish when it exits).
  */
-function watchLoadgen(pid: number | undefined): () => number {
+function watchLoadgen(pid: number | undefined): () => { other: number; own: number } {
   const c0 = coreJiffies(LOADGEN_CORE);
   let own = 0;
   const sample = () => {
@@ -285,7 +285,8 @@ function watchLoadgen(pid: number | undefined): () => number {
     sample();
     const c1 = coreJiffies(LOADGEN_CORE);
     const total = c1.total - c0.total;
-    return total <= 0 ? 0 : Math.max(0, (c1.busy - c0.busy - own) / total);
+    if (total <= 0) return { other: 0, own: 0 };
+    return { other: Math.max(0, (c1.busy - c0.busy - own) / total), own: own / total };
   };
 }
 
@@ -302,6 +303,8 @@ export interface WrkResult {
   readonly endedAt: number;
   /** Share of the load-generator core that other processes took during the run (0..1). */
   readonly otherLoadCore1: number;
+  /** Share of its core wrk itself used (near 1: wrk, not the server, was the limit). */
+  readonly loadgenCpu: number;
 }
 
 interface WrkJson {
@@ -357,7 +360,7 @@ export function runWrk(o: WrkOptions): Promise<WrkResult> {
     child.on('error', rejectRun);
     child.on('exit', (code) => {
       const endedAt = Date.now();
-      const otherLoadCore1 = loadgen();
+      const { other: otherLoadCore1, own: loadgenCpu } = loadgen();
       const line = out.split('\n').find((l) => l.startsWith('WRK_JSON '));
       if (code !== 0 || !line) {
         rejectRun(new Error(`wrk failed (exit ${code}):\n${out}\n${err}`));
@@ -383,6 +386,7 @@ export function runWrk(o: WrkOptions): Promise<WrkResult> {
         startedAt,
         endedAt,
         otherLoadCore1,
+        loadgenCpu,
       });
     });
   });
@@ -452,7 +456,7 @@ export function runPaced(o: PacedOptions): Promise<PacedResult> {
     });
     child.on('error', rejectRun);
     child.on('exit', (code) => {
-      const otherLoadCore1 = loadgen();
+      const otherLoadCore1 = loadgen().other;
       if (code !== 0) {
         rejectRun(new Error(`paced-load failed (exit ${code}):\n${out}\n${err}`));
         return;
@@ -583,4 +587,47 @@ export async function waitQuiet(maxWaitS: number, threshold = 0.1): Promise<{ bu
     const waitedS = (Date.now() - t0) / 1000;
     if (busy.every((b) => b < threshold) || waitedS >= maxWaitS) return { busy, waitedS };
   }
+}
+
+export interface Attempts<T> {
+  /** The attempt least disturbed by other processes. */
+  readonly best: T;
+  /** Interference (share of a core other processes took, the worse of the two cores) of each attempt. */
+  readonly interference: number[];
+}
+
+/**
+ * Runs a measurement, and again (up to `retries` more times, each after waiting for a quiet
+ * machine) while other processes took more than `threshold` of either core during it; keeps the
+ * least disturbed attempt. On a shared machine this is what keeps the figures about the server.
+ */
+export async function leastDisturbed<T>(
+  label: string,
+  run: () => Promise<T>,
+  interference: (t: T) => number,
+  o: { readonly retries: number; readonly quietWaitS: number; readonly threshold?: number },
+): Promise<Attempts<T>> {
+  const threshold = o.threshold ?? 0.1;
+  const seen: number[] = [];
+  let best: T | undefined;
+  let bestLoad = Number.POSITIVE_INFINITY;
+  for (let attempt = 0; attempt <= o.retries; attempt++) {
+    const quiet = await waitQuiet(o.quietWaitS);
+    if (quiet.busy.some((b) => b >= 0.1)) {
+      log(`  note: cores still busy before the run (${quiet.busy.map((b) => `${(b * 100).toFixed(0)}%`).join(', ')})`);
+    }
+    const t = await run();
+    const load = interference(t);
+    seen.push(load);
+    if (load < bestLoad) {
+      best = t;
+      bestLoad = load;
+    }
+    if (load <= threshold) break;
+    log(
+      `  ${label}: other processes took ${(load * 100).toFixed(0)}% of a core during the run` +
+        (attempt < o.retries ? '; measuring again' : '; keeping the least disturbed attempt'),
+    );
+  }
+  return { best: best as T, interference: seen };
 }

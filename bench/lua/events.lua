@@ -1,13 +1,16 @@
 -- wrk script: impressions with ids that never repeat, either 500 (or N) per POST /event/batch
 -- or one per POST /event/impression.
--- Arguments (after `--`): prefix mode [per_request] [users] [ads]
+-- Arguments (after `--`): prefix mode [per_request] [users] [ads] [ips]
 --   prefix       unique per run and phase (ids are prefix-thread-request-index)
 --   mode         "batch" (POST /event/batch) or "single" (POST /event/impression)
 --   per_request  events per batch (default 500)
+--   users, ads   pools the user_id and ad_id are drawn from (default 10 000 and 200)
+--   ips          distinct IPs: -1 (default) a random 10.x.y.z per event (~16.7 M distinct, as real
+--                traffic has), 0 no ip field, N > 0 one of N addresses
 -- Each thread counts the events the server reported accepted / duplicate / rejected; done()
 -- sums them over the threads and prints one line `WRK_JSON {...}`.
 
-local prefix, mode, per_request, users, ads = "run", "batch", 500, 10000, 200
+local prefix, mode, per_request, users, ads, ips = "run", "batch", 500, 10000, 200, -1
 local devices = { "mobile", "desktop", "tablet" }
 local locations = { "US-CA", "US-NY", "US-TX", "GB", "FR", "DE", "BR", "JP" }
 local threads = {}
@@ -30,19 +33,30 @@ function init(args)
   per_request = tonumber(args[3]) or per_request
   users = tonumber(args[4]) or users
   ads = tonumber(args[5]) or ads
+  ips = tonumber(args[6]) or ips
   wrk.path = mode == "batch" and "/event/batch" or "/event/impression"
   math.randomseed(os.time() * 1000 + (thread_id or 0))
+end
+
+local function ip()
+  if ips == 0 then
+    return ""
+  end
+  if ips < 0 then
+    return string.format(',"ip":"10.%d.%d.%d"', math.random(0, 255), math.random(0, 255), math.random(1, 254))
+  end
+  local n = math.random(ips)
+  return string.format(',"ip":"10.%d.%d.%d"', math.floor(n / 65536) % 256, math.floor(n / 254) % 256, n % 254 + 1)
 end
 
 local function event(id, ts, with_type)
   local u = math.random(users)
   return string.format(
     '{%s"impression_id":"%s","user_id":"user_%06d","ad_id":"ad_%05d","timestamp":"%s",' ..
-      '"device_type":"%s","location":"%s","ip":"10.%d.%d.%d"}',
+      '"device_type":"%s","location":"%s"%s}',
     with_type and '"type":"impression",' or "",
     id, u, math.random(ads), ts,
-    devices[(u % #devices) + 1], locations[(u % #locations) + 1],
-    math.random(0, 255), math.random(0, 255), math.random(1, 254)
+    devices[(u % #devices) + 1], locations[(u % #locations) + 1], ip()
   )
 end
 

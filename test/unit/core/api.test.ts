@@ -75,10 +75,19 @@ describe('Router', () => {
 
     // Assess
     expect(err).toBeInstanceOf(MethodNotAllowedError);
-    expect([...(err as MethodNotAllowedError).allow].sort()).toEqual(['GET', 'PUT']);
+    expect([...(err as MethodNotAllowedError).allow].sort()).toEqual(['GET', 'HEAD', 'PUT']);
     const problem = toProblem(err);
     expect(problem.status).toBe(405);
-    expect(problem.headers.allow!.split(', ').sort()).toEqual(['GET', 'PUT']);
+    expect(problem.headers.allow!.split(', ').sort()).toEqual(['GET', 'HEAD', 'PUT']);
+  });
+
+  it('matches HEAD to the GET route of a path', () => {
+    // Act
+    const match = router.match('HEAD', '/ads/ad-1');
+
+    // Assess
+    expect(match.route.method).toBe('GET');
+    expect(match.params).toEqual({ ad_id: 'ad-1' });
   });
 
   it('answers 405 with POST for a GET on /predict', () => {

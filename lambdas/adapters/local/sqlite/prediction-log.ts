@@ -117,7 +117,9 @@ export class SqlitePredictionLog implements PredictionLog {
       for (const w of batch) w.reject(err);
       return;
     }
-    batch.forEach((w, k) => w.resolve({ duplicates: results[k]! }));
+    batch.forEach((w, k) => {
+      w.resolve({ duplicates: results[k]! });
+    });
   }
 
   async getMany(predictionIds: readonly string[]): Promise<(PredictionRecord | undefined)[]> {
