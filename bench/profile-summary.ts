@@ -3,7 +3,9 @@
  * time), by file or package (self time) and, for the repository's own functions, inclusive time.
  * A time window restricts it to the measured run (profiles also hold start-up and shutdown).
  *
- *   node --import tsx bench/profile-summary.ts bench/results/<run>/predict-server.cpuprofile [--top 25]
+ *   node --import tsx bench/profile-summary.ts FILE.cpuprofile [--top 25] [--last SECONDS]
+ *
+ * `--last` keeps only the last SECONDS before the profile ends (the process exit).
  */
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
@@ -206,13 +208,14 @@ export function formatProfile(s: ProfileSummary): string {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { top: { type: 'string', default: '25' } },
+    options: { top: { type: 'string', default: '25' }, last: { type: 'string' } },
   });
   if (positionals.length === 0) {
-    process.stderr.write('usage: profile-summary.ts FILE.cpuprofile [--top N]\n');
+    process.stderr.write('usage: profile-summary.ts FILE.cpuprofile [--top N] [--last SECONDS]\n');
     process.exit(2);
   }
   for (const file of positionals) {
-    process.stdout.write(`${file}\n${formatProfile(summariseProfile(file, Number(values.top)))}\n\n`);
+    const window = values.last === undefined ? undefined : ([Number(values.last) * 1000, 0] as const);
+    process.stdout.write(`${file}\n${formatProfile(summariseProfile(file, Number(values.top), window))}\n\n`);
   }
 }

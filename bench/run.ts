@@ -141,6 +141,12 @@ log(
   `servers pinned to core ${SERVER_CORE}, load generators (wrk, paced-load) to core ${LOADGEN_CORE}; ` +
     `duration ${opts.duration} s, warm-up ${opts.warmup} s, ${opts.connections} connections`,
 );
+if (opts.cpuProf) {
+  log(
+    'note: --cpu-prof slows adclick down (sampling profiler), so its figures in this run are not comparable ' +
+      'with an unprofiled run; use it to see where the time goes, not for the numbers',
+  );
+}
 log(`cores busy before start: ${busy.map((b) => `${(b * 100).toFixed(0)}%`).join(', ')}`);
 if (busy.some((b) => b > 0.1)) {
   log(

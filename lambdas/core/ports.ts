@@ -36,11 +36,24 @@ export interface ModelRef {
 
 // ---------------------------------------------------------------- features
 
+export type CounterEvent =
+  | {
+      readonly kind: 'impression';
+      readonly userKey: string;
+      readonly adId: string;
+      readonly impressionId: string;
+      readonly at: Date;
+    }
+  | { readonly kind: 'click'; readonly impressionId: string; readonly userKey: string | null; readonly at: Date };
+
 export interface FeatureStore {
   /** Features of the user (keyed by pseudonym) and of each ad, from counters kept by the events. */
   get(userKey: string | null, adIds: readonly string[]): Promise<{ user: FeatureMap; ads: FeatureMap[] }>;
-  recordImpression(userKey: string, adId: string, impressionId: string, at: Date): Promise<void>;
-  recordClick(impressionId: string, userKey: string | null, at: Date): Promise<void>;
+  /**
+   * Counts durable, non-duplicate events, a whole batch in one call (one Redis pipeline in AWS).
+   * A click names only its impression: the store credits the impression's user and ad.
+   */
+  record(events: readonly CounterEvent[]): Promise<void>;
 }
 
 // ---------------------------------------------------------------- prediction log

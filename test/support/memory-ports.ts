@@ -12,6 +12,7 @@ import type {
   AdCatalogue,
   ArtifactManifest,
   Clock,
+  CounterEvent,
   EventLog,
   Experiment,
   ExperimentStore,
@@ -123,6 +124,8 @@ export class MemoryFeatureStore implements FeatureStore {
   readonly getCalls: { userKey: string | null; adIds: string[] }[] = [];
   readonly impressionCalls: { userKey: string; adId: string; impressionId: string; at: Date }[] = [];
   readonly clickCalls: { impressionId: string; userKey: string | null; at: Date }[] = [];
+  /** Events per record() call: a batch is counted in one call. */
+  readonly recordCalls: number[] = [];
   /** When set, the record* methods reject with it (the counters are a cache). */
   failWith: Error | undefined;
 
@@ -147,7 +150,15 @@ export class MemoryFeatureStore implements FeatureStore {
     return { user, ads };
   }
 
-  async recordImpression(userKey: string, adId: string, impressionId: string, at: Date): Promise<void> {
+  async record(events: readonly CounterEvent[]): Promise<void> {
+    this.recordCalls.push(events.length);
+    for (const e of events) {
+      if (e.kind === 'impression') await this.recordImpression(e.userKey, e.adId, e.impressionId, e.at);
+      else await this.recordClick(e.impressionId, e.userKey, e.at);
+    }
+  }
+
+  private async recordImpression(userKey: string, adId: string, impressionId: string, at: Date): Promise<void> {
     this.impressionCalls.push({ userKey, adId, impressionId, at });
     if (this.failWith) throw this.failWith;
     this.impressions.set(impressionId, { userKey, adId });
@@ -155,7 +166,7 @@ export class MemoryFeatureStore implements FeatureStore {
     this.counter(this.users, userKey).impressions++;
   }
 
-  async recordClick(impressionId: string, userKey: string | null, at: Date): Promise<void> {
+  private async recordClick(impressionId: string, userKey: string | null, at: Date): Promise<void> {
     this.clickCalls.push({ impressionId, userKey, at });
     if (this.failWith) throw this.failWith;
     const imp = this.impressions.get(impressionId);

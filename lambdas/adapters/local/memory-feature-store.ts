@@ -1,33 +1,9 @@
-import type { FeatureMap, FeatureStore } from '../../core/ports.js';
+import { LRUCache } from 'lru-cache';
+import type { CounterEvent, FeatureMap, FeatureStore } from '../../core/ports.js';
 
 interface Counter {
   impressions: number;
   clicks: number;
-}
-
-/** A Map used as an LRU: reads move an entry to the back, inserts past the cap drop the front. */
-class Lru<V> {
-  private readonly map = new Map<string, V>();
-  constructor(private readonly cap: number) {}
-
-  get(key: string): V | undefined {
-    const v = this.map.get(key);
-    if (v !== undefined) {
-      this.map.delete(key);
-      this.map.set(key, v);
-    }
-    return v;
-  }
-
-  set(key: string, value: V): void {
-    this.map.delete(key);
-    this.map.set(key, value);
-    if (this.map.size > this.cap) this.map.delete(this.map.keys().next().value!);
-  }
-
-  get size(): number {
-    return this.map.size;
-  }
 }
 
 /**
@@ -53,15 +29,15 @@ function features(prefix: 'user' | 'ad', c: Counter | undefined): FeatureMap {
  * restart costs freshness, not data. `REDIS_URL` swaps in the Redis store (a later issue).
  */
 export class MemoryFeatureStore implements FeatureStore {
-  private readonly users: Lru<Counter>;
-  private readonly ads: Lru<Counter>;
+  private readonly users: LRUCache<string, Counter>;
+  private readonly ads: LRUCache<string, Counter>;
   /** Recent impressions, so a click (which names only its impression) is credited to user and ad. */
-  private readonly impressions: Lru<{ user: string; ad: string }>;
+  private readonly impressions: LRUCache<string, { user: string; ad: string }>;
 
   constructor(options: { maxUsers?: number; maxAds?: number; maxImpressions?: number } = {}) {
-    this.users = new Lru(options.maxUsers ?? 1_000_000);
-    this.ads = new Lru(options.maxAds ?? 100_000);
-    this.impressions = new Lru(options.maxImpressions ?? 1_000_000);
+    this.users = new LRUCache({ max: options.maxUsers ?? 250_000 });
+    this.ads = new LRUCache({ max: options.maxAds ?? 50_000 });
+    this.impressions = new LRUCache({ max: options.maxImpressions ?? 250_000 });
   }
 
   async get(userKey: string | null, adIds: readonly string[]) {
@@ -71,22 +47,24 @@ export class MemoryFeatureStore implements FeatureStore {
     };
   }
 
-  async recordImpression(userKey: string, adId: string, impressionId: string): Promise<void> {
-    this.bump(this.users, userKey, 'impressions');
-    this.bump(this.ads, adId, 'impressions');
-    this.impressions.set(impressionId, { user: userKey, ad: adId });
+  async record(events: readonly CounterEvent[]): Promise<void> {
+    for (const e of events) {
+      if (e.kind === 'impression') {
+        this.bump(this.users, e.userKey, 'impressions');
+        this.bump(this.ads, e.adId, 'impressions');
+        this.impressions.set(e.impressionId, { user: e.userKey, ad: e.adId });
+      } else {
+        const impression = this.impressions.get(e.impressionId);
+        if (!impression) continue;
+        this.bump(this.users, impression.user, 'clicks');
+        this.bump(this.ads, impression.ad, 'clicks');
+      }
+    }
   }
 
-  async recordClick(impressionId: string): Promise<void> {
-    const impression = this.impressions.get(impressionId);
-    if (!impression) return;
-    this.bump(this.users, impression.user, 'clicks');
-    this.bump(this.ads, impression.ad, 'clicks');
-  }
-
-  private bump(lru: Lru<Counter>, key: string, field: keyof Counter): void {
-    const c = lru.get(key) ?? { impressions: 0, clicks: 0 };
-    c[field]++;
-    lru.set(key, c);
+  private bump(lru: LRUCache<string, Counter>, key: string, field: keyof Counter): void {
+    const c = lru.get(key);
+    if (c) c[field]++;
+    else lru.set(key, { impressions: 0, clicks: 0, [field]: 1 });
   }
 }

@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs';
+import { LRUCache } from 'lru-cache';
 import type { Pseudonymiser } from '../../core/ports.js';
 
 const KEY_BYTES = 32;
@@ -30,7 +31,7 @@ export function loadOrCreateKey(file: string): Buffer {
 
 /** Keyed HMAC-SHA256, truncated to 128 bits and prefixed by kind, so a user and an IP never collide. */
 export class HmacPseudonymiser implements Pseudonymiser {
-  private readonly cache = new Map<string, string>();
+  private readonly cache = new LRUCache<string, string>({ max: CACHE_ENTRIES });
 
   constructor(private readonly key: Buffer) {}
 
@@ -40,7 +41,6 @@ export class HmacPseudonymiser implements Pseudonymiser {
     if (hit !== undefined) return hit;
     const digest = createHmac('sha256', this.key).update(kind).update('\u0000').update(value).digest('base64url');
     const pseudonym = `${kind === 'user' ? 'u_' : 'ip_'}${digest.slice(0, 22)}`;
-    if (this.cache.size >= CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(cacheKey, pseudonym);
     return pseudonym;
   }

@@ -20,36 +20,45 @@ export const Id = z
   .max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`)
   .regex(/^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/, 'must be printable ASCII without leading or trailing spaces');
 
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 /**
- * True when every field of an RFC 3339 text is in range. Date.parse alone is not enough: it
- * rolls 30 February over into March, which would file the event under another partition.
+ * Epoch milliseconds of an RFC 3339 timestamp with a zone, or NaN when any field is out of
+ * range. Parsed field by field, once: Date.parse would roll 30 February over into March (and
+ * file the event under another partition), and this runs for every event on the ingest path.
  */
-function isCalendarValid(s: string): boolean {
-  const m = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})/.exec(s);
-  if (!m) return false;
-  const [y, mo, d, h, mi, sec] = m.slice(1).map(Number) as [number, number, number, number, number, number];
-  const probe = new Date(Date.UTC(y, mo - 1, d, h, mi, sec));
-  const sameFields =
-    probe.getUTCFullYear() === y &&
-    probe.getUTCMonth() === mo - 1 &&
-    probe.getUTCDate() === d &&
-    probe.getUTCHours() === h &&
-    probe.getUTCMinutes() === mi &&
-    probe.getUTCSeconds() === sec;
-  const offset = /([+-])(\d{2}):(\d{2})$/.exec(s);
-  const offsetOk = !offset || (Number(offset[2]) <= 23 && Number(offset[3]) <= 59);
-  return sameFields && offsetOk && !Number.isNaN(Date.parse(s.replace(' ', 'T')));
+export function parseRfc3339(s: string): number {
+  const m = RFC3339.exec(s);
+  if (!m) return Number.NaN;
+  const y = Number(m[1]);
+  const mo = Number(m[2]);
+  const d = Number(m[3]);
+  const h = Number(m[4]);
+  const mi = Number(m[5]);
+  const sec = Number(m[6]);
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  const days = mo === 2 && leap ? 29 : DAYS_IN_MONTH[mo - 1];
+  if (days === undefined || d < 1 || d > days || h > 23 || mi > 59 || sec > 59) return Number.NaN;
+  let offsetMin = 0;
+  if (m[8] !== undefined) {
+    const oh = Number(m[9]);
+    const om = Number(m[10]);
+    if (oh > 23 || om > 59) return Number.NaN;
+    offsetMin = (m[8] === '-' ? -1 : 1) * (oh * 60 + om);
+  }
+  const millis = m[7] === undefined ? 0 : Math.floor(Number(`0${m[7]}`) * 1000);
+  return Date.UTC(y, mo - 1, d, h, mi, sec, millis) - offsetMin * 60_000;
 }
 
 /** RFC 3339 with an explicit zone; parsed to a Date (stored as UTC). */
 export const Timestamp = z
   .string()
   .max(40)
-  .regex(
-    /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})$/,
-    'must be an RFC 3339 timestamp with a zone, e.g. 2026-12-04T10:00:00Z',
+  .refine(
+    (s) => !Number.isNaN(parseRfc3339(s)),
+    'must be an RFC 3339 timestamp with a zone and a real date and time, e.g. 2026-12-04T10:00:00Z',
   )
-  .refine(isCalendarValid, 'is not a valid date and time (day, hour or offset out of range)')
   .openapi({ format: 'date-time', example: '2026-12-04T10:00:00Z' });
 
 export const FeatureValue = z.union([
@@ -90,5 +99,5 @@ export const Features = z.preprocess(noProtoKey, FeatureMap).openapi('Features',
 export type Features = z.infer<typeof Features>;
 
 export function parseTimestamp(s: string): Date {
-  return new Date(Date.parse(s.replace(' ', 'T')));
+  return new Date(parseRfc3339(s));
 }

@@ -1,5 +1,5 @@
 import { ValidationError } from '../errors.js';
-import type { LakeRow } from '../ports.js';
+import type { CounterEvent, LakeRow } from '../ports.js';
 import { parseTimestamp } from '../schemas/common.js';
 import { BatchEvent, type ClickEvent, type EventBatchResult, type ImpressionEvent } from '../schemas/events.js';
 import { fieldErrors, summarise } from '../validation.js';
@@ -11,8 +11,8 @@ export type EventStatus = 'accepted' | 'duplicate';
 
 interface PreparedEvent {
   readonly row: LakeRow;
-  /** Applied to the feature counters once the event is durable and not a duplicate. */
-  readonly count: () => Promise<void>;
+  /** Counted by the feature store once the event is durable and not a duplicate. */
+  readonly counter: CounterEvent | null;
 }
 
 /**
@@ -71,18 +71,16 @@ export class RecordEventsUseCase {
     const { duplicates } = await this.deps.events.append(prepared.map((p) => p.row));
     const dup = new Set(duplicates);
     const statuses = prepared.map((_, i): EventStatus => (dup.has(i) ? 'duplicate' : 'accepted'));
+    const counters = prepared.flatMap((p, i) => (p.counter && !dup.has(i) ? [p.counter] : []));
     // Counters are a cache of what the log holds: a failure here must not un-acknowledge a
     // durable event, so it is logged and the request still succeeds.
-    await Promise.all(
-      prepared.map(async (p, i) => {
-        if (dup.has(i)) return;
-        try {
-          await p.count();
-        } catch (err) {
-          this.deps.logger.warn('feature counter update failed', { error: String(err) });
-        }
-      }),
-    );
+    if (counters.length > 0) {
+      try {
+        await this.deps.features.record(counters);
+      } catch (err) {
+        this.deps.logger.warn('feature counter update failed', { error: String(err) });
+      }
+    }
     return statuses;
   }
 
@@ -104,7 +102,7 @@ export class RecordEventsUseCase {
   }
 
   private prepareImpression(e: ImpressionEvent, timePath: string): PreparedEvent {
-    const { pseudonymiser, features, clock } = this.deps;
+    const { pseudonymiser, clock } = this.deps;
     const at = this.eventTime(e.timestamp, timePath);
     const user = pseudonymiser.pseudonymise('user', e.user_id);
     return {
@@ -123,12 +121,12 @@ export class RecordEventsUseCase {
           received_at: clock.now(),
         },
       },
-      count: () => features.recordImpression(user, e.ad_id, e.impression_id, at),
+      counter: { kind: 'impression', userKey: user, adId: e.ad_id, impressionId: e.impression_id, at },
     };
   }
 
   private prepareClick(e: ClickEvent, timePath: string): PreparedEvent {
-    const { pseudonymiser, features, clock } = this.deps;
+    const { pseudonymiser, clock } = this.deps;
     const at = this.eventTime(e.timestamp, timePath);
     const user = e.user_id === undefined ? null : pseudonymiser.pseudonymise('user', e.user_id);
     return {
@@ -144,7 +142,7 @@ export class RecordEventsUseCase {
           received_at: clock.now(),
         },
       },
-      count: e.clicked ? () => features.recordClick(e.impression_id, user, at) : async () => {},
+      counter: e.clicked ? { kind: 'click', impressionId: e.impression_id, userKey: user, at } : null,
     };
   }
 }

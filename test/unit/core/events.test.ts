@@ -252,6 +252,24 @@ describe('event batch', () => {
     expect(ports.events.appendCalls).toEqual([3]);
   });
 
+  it('counts a batch in one feature-store call, leaving out duplicates and non-clicks', async () => {
+    // Prepare
+    const { app, ports } = makeApp();
+    await app.events.impression(impression('i-0'));
+    const events = [
+      { type: 'impression', ...impression('i-0') },
+      { type: 'impression', ...impression('i-1') },
+      { type: 'click', ...click('c-1', 'i-1') },
+      { type: 'click', ...click('c-2', 'i-1', { clicked: false }) },
+    ];
+
+    // Act
+    await app.events.batch(events);
+
+    // Assess
+    expect(ports.features.recordCalls).toEqual([1, 2]);
+  });
+
   it('rejects one bad event with its error path and records the others', async () => {
     // Prepare
     const { app, ports } = makeApp();

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { AdCatalogue } from '../../../core/ports.js';
 import type { Ad, AdUpsert } from '../../../core/schemas/ads.js';
 import type { Sqlite } from './database.js';
@@ -37,12 +38,11 @@ const CACHE_ENTRIES = 100_000;
 export class SqliteAdCatalogue implements AdCatalogue {
   private readonly upsert;
   private readonly byId;
-  private readonly cache = new Map<string, { ad: Ad | undefined; at: number }>();
+  private readonly cache: LRUCache<string, { ad: Ad | undefined }>;
 
-  constructor(
-    db: Sqlite,
-    private readonly now: () => number = Date.now,
-  ) {
+  constructor(db: Sqlite) {
+    // Entries wrap the ad so that a miss (no such ad) is cached too.
+    this.cache = new LRUCache({ max: CACHE_ENTRIES, ttl: CACHE_TTL_MS, ttlAutopurge: false });
     this.upsert = db.prepare(
       `INSERT INTO ads (ad_id, campaign_id, advertiser_id, category, attributes, created_at, updated_at)
        VALUES (@ad_id, @campaign_id, @advertiser_id, @category, @attributes, @now, @now)
@@ -66,13 +66,11 @@ export class SqliteAdCatalogue implements AdCatalogue {
   }
 
   private read(adId: string): Ad | undefined {
-    const now = this.now();
     const hit = this.cache.get(adId);
-    if (hit && now - hit.at < CACHE_TTL_MS) return hit.ad;
+    if (hit) return hit.ad;
     const row = this.byId.get(adId);
     const ad = row ? fromRow(row) : undefined;
-    if (this.cache.size >= CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(adId, { ad, at: now });
+    this.cache.set(adId, { ad });
     return ad;
   }
 
