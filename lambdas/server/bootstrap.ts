@@ -1,15 +1,29 @@
-import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { finished } from 'node:stream/promises';
-import { packModel, simulatedExamples, trainBootstrapModel } from '../../sagemaker/index.js';
-import { HOLDOUT_FILE } from '../adapters/local/holdout-evaluator.js';
+import { packModel } from '../../sagemaker/index.js';
+import { spawnWorker } from '../adapters/local/threads.js';
 import type { App } from '../core/app.js';
 import { GateRefusedError } from '../core/errors.js';
 import type { Logger } from '../core/ports.js';
+import type { BootstrapJob, BootstrapOutcome } from './bootstrap-worker.js';
 
 const SEED = 1;
+
+function trainInWorker(job: BootstrapJob): Promise<BootstrapOutcome> {
+  const here = import.meta.url;
+  const worker = spawnWorker(
+    new URL(here.endsWith('.ts') ? './bootstrap-worker.ts' : './bootstrap-worker.js', here),
+    job,
+  );
+  return new Promise((resolve, reject) => {
+    worker.once('message', (m: { result?: BootstrapOutcome; error?: string }) =>
+      m.result ? resolve(m.result) : reject(new Error(`bootstrap training failed: ${m.error}`)),
+    );
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`bootstrap training worker exited with ${code}`)));
+  });
+}
 
 /**
  * At first start, with no champion, trains a model on simulated traffic and puts it through
@@ -22,19 +36,9 @@ export async function ensureBootstrapModel(app: App, holdoutDir: string, rows: n
   const work = await mkdtemp(join(tmpdir(), 'adclick-bootstrap-'));
   try {
     logger.info('no active model: training the bootstrap model on simulated traffic', { rows });
-    const { dir, metrics } = await trainBootstrapModel(join(work, 'model'), { rows, seed: SEED });
-
-    await mkdir(holdoutDir, { recursive: true });
-    const out = createWriteStream(join(holdoutDir, HOLDOUT_FILE));
-    // Large enough that each device segment has hundreds of clicks for the gate to judge.
-    const holdoutRows = Math.max(100_000, Math.floor(rows / 10));
-    for (const e of simulatedExamples({ seed: SEED }, rows, rows + holdoutRows)) {
-      if (!out.write(`${JSON.stringify({ features: e.features, label: e.label })}\n`)) {
-        await new Promise<void>((r) => out.once('drain', () => r()));
-      }
-    }
-    out.end();
-    await finished(out);
+    // Training allocates hundreds of MB that V8 would keep for the life of the server; in a
+    // worker thread they go when the worker does.
+    const { dir, metrics } = await trainInWorker({ modelDir: join(work, 'model'), holdoutDir, rows, seed: SEED });
 
     const version = `bootstrap-sim-${SEED}-${rows}`;
     const existing = await app.deps.models.findByVersion(version);

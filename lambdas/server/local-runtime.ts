@@ -11,7 +11,7 @@ import { InProcessModelEndpoint } from '../adapters/local/model-endpoint.js';
 import { PredictionExporter } from '../adapters/local/prediction-exporter.js';
 import { HmacPseudonymiser, loadOrCreateKey } from '../adapters/local/pseudonymiser.js';
 import { SqliteAdCatalogue } from '../adapters/local/sqlite/ad-catalogue.js';
-import { openDatabase } from '../adapters/local/sqlite/database.js';
+import { openDatabase, startCheckpointer } from '../adapters/local/sqlite/database.js';
 import { SqliteExperimentStore } from '../adapters/local/sqlite/experiment-store.js';
 import { SqliteModelRegistry } from '../adapters/local/sqlite/model-registry.js';
 import { SqlitePredictionLog } from '../adapters/local/sqlite/prediction-log.js';
@@ -52,8 +52,18 @@ export async function startLocal(
 ): Promise<LocalRuntime> {
   const dataDir = resolve(config.ADCLICK_DATA_DIR);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const db = openDatabase(join(dataDir, 'adclick.sqlite'));
-  const events = await DurableEventLog.open({ dir: join(dataDir, 'events'), lakeDir: join(dataDir, 'lake'), logger });
+  const dbFile = join(dataDir, 'adclick.sqlite');
+  const db = openDatabase(dbFile);
+  const checkpointer = await startCheckpointer(dbFile, logger);
+  const events = await DurableEventLog.open({
+    dir: join(dataDir, 'events'),
+    lakeDir: join(dataDir, 'lake'),
+    logger,
+    // Compaction holds a segment's rows in memory several times over: smaller segments keep
+    // the server's memory bounded under bursts, at the cost of more (small) Parquet files.
+    maxSegmentBytes: 16 * 1024 * 1024,
+    dedupMaxIds: 2_000_000,
+  });
   const predictions = new SqlitePredictionLog(db);
   let baseUrl = `http://${config.HOST}:${config.PORT}`;
   const deps: Deps = {
@@ -119,6 +129,7 @@ export async function startLocal(
       clearInterval(expiry);
       await exporter.stop();
       await events.close();
+      await checkpointer.stop();
       db.close();
     })();
     return closing;

@@ -1,30 +1,9 @@
-import type { EventLog, LakeRow, Logger, PredictionRecord } from '../../core/ports.js';
+import type { EventLog, Logger } from '../../core/ports.js';
 import type { Sqlite } from './sqlite/database.js';
 import type { SqlitePredictionLog } from './sqlite/prediction-log.js';
 
 const CURSOR = 'model_predictions_export';
 const BATCH = 5_000;
-
-export function predictionRow(r: PredictionRecord): LakeRow {
-  return {
-    table: 'model_predictions',
-    row: {
-      prediction_id: r.prediction_id,
-      request_id: r.request_id,
-      user_id: r.user_id,
-      ad_id: r.ad_id,
-      probability: r.probability,
-      model_version: r.model_version,
-      model_id: r.model_id,
-      variant: r.variant,
-      experiment_id: r.experiment_id,
-      fallback: r.fallback,
-      consent: r.consent,
-      features: JSON.stringify(r.features),
-      timestamp: r.timestamp,
-    },
-  };
-}
 
 /**
  * Feeds the prediction log into the lake's model_predictions table, as the DynamoDB stream does
@@ -55,9 +34,9 @@ export class PredictionExporter {
     let moved = 0;
     for (;;) {
       const from = this.getCursor.get(CURSOR)?.position ?? 0;
-      const batch = this.log.readAfter(from, BATCH);
+      const batch = this.log.lakeRowsAfter(from, BATCH);
       if (batch.length === 0) return moved;
-      await this.events.append(batch.map((b) => predictionRow(b.record)));
+      await this.events.append(batch.map((b) => b.row));
       this.setCursor.run(CURSOR, batch[batch.length - 1]!.seq);
       moved += batch.length;
     }

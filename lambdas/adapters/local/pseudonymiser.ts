@@ -4,7 +4,7 @@ import { LRUCache } from 'lru-cache';
 import type { Pseudonymiser } from '../../core/ports.js';
 
 const KEY_BYTES = 32;
-/** Most traffic repeats users: caching pseudonyms saves an HMAC per event on the hot path. */
+/** Most traffic repeats users: caching their pseudonyms saves an HMAC per request on the hot path. */
 const CACHE_ENTRIES = 100_000;
 
 /**
@@ -36,12 +36,18 @@ export class HmacPseudonymiser implements Pseudonymiser {
   constructor(private readonly key: Buffer) {}
 
   pseudonymise(kind: 'user' | 'ip', value: string): string {
-    const cacheKey = kind === 'user' ? `u${value}` : `i${value}`;
-    const hit = this.cache.get(cacheKey);
+    // Users repeat (every prediction and event of a session); IPs far less, and a cache entry
+    // for a one-off value costs more than the HMAC it would save.
+    if (kind === 'ip') return this.hmac(kind, value);
+    const hit = this.cache.get(value);
     if (hit !== undefined) return hit;
-    const digest = createHmac('sha256', this.key).update(kind).update('\u0000').update(value).digest('base64url');
-    const pseudonym = `${kind === 'user' ? 'u_' : 'ip_'}${digest.slice(0, 22)}`;
-    this.cache.set(cacheKey, pseudonym);
+    const pseudonym = this.hmac(kind, value);
+    this.cache.set(value, pseudonym);
     return pseudonym;
+  }
+
+  private hmac(kind: 'user' | 'ip', value: string): string {
+    const digest = createHmac('sha256', this.key).update(kind).update('\u0000').update(value).digest('base64url');
+    return `${kind === 'user' ? 'u_' : 'ip_'}${digest.slice(0, 22)}`;
   }
 }

@@ -7,6 +7,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { Logger } from '../../../core/ports.js';
+import { lowerThisThreadPriority } from '../threads.js';
 import { compactSegment } from './compactor.js';
 
 export interface CompactionJob {
@@ -17,6 +18,7 @@ export interface CompactionJob {
 
 const port = parentPort;
 if (port === null) throw new Error('compaction-worker must run in a worker thread');
+lowerThisThreadPriority();
 
 const logger: Logger = {
   info: (message, fields) => port.postMessage({ log: 'info', message, fields }),

@@ -9,15 +9,13 @@
  * segment, so a crash between the renames and the deletion makes the next compaction of the same
  * segment rewrite the same files instead of adding rows twice.
  */
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { LAKE_TABLES, type LakeTableName, partitionOf } from '../../../core/lake/tables.js';
 import type { Logger } from '../../../core/ports.js';
 import { fsyncDir, parseSegmentFileName, scanSegment } from '../event-log/segment.js';
+import { spawnWorker } from '../threads.js';
 import { LakeColumnsBuilder, timestampMillis, writeLakeParquetFile } from './parquet-writer.js';
 
 export interface CompactionResult {
@@ -319,18 +317,7 @@ export class WorkerCompactor implements SegmentCompactor {
   }
 }
 
-/**
- * Starts the worker. From TypeScript sources (tsx, vitest) the worker first registers tsx's ESM
- * loader, which it cannot inherit from this thread on Node 20; from compiled JavaScript it loads
- * the .js entry directly.
- */
 function spawnCompactionWorker(): Worker {
   const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./compaction-worker.js', here));
-  const require = createRequire(here);
-  const tsxApi = join(dirname(require.resolve('tsx/package.json')), 'dist', 'esm', 'api', 'index.mjs');
-  if (!existsSync(tsxApi)) throw new Error(`cannot find tsx's ESM API at ${tsxApi}`);
-  const entry = new URL('./compaction-worker.ts', here).href;
-  const code = `import(${JSON.stringify(pathToFileURL(tsxApi).href)}).then((m) => m.register()).then(() => import(${JSON.stringify(entry)}));`;
-  return new Worker(code, { eval: true });
+  return spawnWorker(new URL(here.endsWith('.ts') ? './compaction-worker.ts' : './compaction-worker.js', here));
 }

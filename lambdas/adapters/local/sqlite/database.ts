@@ -1,4 +1,6 @@
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import type { Logger } from '../../../core/ports.js';
 
 export type Sqlite = Database.Database;
 
@@ -51,16 +53,20 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE cursors (name TEXT PRIMARY KEY, position INTEGER NOT NULL);`,
 ];
 
+/** WAL pages after which a commit checkpoints by itself: only if the checkpoint worker falls behind. */
+const FALLBACK_AUTOCHECKPOINT_PAGES = 16_384;
+
 /**
  * Opens (creating if needed) the SQLite file in WAL mode, so the CLI and the server can share it:
  * readers never block the writer. synchronous=NORMAL keeps every commit safe from a process
  * crash (kill -9); only an OS crash can lose the last commits, which the durable event log covers
- * for events.
+ * for events. A long-running process should also `startCheckpointer`.
  */
 export function openDatabase(file: string): Sqlite {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
+  db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
   const version = db.pragma('user_version', { simple: true }) as number;
@@ -71,4 +77,34 @@ export function openDatabase(file: string): Sqlite {
     })();
   }
   return db;
+}
+
+/**
+ * Checkpoints the WAL every `intervalMs` from a low-priority worker thread (see
+ * checkpoint-worker.mjs), so that the fsyncs of a checkpoint never run on the event loop.
+ */
+export async function startCheckpointer(
+  file: string,
+  logger: Logger,
+  intervalMs = 1_000,
+): Promise<{ stop(): Promise<void> }> {
+  const worker = new Worker(new URL('./checkpoint-worker.mjs', import.meta.url), { workerData: { file, intervalMs } });
+  worker.unref();
+  await new Promise<void>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('message', () => resolve());
+  });
+  // Past start-up a failing checkpointer costs WAL growth (the fallback autocheckpoint still
+  // bounds it), not the server: log and go on.
+  worker.on('error', (err) => logger.error('WAL checkpointer failed', { error: String(err) }));
+  worker.on('message', (m: { error?: string }) => {
+    if (m.error) logger.warn('WAL checkpoint failed', { error: m.error });
+  });
+  return {
+    stop: () =>
+      new Promise<void>((resolve) => {
+        worker.once('exit', () => resolve());
+        worker.postMessage('stop');
+      }),
+  };
 }

@@ -1,4 +1,4 @@
-import type { FeatureMap, PredictionLog, PredictionRecord } from '../../../core/ports.js';
+import type { FeatureMap, LakeRow, PredictionLog, PredictionRecord } from '../../../core/ports.js';
 import type { Explanation } from '../../../core/schemas/predict.js';
 import type { Sqlite } from './database.js';
 
@@ -129,9 +129,32 @@ export class SqlitePredictionLog implements PredictionLog {
     });
   }
 
-  /** Records after a sequence number, in write order: the feed of the model_predictions lake table. */
-  readAfter(seq: number, limit: number): { seq: number; record: PredictionRecord }[] {
-    return this.after.all(seq, limit).map((r) => ({ seq: r.seq, record: fromRow(r) }));
+  /**
+   * Rows after a sequence number, in write order, as model_predictions lake rows: the feed of
+   * the lake. The feature snapshot passes through as the JSON text it is stored as.
+   */
+  lakeRowsAfter(seq: number, limit: number): { seq: number; row: LakeRow }[] {
+    return this.after.all(seq, limit).map((r) => ({
+      seq: r.seq,
+      row: {
+        table: 'model_predictions',
+        row: {
+          prediction_id: r.prediction_id,
+          request_id: r.request_id,
+          user_id: r.user_id,
+          ad_id: r.ad_id,
+          probability: r.probability,
+          model_version: r.model_version,
+          model_id: r.model_id,
+          variant: r.variant,
+          experiment_id: r.experiment_id,
+          fallback: r.fallback === 1,
+          consent: r.consent === 1,
+          features: r.features,
+          timestamp: new Date(r.ts),
+        },
+      },
+    }));
   }
 
   /** The operational log keeps 90 days (the lake keeps its own copy for 400). */

@@ -1,0 +1,35 @@
+import { existsSync, readlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { setPriority } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+
+/**
+ * Starts a worker thread on `entry`, a sibling module given as `new URL('./x.ts', import.meta.url)`.
+ * From TypeScript sources (tsx, vitest) the worker first registers tsx's ESM loader, which it
+ * cannot inherit from this thread on Node 20; from compiled JavaScript it loads the .js entry.
+ */
+export function spawnWorker(entry: URL, workerData?: unknown): Worker {
+  if (!entry.href.endsWith('.ts')) return new Worker(entry, { workerData });
+  const require = createRequire(import.meta.url);
+  const tsxApi = join(dirname(require.resolve('tsx/package.json')), 'dist', 'esm', 'api', 'index.mjs');
+  if (!existsSync(tsxApi)) throw new Error(`cannot find tsx's ESM API at ${tsxApi}`);
+  const code = `import(${JSON.stringify(pathToFileURL(tsxApi).href)}).then((m) => m.register()).then(() => import(${JSON.stringify(entry.href)}));`;
+  return new Worker(code, { eval: true, workerData });
+}
+
+/**
+ * Lowers the scheduling priority of the calling thread (Linux: a thread is a task with its own
+ * nice value). Background work (compaction, checkpoints, training) then takes only the CPU the
+ * request path leaves, so it cannot add its seconds to a request's latency on a busy core.
+ * Elsewhere, or if the kernel refuses, it does nothing.
+ */
+export function lowerThisThreadPriority(nice = 15): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, nice);
+  } catch {
+    // Not Linux, or no /proc: run at normal priority.
+  }
+}
