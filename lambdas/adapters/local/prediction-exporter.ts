@@ -3,7 +3,8 @@ import type { Sqlite } from './sqlite/database.js';
 import type { SqlitePredictionLog } from './sqlite/prediction-log.js';
 
 const CURSOR = 'model_predictions_export';
-const BATCH = 5_000;
+/** Rows per step; the exporter yields to requests between steps so it never blocks them for long. */
+const BATCH = 500;
 
 /**
  * Feeds the prediction log into the lake's model_predictions table, as the DynamoDB stream does
@@ -39,6 +40,7 @@ export class PredictionExporter {
       await this.events.append(batch.map((b) => b.row));
       this.setCursor.run(CURSOR, batch[batch.length - 1]!.seq);
       moved += batch.length;
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 

@@ -6,15 +6,6 @@ import type { PredictBatchRequest, Prediction, PredictRequest } from '../schemas
 import type { Deps } from './deps.js';
 import type { Assignment, ModelRouting } from './routing.js';
 
-/** Catalogue fields the model sees, so that an unseen ad is scored from what generalises. */
-export function catalogueFeatures(ad: Ad | undefined): FeatureMap {
-  if (!ad) return {};
-  const out: FeatureMap = { campaign_id: ad.campaign_id, advertiser_id: ad.advertiser_id };
-  if (ad.category !== undefined) out.category = ad.category;
-  for (const [k, v] of Object.entries(ad.attributes ?? {})) out[`ad_attr_${k}`] = v;
-  return out;
-}
-
 /**
  * The feature snapshot scored and logged. Request-time context (placement, device, site) comes
  * from the caller, the ad's own request features over the shared ones; what the system knows
@@ -30,7 +21,19 @@ export function buildSnapshot(
   requestFeatures: Features | undefined,
   adFeatures: Features | undefined,
 ): FeatureMap {
-  return { ...requestFeatures, ...adFeatures, ...userCounters, ...adCounters, ...catalogueFeatures(ad), ad_id: adId };
+  // Plain assignment rather than spreads: this runs for every scored ad.
+  const snapshot: FeatureMap = {};
+  for (const source of [requestFeatures, adFeatures, userCounters, adCounters]) {
+    if (source) for (const key in source) snapshot[key] = source[key]!;
+  }
+  if (ad) {
+    snapshot.campaign_id = ad.campaign_id;
+    snapshot.advertiser_id = ad.advertiser_id;
+    if (ad.category !== undefined) snapshot.category = ad.category;
+    if (ad.attributes) for (const key in ad.attributes) snapshot[`ad_attr_${key}`] = ad.attributes[key]!;
+  }
+  snapshot.ad_id = adId;
+  return snapshot;
 }
 
 function toPrediction(r: PredictionRecord, explain: boolean): Prediction {

@@ -26,7 +26,6 @@ const MIGRATIONS: readonly string[] = [
      explanation TEXT,
      ts INTEGER NOT NULL
    );
-   CREATE INDEX predictions_ts ON predictions (ts);
    CREATE TABLE ads (
      ad_id TEXT PRIMARY KEY,
      campaign_id TEXT NOT NULL,

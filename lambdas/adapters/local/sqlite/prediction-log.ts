@@ -70,7 +70,11 @@ export class SqlitePredictionLog implements PredictionLog {
     );
     this.byId = db.prepare<[string], Row>('SELECT * FROM predictions WHERE prediction_id = ?');
     this.after = db.prepare<[number, number], Row>('SELECT * FROM predictions WHERE seq > ? ORDER BY seq LIMIT ?');
-    this.deleteBefore = db.prepare<[number]>('DELETE FROM predictions WHERE ts < ?');
+    // No index on ts: it would cost every insert a third B-tree write. Rows are written in time
+    // order, so the expired ones are a prefix of seq, found by scanning that prefix once.
+    this.deleteBefore = db.prepare<[number, number]>(
+      'DELETE FROM predictions WHERE seq < coalesce((SELECT seq FROM predictions WHERE ts >= ? ORDER BY seq LIMIT 1), (SELECT max(seq) + 1 FROM predictions WHERE ts < ?))',
+    );
   }
 
   putAll(records: readonly PredictionRecord[]): Promise<{ duplicates: number[] }> {
@@ -159,6 +163,6 @@ export class SqlitePredictionLog implements PredictionLog {
 
   /** The operational log keeps 90 days (the lake keeps its own copy for 400). */
   expireBefore(cutoff: Date): number {
-    return this.deleteBefore.run(cutoff.getTime()).changes;
+    return this.deleteBefore.run(cutoff.getTime(), cutoff.getTime()).changes;
   }
 }

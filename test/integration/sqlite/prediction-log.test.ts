@@ -1,0 +1,131 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase, type Sqlite } from '../../../lambdas/adapters/local/sqlite/database.js';
+import { SqlitePredictionLog } from '../../../lambdas/adapters/local/sqlite/prediction-log.js';
+import type { PredictionRecord } from '../../../lambdas/core/ports.js';
+
+const record = (id: string, at: Date, patch: Partial<PredictionRecord> = {}): PredictionRecord => ({
+  prediction_id: id,
+  request_id: null,
+  user_id: 'u_abc',
+  ad_id: 'ad-1',
+  probability: 0.02,
+  model_id: 'm_1',
+  model_version: 'v1',
+  variant: 'champion',
+  experiment_id: null,
+  fallback: false,
+  consent: true,
+  features: { device_type: 'mobile', position: 1 },
+  explanation: null,
+  timestamp: at,
+  ...patch,
+});
+
+describe('the SQLite prediction log', () => {
+  let dir: string;
+  let db: Sqlite;
+  let log: SqlitePredictionLog;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'adclick-predlog-'));
+    db = openDatabase(join(dir, 'adclick.sqlite'));
+    log = new SqlitePredictionLog(db);
+  });
+
+  afterEach(() => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes a prediction once and keeps the first copy when the id comes again', async () => {
+    // Prepare
+    const at = new Date('2026-12-04T10:00:00Z');
+
+    // Act
+    const first = await log.putAll([record('p1', at)]);
+    const second = await log.putAll([record('p1', at, { probability: 0.9 })]);
+
+    // Assess
+    expect(first.duplicates).toEqual([]);
+    expect(second.duplicates).toEqual([0]);
+    const [stored] = await log.getMany(['p1']);
+    expect(stored).toMatchObject({
+      prediction_id: 'p1',
+      probability: 0.02,
+      features: { device_type: 'mobile', position: 1 },
+    });
+  });
+
+  it('commits concurrent writers together and tells each its own duplicates', async () => {
+    // Prepare
+    const at = new Date('2026-12-04T10:00:00Z');
+
+    // Act: the same turn of the event loop, so one transaction
+    const results = await Promise.all([
+      log.putAll([record('a', at), record('b', at)]),
+      log.putAll([record('b', at), record('c', at)]),
+    ]);
+
+    // Assess
+    expect(results).toEqual([{ duplicates: [] }, { duplicates: [0] }]);
+    expect((await log.getMany(['a', 'b', 'c'])).map((r) => r?.prediction_id)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('feeds the lake in write order with the stored feature JSON', async () => {
+    // Prepare
+    const at = new Date('2026-12-04T10:00:00Z');
+    await log.putAll([record('p1', at), record('p2', at, { consent: false, user_id: null })]);
+
+    // Act
+    const rows = log.lakeRowsAfter(0, 10);
+
+    // Assess
+    expect(rows.map((r) => r.row.row.prediction_id)).toEqual(['p1', 'p2']);
+    expect(rows[1]!.row).toMatchObject({
+      table: 'model_predictions',
+      row: { user_id: null, consent: false, timestamp: at },
+    });
+    expect(JSON.parse(rows[0]!.row.row.features as string)).toEqual({ device_type: 'mobile', position: 1 });
+    expect(log.lakeRowsAfter(rows[1]!.seq, 10)).toEqual([]);
+  });
+
+  it('expires exactly the predictions older than the cutoff', async () => {
+    // Prepare
+    const day = 86_400_000;
+    const now = Date.parse('2026-12-04T10:00:00Z');
+    await log.putAll([
+      record('old-1', new Date(now - 95 * day)),
+      record('old-2', new Date(now - 91 * day)),
+      record('new-1', new Date(now - 89 * day)),
+      record('new-2', new Date(now)),
+    ]);
+
+    // Act
+    const removed = log.expireBefore(new Date(now - 90 * day));
+    const removedAgain = log.expireBefore(new Date(now - 90 * day));
+
+    // Assess
+    expect(removed).toBe(2);
+    expect(removedAgain).toBe(0);
+    expect((await log.getMany(['old-1', 'old-2', 'new-1', 'new-2'])).map((r) => r?.prediction_id)).toEqual([
+      undefined,
+      undefined,
+      'new-1',
+      'new-2',
+    ]);
+  });
+
+  it('expires everything when every prediction is older than the cutoff', async () => {
+    // Prepare
+    await log.putAll([record('a', new Date('2026-01-01T00:00:00Z')), record('b', new Date('2026-01-02T00:00:00Z'))]);
+
+    // Act
+    const removed = log.expireBefore(new Date('2026-12-01T00:00:00Z'));
+
+    // Assess
+    expect(removed).toBe(2);
+  });
+});
