@@ -32,6 +32,8 @@ import { landingPage } from './landing.js';
 const PREDICTION_LOG_TTL_DAYS = 90;
 /** How long requests in flight get to finish at shutdown before their connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000;
+/** How often the prediction log is exported to the lake (one Parquet file per partition each time). */
+const PREDICTION_EXPORT_INTERVAL_MS = 5_000;
 
 export interface LocalRuntime {
   readonly app: App;
@@ -97,8 +99,8 @@ export async function startLocal(
   const app = createApp(deps);
   await ensureBootstrapModel(app, join(dataDir, 'holdout'), config.ADCLICK_BOOTSTRAP_ROWS, logger);
 
-  const exporter = new PredictionExporter(db, predictions, events, logger);
-  exporter.start(1_000);
+  const exporter = new PredictionExporter(db, dbFile, events, logger);
+  exporter.start(PREDICTION_EXPORT_INTERVAL_MS);
   const expiry = setInterval(
     () => predictions.expireBefore(new Date(Date.now() - PREDICTION_LOG_TTL_DAYS * 86_400_000)),
     3_600_000,

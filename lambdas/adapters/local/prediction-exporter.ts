@@ -1,16 +1,16 @@
-import type { EventLog, Logger } from '../../core/ports.js';
+import type { Logger } from '../../core/ports.js';
+import type { DurableEventLog } from './event-log/durable-event-log.js';
 import type { Sqlite } from './sqlite/database.js';
-import type { SqlitePredictionLog } from './sqlite/prediction-log.js';
 
 const CURSOR = 'model_predictions_export';
-/** Rows per step; the exporter yields to requests between steps so it never blocks them for long. */
-const BATCH = 500;
+/** Rows per export step: one Parquet file per partition per step. */
+const BATCH = 50_000;
 
 /**
  * Feeds the prediction log into the lake's model_predictions table, as the DynamoDB stream does
- * in AWS: the predict path writes once (SQLite), and this tails it by sequence number. The cursor
- * advances only after the event log holds the rows durably, so a crash replays (at least once;
- * the lake de-duplicates by prediction_id) and never skips.
+ * in AWS: the predict path writes once (SQLite), and this tails it by sequence number. The rows
+ * are read and encoded on the compaction thread, not here. The cursor advances only after their
+ * Parquet files are durable, so a crash replays (rewriting the same files) and never skips.
  */
 export class PredictionExporter {
   private readonly getCursor;
@@ -20,8 +20,8 @@ export class PredictionExporter {
 
   constructor(
     db: Sqlite,
-    private readonly log: SqlitePredictionLog,
-    private readonly events: EventLog,
+    private readonly dbFile: string,
+    private readonly lake: Pick<DurableEventLog, 'exportPredictions'>,
     private readonly logger: Logger,
   ) {
     this.getCursor = db.prepare<[string], { position: number }>('SELECT position FROM cursors WHERE name = ?');
@@ -35,12 +35,11 @@ export class PredictionExporter {
     let moved = 0;
     for (;;) {
       const from = this.getCursor.get(CURSOR)?.position ?? 0;
-      const batch = this.log.lakeRowsAfter(from, BATCH);
-      if (batch.length === 0) return moved;
-      await this.events.append(batch.map((b) => b.row));
-      this.setCursor.run(CURSOR, batch[batch.length - 1]!.seq);
-      moved += batch.length;
-      await new Promise((resolve) => setImmediate(resolve));
+      const result = await this.lake.exportPredictions(this.dbFile, from, BATCH);
+      if (result.rows === 0) return moved;
+      this.setCursor.run(CURSOR, result.lastSeq);
+      moved += result.rows;
+      if (result.rows < BATCH) return moved;
     }
   }
 

@@ -2,9 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { closeExportConnections, exportPredictions } from '../../../lambdas/adapters/local/lake/prediction-export.js';
 import { openDatabase, type Sqlite } from '../../../lambdas/adapters/local/sqlite/database.js';
 import { SqlitePredictionLog } from '../../../lambdas/adapters/local/sqlite/prediction-log.js';
 import type { PredictionRecord } from '../../../lambdas/core/ports.js';
+import { lakeTable, queryDuckDb } from '../event-log/lake-helpers.js';
 
 const record = (id: string, at: Date, patch: Partial<PredictionRecord> = {}): PredictionRecord => ({
   prediction_id: id,
@@ -74,22 +76,45 @@ describe('the SQLite prediction log', () => {
     expect((await log.getMany(['a', 'b', 'c'])).map((r) => r?.prediction_id)).toEqual(['a', 'b', 'c']);
   });
 
-  it('feeds the lake in write order with the stored feature JSON', async () => {
+  it('exports to the lake once, in partitions of the prediction time, even when an export is replayed', async () => {
     // Prepare
-    const at = new Date('2026-12-04T10:00:00Z');
-    await log.putAll([record('p1', at), record('p2', at, { consent: false, user_id: null })]);
+    const lake = join(dir, 'lake');
+    const dbFile = join(dir, 'adclick.sqlite');
+    await log.putAll([
+      record('p1', new Date('2026-12-04T10:59:59Z')),
+      record('p2', new Date('2026-12-04T11:00:00Z'), { consent: false, user_id: null }),
+    ]);
 
-    // Act
-    const rows = log.lakeRowsAfter(0, 10);
+    // Act: the first export, a replay from the same cursor (a crash before the cursor moved), then the next
+    const first = await exportPredictions(dbFile, lake, 0, 100);
+    const replay = await exportPredictions(dbFile, lake, 0, 100);
+    const next = await exportPredictions(dbFile, lake, first.lastSeq, 100);
+    closeExportConnections();
 
     // Assess
-    expect(rows.map((r) => r.row.row.prediction_id)).toEqual(['p1', 'p2']);
-    expect(rows[1]!.row).toMatchObject({
-      table: 'model_predictions',
-      row: { user_id: null, consent: false, timestamp: at },
-    });
-    expect(JSON.parse(rows[0]!.row.row.features as string)).toEqual({ device_type: 'mobile', position: 1 });
-    expect(log.lakeRowsAfter(rows[1]!.seq, 10)).toEqual([]);
+    expect(first.rows).toBe(2);
+    expect(replay.files).toEqual(first.files);
+    expect(next).toEqual({ lastSeq: first.lastSeq, rows: 0, files: [] });
+    const rows = await queryDuckDb(
+      `SELECT prediction_id, user_id, consent, features, CAST(hour AS INTEGER) AS hour
+         FROM ${lakeTable(lake, 'model_predictions')} ORDER BY prediction_id`,
+    );
+    expect(rows).toEqual([
+      {
+        prediction_id: 'p1',
+        user_id: 'u_abc',
+        consent: true,
+        features: '{"device_type":"mobile","position":1}',
+        hour: 10,
+      },
+      {
+        prediction_id: 'p2',
+        user_id: null,
+        consent: false,
+        features: '{"device_type":"mobile","position":1}',
+        hour: 11,
+      },
+    ]);
   });
 
   it('expires exactly the predictions older than the cutoff', async () => {

@@ -34,6 +34,7 @@ import { DependencyUnavailableError } from '../../../core/errors.js';
 import { LAKE_TABLE_NAMES } from '../../../core/lake/tables.js';
 import type { EventLog, LakeRow, Logger } from '../../../core/ports.js';
 import { inlineCompactor, type SegmentCompactor, WorkerCompactor } from '../lake/compactor.js';
+import type { PredictionExportResult } from '../lake/prediction-export.js';
 import { readRecentLakeIds } from '../lake/recent-ids.js';
 import { DEFAULT_DEDUP_MAX_IDS, DEFAULT_DEDUP_WINDOW_MS, RecentIds } from './recent-ids.js';
 import { RowCodec } from './row-codec.js';
@@ -334,6 +335,14 @@ export class DurableEventLog implements EventLog {
   close(): Promise<void> {
     if (this.closing === null) this.closing = this.doClose();
     return this.closing;
+  }
+
+  /**
+   * Writes rows of the SQLite prediction log after `afterSeq` to the lake's model_predictions
+   * table, on the compaction thread (see lake/prediction-export.ts): the lake's other feed.
+   */
+  exportPredictions(dbFile: string, afterSeq: number, limit: number): Promise<PredictionExportResult> {
+    return this.compactor.exportPredictions(dbFile, afterSeq, limit);
   }
 
   stats(): DurableEventLogStats {

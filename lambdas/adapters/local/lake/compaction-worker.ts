@@ -2,19 +2,14 @@
  * Worker thread entry of the compactor: compacts the segments it is sent, one at a time, so
  * that Parquet encoding runs on its own core instead of the event loop that serves appends.
  *
- * Messages in: `{ id, segment, lakeDir }`. Out: `{ ready: true }` once loaded, then
+ * Messages in: `{ id, ...WorkerJob }` (compact a segment, or export prediction-log rows). Out: `{ ready: true }` once loaded, then
  * `{ id, result }` or `{ id, error }` per job, and `{ log, message, fields }` for log lines.
  */
 import { parentPort } from 'node:worker_threads';
 import type { Logger } from '../../../core/ports.js';
 import { lowerThisThreadPriority } from '../threads.js';
-import { compactSegment } from './compactor.js';
-
-export interface CompactionJob {
-  readonly id: number;
-  readonly segment: string;
-  readonly lakeDir: string;
-}
+import { compactSegment, type WorkerJob } from './compactor.js';
+import { exportPredictions } from './prediction-export.js';
 
 const port = parentPort;
 if (port === null) throw new Error('compaction-worker must run in a worker thread');
@@ -27,10 +22,13 @@ const logger: Logger = {
 };
 
 let queue: Promise<void> = Promise.resolve();
-port.on('message', (job: CompactionJob) => {
+port.on('message', (job: WorkerJob & { readonly id: number }) => {
   queue = queue.then(async () => {
     try {
-      const result = await compactSegment(job.segment, job.lakeDir, { logger });
+      const result =
+        job.kind === 'compact'
+          ? await compactSegment(job.segment, job.lakeDir, { logger })
+          : await exportPredictions(job.dbFile, job.lakeDir, job.afterSeq, job.limit);
       port.postMessage({ id: job.id, result });
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));

@@ -17,6 +17,7 @@ import type { Logger } from '../../../core/ports.js';
 import { fsyncDir, parseSegmentFileName, scanSegment } from '../event-log/segment.js';
 import { spawnWorker } from '../threads.js';
 import { LakeColumnsBuilder, timestampMillis, writeLakeParquetFile } from './parquet-writer.js';
+import { closeExportConnections, exportPredictions, type PredictionExportResult } from './prediction-export.js';
 
 export interface CompactionResult {
   readonly segment: string;
@@ -181,6 +182,8 @@ async function ensureDurableDir(dir: string): Promise<void> {
 export interface SegmentCompactor {
   readonly runsIn: 'worker' | 'inline';
   compact(segmentPath: string): Promise<CompactionResult>;
+  /** Writes prediction-log rows after `afterSeq` (at most `limit`) to the lake; see prediction-export.ts. */
+  exportPredictions(dbFile: string, afterSeq: number, limit: number): Promise<PredictionExportResult>;
   /** Stops the worker, if any; jobs still running are rejected. */
   close(): Promise<void>;
 }
@@ -190,14 +193,15 @@ export function inlineCompactor(lakeDir: string, logger?: Logger): SegmentCompac
   return {
     runsIn: 'inline',
     compact: (segmentPath) => compactSegment(segmentPath, lakeDir, logger ? { logger } : {}),
-    close: async () => {},
+    exportPredictions: (dbFile, afterSeq, limit) => exportPredictions(dbFile, lakeDir, afterSeq, limit),
+    close: async () => closeExportConnections(),
   };
 }
 
 interface WorkerReply {
   readonly id?: number;
   readonly ready?: boolean;
-  readonly result?: CompactionResult;
+  readonly result?: CompactionResult | PredictionExportResult;
   readonly error?: { name: string; message: string; stack?: string; code?: string };
   readonly log?: 'info' | 'warn' | 'error';
   readonly message?: string;
@@ -216,7 +220,12 @@ export class WorkerCompactor implements SegmentCompactor {
   private nextId = 1;
   private readonly jobs = new Map<
     number,
-    { segment: string; resolve: (r: CompactionResult) => void; reject: (e: Error) => void }
+    {
+      readonly job: WorkerJob;
+      // biome-ignore lint/suspicious/noExplicitAny: each job kind resolves with its own result type.
+      resolve: (r: any) => void;
+      reject: (e: Error) => void;
+    }
   >();
 
   constructor(
@@ -230,18 +239,26 @@ export class WorkerCompactor implements SegmentCompactor {
   }
 
   compact(segmentPath: string): Promise<CompactionResult> {
-    if (this.fallback) return this.fallback.compact(segmentPath);
+    return this.run({ kind: 'compact', segment: segmentPath, lakeDir: this.lakeDir });
+  }
+
+  exportPredictions(dbFile: string, afterSeq: number, limit: number): Promise<PredictionExportResult> {
+    return this.run({ kind: 'export-predictions', dbFile, lakeDir: this.lakeDir, afterSeq, limit });
+  }
+
+  private run<R>(job: WorkerJob): Promise<R> {
+    if (this.fallback) return runInline(this.fallback, job) as Promise<R>;
     let worker: Worker;
     try {
       worker = this.ensureWorker();
     } catch (err) {
-      return this.fallBack(err).compact(segmentPath);
+      return runInline(this.fallBack(err), job) as Promise<R>;
     }
     const id = this.nextId++;
-    return new Promise<CompactionResult>((resolve, reject) => {
-      this.jobs.set(id, { segment: segmentPath, resolve, reject });
+    return new Promise<R>((resolve, reject) => {
+      this.jobs.set(id, { job, resolve, reject });
       worker.ref();
-      worker.postMessage({ id, segment: segmentPath, lakeDir: this.lakeDir });
+      worker.postMessage({ id, ...job });
     });
   }
 
@@ -296,7 +313,7 @@ export class WorkerCompactor implements SegmentCompactor {
       const fallback = this.fallBack(err);
       const jobs = [...this.jobs.values()];
       this.jobs.clear();
-      for (const job of jobs) fallback.compact(job.segment).then(job.resolve, job.reject);
+      for (const job of jobs) runInline(fallback, job.job).then(job.resolve, job.reject);
       return;
     }
     this.failJobs(err);
@@ -315,6 +332,23 @@ export class WorkerCompactor implements SegmentCompactor {
     this.jobs.clear();
     for (const job of jobs) job.reject(err);
   }
+}
+
+/** A job for the worker thread: compact a segment, or export prediction-log rows. */
+export type WorkerJob =
+  | { readonly kind: 'compact'; readonly segment: string; readonly lakeDir: string }
+  | {
+      readonly kind: 'export-predictions';
+      readonly dbFile: string;
+      readonly lakeDir: string;
+      readonly afterSeq: number;
+      readonly limit: number;
+    };
+
+function runInline(compactor: SegmentCompactor, job: WorkerJob): Promise<CompactionResult | PredictionExportResult> {
+  return job.kind === 'compact'
+    ? compactor.compact(job.segment)
+    : compactor.exportPredictions(job.dbFile, job.afterSeq, job.limit);
 }
 
 function spawnCompactionWorker(): Worker {

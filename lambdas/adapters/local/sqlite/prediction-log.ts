@@ -1,4 +1,4 @@
-import type { FeatureMap, LakeRow, PredictionLog, PredictionRecord } from '../../../core/ports.js';
+import type { FeatureMap, PredictionLog, PredictionRecord } from '../../../core/ports.js';
 import type { Explanation } from '../../../core/schemas/predict.js';
 import type { Sqlite } from './database.js';
 
@@ -58,7 +58,6 @@ export class SqlitePredictionLog implements PredictionLog {
   private flushScheduled = false;
   private readonly insert;
   private readonly byId;
-  private readonly after;
   private readonly deleteBefore;
 
   constructor(private readonly db: Sqlite) {
@@ -69,7 +68,6 @@ export class SqlitePredictionLog implements PredictionLog {
          @variant, @experiment_id, @fallback, @consent, @features, @explanation, @ts)`,
     );
     this.byId = db.prepare<[string], Row>('SELECT * FROM predictions WHERE prediction_id = ?');
-    this.after = db.prepare<[number, number], Row>('SELECT * FROM predictions WHERE seq > ? ORDER BY seq LIMIT ?');
     // No index on ts: it would cost every insert a third B-tree write. Rows are written in time
     // order, so the expired ones are a prefix of seq, found by scanning that prefix once.
     this.deleteBefore = db.prepare<[number, number]>(
@@ -131,34 +129,6 @@ export class SqlitePredictionLog implements PredictionLog {
       const row = this.byId.get(id);
       return row ? fromRow(row) : undefined;
     });
-  }
-
-  /**
-   * Rows after a sequence number, in write order, as model_predictions lake rows: the feed of
-   * the lake. The feature snapshot passes through as the JSON text it is stored as.
-   */
-  lakeRowsAfter(seq: number, limit: number): { seq: number; row: LakeRow }[] {
-    return this.after.all(seq, limit).map((r) => ({
-      seq: r.seq,
-      row: {
-        table: 'model_predictions',
-        row: {
-          prediction_id: r.prediction_id,
-          request_id: r.request_id,
-          user_id: r.user_id,
-          ad_id: r.ad_id,
-          probability: r.probability,
-          model_version: r.model_version,
-          model_id: r.model_id,
-          variant: r.variant,
-          experiment_id: r.experiment_id,
-          fallback: r.fallback === 1,
-          consent: r.consent === 1,
-          features: r.features,
-          timestamp: new Date(r.ts),
-        },
-      },
-    }));
   }
 
   /** The operational log keeps 90 days (the lake keeps its own copy for 400). */
