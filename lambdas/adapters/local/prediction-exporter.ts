@@ -4,7 +4,7 @@ import type { Sqlite } from './sqlite/database.js';
 
 const CURSOR = 'model_predictions_export';
 /** Rows per export step: one Parquet file per partition per step. */
-const BATCH = 50_000;
+const BATCH = 10_000;
 
 /**
  * Feeds the prediction log into the lake's model_predictions table, as the DynamoDB stream does
