@@ -19,6 +19,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import type { Target } from './predict-http.js';
 import { formatProfile, type ProfileSummary, summariseProfile } from './profile-summary.js';
 import {
+  ADCLICK_NODE_FLAGS,
   fmtInt,
   fmtMb,
   fmtMs,
@@ -214,7 +215,7 @@ async function runRoute(route: IngestRoute, o: IngestBenchOptions): Promise<Inge
     name: 'adclick',
     script: 'bin/adclick.ts',
     args: ['serve'],
-    nodeArgs: profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [],
+    nodeArgs: [...ADCLICK_NODE_FLAGS, ...(profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [])],
     env: {
       PORT: '0',
       HOST: '127.0.0.1',

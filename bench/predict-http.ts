@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatProfile, type ProfileSummary, summariseProfile } from './profile-summary.js';
 import {
+  ADCLICK_NODE_FLAGS,
   fmtInt,
   fmtMb,
   fmtMs,
@@ -168,7 +169,10 @@ export async function runPredictBench(o: PredictBenchOptions): Promise<PredictBe
     name: 'adclick',
     script: 'bin/adclick.ts',
     args: ['serve'],
-    nodeArgs: o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', join(o.cpuProfDir, 'predict')] : [],
+    nodeArgs: [
+      ...ADCLICK_NODE_FLAGS,
+      ...(o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', join(o.cpuProfDir, 'predict')] : []),
+    ],
     env: {
       PORT: '0',
       HOST: '127.0.0.1',
