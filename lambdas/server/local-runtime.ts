@@ -63,7 +63,7 @@ export async function startLocal(
     logger,
     // Compaction holds a segment's rows in memory several times over: smaller segments keep
     // the server's memory bounded under bursts, at the cost of more (small) Parquet files.
-    maxSegmentBytes: 16 * 1024 * 1024,
+    maxSegmentBytes: 8 * 1024 * 1024,
     dedupMaxIds: 2_000_000,
   });
   const predictions = new SqlitePredictionLog(db);
