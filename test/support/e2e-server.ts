@@ -2,14 +2,15 @@
  * Shared helpers for the end-to-end tests: temp data dirs, the real server (in process through
  * `startLocal`, or as a child process through the CLI), a small HTTP client and DuckDB over the lake.
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { parseLocalConfig } from '../../lambdas/server/config.js';
 import { type LocalRuntime, startLocal } from '../../lambdas/server/local-runtime.js';
+import { queryDuckDb } from './duckdb.js';
 
 /** Simulated rows the bootstrap model trains on in the e2e tests (the smallest sizes train fastest). */
 export const E2E_BOOTSTRAP_ROWS = '20000';
@@ -178,19 +179,6 @@ export async function allFiles(dir: string): Promise<string[]> {
   return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
 }
 
-/** Runs SQL in a fresh in-memory DuckDB and returns the rows as plain JS values. */
-export async function queryDuckDb(sql: string): Promise<Record<string, unknown>[]> {
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
-  try {
-    const reader = await connection.runAndReadAll(sql);
-    return reader.getRowObjectsJS() as Record<string, unknown>[];
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
-}
-
 /** `read_parquet` over one lake table of a data dir, with its Hive partition columns. */
 export function lakeTable(dataDir: string, table: string): string {
   return `read_parquet('${join(dataDir, 'lake', table).replaceAll("'", "''")}/**/*.parquet', hive_partitioning = true)`;
@@ -352,3 +340,5 @@ export async function waitFor(condition: () => boolean, what: string, timeoutMs 
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+export { queryDuckDb };

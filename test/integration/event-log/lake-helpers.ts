@@ -1,8 +1,9 @@
 /** Helpers for the event-log tests: temp dirs and DuckDB over the lake. */
+
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { queryDuckDb } from '../../support/duckdb.js';
 
 export interface TempDirs {
   readonly root: string;
@@ -21,19 +22,6 @@ export async function tempDirs(prefix = 'event-log-'): Promise<TempDirs> {
   };
 }
 
-/** Runs SQL in a fresh in-memory DuckDB and returns the rows as plain JS values. */
-export async function queryDuckDb(sql: string): Promise<Record<string, unknown>[]> {
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
-  try {
-    const reader = await connection.runAndReadAll(sql);
-    return reader.getRowObjectsJS() as Record<string, unknown>[];
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
-}
-
 /** `read_parquet` over one lake table, with its Hive partition columns. */
 export function lakeTable(lakeDir: string, table: string): string {
   return `read_parquet('${join(lakeDir, table).replaceAll("'", "''")}/**/*.parquet', hive_partitioning = true)`;
@@ -46,3 +34,5 @@ export async function idCounts(lakeDir: string, table: string, idColumn: string)
   );
   return new Map(rows.map((r) => [r.id as string, r.n as number]));
 }
+
+export { queryDuckDb };

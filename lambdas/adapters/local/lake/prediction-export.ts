@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { partitionOf } from '../../../core/lake/tables.js';
 import { fsyncDir } from '../event-log/segment.js';
+import type { PredictionRow } from '../sqlite/prediction-log.js';
 import type { LakeRecord } from './parquet-writer.js';
 import { writeLakeParquetFile } from './parquet-writer.js';
 
@@ -23,22 +24,7 @@ export interface PredictionExportResult {
   readonly files: readonly string[];
 }
 
-interface Row {
-  seq: number;
-  prediction_id: string;
-  request_id: string | null;
-  user_id: string | null;
-  ad_id: string;
-  probability: number;
-  model_id: string;
-  model_version: string;
-  variant: string;
-  experiment_id: string | null;
-  fallback: number;
-  consent: number;
-  features: string;
-  ts: number;
-}
+type Row = Omit<PredictionRow, 'explanation'>;
 
 const connections = new Map<string, Database.Database>();
 

@@ -2,7 +2,8 @@ import type { FeatureMap, PredictionLog, PredictionRecord } from '../../../core/
 import type { Explanation } from '../../../core/schemas/predict.js';
 import type { Sqlite } from './database.js';
 
-interface Row {
+/** A row of the predictions table as SQLite returns it. */
+export interface PredictionRow {
   seq: number;
   prediction_id: string;
   request_id: string | null;
@@ -20,7 +21,7 @@ interface Row {
   ts: number;
 }
 
-function fromRow(r: Row): PredictionRecord {
+function fromRow(r: PredictionRow): PredictionRecord {
   return {
     prediction_id: r.prediction_id,
     request_id: r.request_id,
@@ -73,7 +74,7 @@ export class SqlitePredictionLog implements PredictionLog {
        VALUES (@prediction_id, @request_id, @user_id, @ad_id, @probability, @model_id, @model_version,
          @variant, @experiment_id, @fallback, @consent, @features, @explanation, @ts)`,
     );
-    this.byId = db.prepare<[string], Row>('SELECT * FROM predictions WHERE prediction_id = ?');
+    this.byId = db.prepare<[string], PredictionRow>('SELECT * FROM predictions WHERE prediction_id = ?');
     // No index on ts: it would cost every insert a third B-tree write. Rows are written in time
     // order, so the expired ones are a prefix of seq, found by scanning that prefix once.
     this.deleteBefore = db.prepare<[number, number]>(
