@@ -158,8 +158,15 @@ export interface ArtifactManifest {
 }
 
 export interface ModelArtifactStore {
-  /** Where the client PUTs the artifact (a presigned URL in AWS), and its size limit. */
-  createUploadTarget(modelId: string): Promise<{ url: string; maxBytes: number; artifactUri: string }>;
+  /**
+   * Where the client PUTs the artifact (a presigned URL in AWS), and its size limit.
+   * `callerBaseUrl` is the scheme and host the caller reached the API at, for stores whose
+   * upload URL is the API itself.
+   */
+  createUploadTarget(
+    modelId: string,
+    callerBaseUrl?: string,
+  ): Promise<{ url: string; maxBytes: number; artifactUri: string }>;
   /** Local deployments only: stores the artifact body PUT by the client. */
   receive?(artifactUri: string, body: Uint8Array): Promise<void>;
   /** Unpacks and loads the uploaded artifact; throws InvalidArtifactError with the reason. */

@@ -93,6 +93,13 @@ async function readRouteBody(req: IncomingMessage, route: Route): Promise<unknow
   }
 }
 
+/** The caller's view of this server, from a well-formed Host header only (never echo junk back). */
+function callerBaseUrl(host: string | undefined): string | undefined {
+  return host !== undefined && /^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](:\d{1,5})?$/.test(host)
+    ? `http://${host}`
+    : undefined;
+}
+
 function parseQuery(qs: string): Record<string, string> {
   const out: Record<string, string> = {};
   if (qs === '') return out;
@@ -152,7 +159,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       const result = await invoke(app, match, {
         query: parseQuery(q === -1 ? '' : url.slice(q + 1)),
         body,
-        baseUrl: `http://${req.headers.host ?? 'localhost'}`,
+        baseUrl: callerBaseUrl(req.headers.host),
       });
       // Decided when answering, not when the request came in: it may have arrived before SIGTERM.
       if (draining) res.setHeader('connection', 'close');

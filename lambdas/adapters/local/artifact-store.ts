@@ -24,10 +24,11 @@ export class LocalArtifactStore implements ModelArtifactStore {
     private readonly maxBytes: number,
   ) {}
 
-  async createUploadTarget(modelId: string) {
+  /** The upload URL is on the host the caller used, so it works from wherever they called. */
+  async createUploadTarget(modelId: string, callerBaseUrl?: string) {
     const file = join(this.modelsDir, modelId, 'artifact.tar.gz');
     return {
-      url: `${this.publicBaseUrl()}/model/upload/${encodeURIComponent(modelId)}/artifact`,
+      url: `${callerBaseUrl ?? this.publicBaseUrl()}/model/upload/${encodeURIComponent(modelId)}/artifact`,
       maxBytes: this.maxBytes,
       artifactUri: pathToFileURL(file).href,
     };

@@ -66,7 +66,7 @@ export class Router {
 export async function invoke(
   app: App,
   match: RouteMatch,
-  input: { query: Record<string, string>; body: unknown; baseUrl: string },
+  input: { query: Record<string, string>; body: unknown; baseUrl?: string },
 ): Promise<ApiResponse> {
   const { route } = match;
   const params = route.params ? parseOrThrow(route.params, match.params, 'path parameters') : match.params;

@@ -9,8 +9,8 @@ export interface ApiRequest<B = unknown, P = Record<string, string>> {
   readonly params: P;
   readonly query: Readonly<Record<string, string>>;
   readonly body: B;
-  /** Scheme, host and port the caller used, for URLs handed back (the upload URL). */
-  readonly baseUrl: string;
+  /** Scheme, host and port the caller used, for URLs handed back (the upload URL), if known. */
+  readonly baseUrl?: string;
 }
 
 export interface ApiResponse {

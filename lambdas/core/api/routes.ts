@@ -176,7 +176,7 @@ export const ROUTES: readonly Route[] = [
       ...ADMIN,
       409: problem('The version exists.'),
     },
-    handle: async (app, req) => ({ status: 201, body: await app.models.startUpload(req.body) }),
+    handle: async (app, req) => ({ status: 201, body: await app.models.startUpload(req.body, req.baseUrl) }),
   },
   {
     method: 'PUT',

@@ -35,13 +35,16 @@ export class ModelsUseCase {
   }
 
   /** Step 1 of the upload: register the version and hand out where to PUT the artifact. */
-  async startUpload(input: ModelUploadRequest): Promise<{ model_id: string; upload_url: string; max_bytes: number }> {
+  async startUpload(
+    input: ModelUploadRequest,
+    callerBaseUrl?: string,
+  ): Promise<{ model_id: string; upload_url: string; max_bytes: number }> {
     const { models, artifacts, ids, clock } = this.deps;
     // A friendly early refusal; `create` refuses the race that slips past it.
     const existing = await models.findByVersion(input.version);
     if (existing) throw versionExists(input.version, existing.model_id);
     const modelId = ids.next('m');
-    const target = await artifacts.createUploadTarget(modelId);
+    const target = await artifacts.createUploadTarget(modelId, callerBaseUrl);
     await models.create({
       model_id: modelId,
       version: input.version,
