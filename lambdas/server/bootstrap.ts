@@ -11,11 +11,7 @@ import type { BootstrapJob, BootstrapOutcome } from './bootstrap-worker.js';
 const SEED = 1;
 
 function trainInWorker(job: BootstrapJob): Promise<BootstrapOutcome> {
-  const here = import.meta.url;
-  const worker = spawnWorker(
-    new URL(here.endsWith('.ts') ? './bootstrap-worker.ts' : './bootstrap-worker.js', here),
-    job,
-  );
+  const worker = spawnWorker(import.meta.url, 'bootstrap-worker', job);
   return new Promise((resolve, reject) => {
     worker.once('message', (m: { result?: BootstrapOutcome; error?: string }) =>
       m.result ? resolve(m.result) : reject(new Error(`bootstrap training failed: ${m.error}`)),

@@ -25,20 +25,20 @@ export interface HttpServerOptions {
   readonly landingHtml: string;
 }
 
-function send(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Readonly<Record<string, string>> = {},
-): void {
-  const payload = body === undefined ? '' : JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(payload),
-    ...headers,
-  });
-  res.end(payload);
+/** What to write back: everything a route, a document or a problem produces. */
+interface Answer {
+  readonly status: number;
+  readonly contentType: string;
+  readonly payload: string;
+  readonly headers?: Readonly<Record<string, string>>;
 }
+
+const json = (status: number, body: unknown, headers?: Readonly<Record<string, string>>): Answer => ({
+  status,
+  contentType: 'application/json',
+  payload: body === undefined ? '' : JSON.stringify(body),
+  headers,
+});
 
 function isJson(contentType: string | undefined): boolean {
   if (!contentType) return false;
@@ -134,47 +134,59 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     ['/', { contentType: 'text/html; charset=utf-8', body: options.landingHtml }],
   ]);
   let draining = false;
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = req.url ?? '/';
+  const respond = async (req: IncomingMessage, url: string): Promise<Answer> => {
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    try {
-      const document = documents.get(path);
-      if (document) {
-        if (req.method !== 'GET' && req.method !== 'HEAD') {
-          throw new MethodNotAllowedError(`${req.method} is not allowed on ${path}.`, ['GET', 'HEAD']);
-        }
-        // Node leaves the body out of a HEAD answer by itself; the headers stay those of the GET.
-        if (draining) res.setHeader('connection', 'close');
-        res.writeHead(200, {
-          'content-type': document.contentType,
-          'content-length': Buffer.byteLength(document.body),
-        });
-        res.end(document.body);
-        return;
+    const document = documents.get(path);
+    if (document) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        throw new MethodNotAllowedError(`${req.method} is not allowed on ${path}.`, ['GET', 'HEAD']);
       }
-      const match = router.match(req.method ?? 'GET', path);
-      access.check(match.route.access, req.headers);
-      const body = await readRouteBody(req, match.route);
-      const result = await invoke(app, match, {
-        query: parseQuery(q === -1 ? '' : url.slice(q + 1)),
-        body,
-        baseUrl: callerBaseUrl(req.headers.host),
-      });
-      // Decided when answering, not when the request came in: it may have arrived before SIGTERM.
-      if (draining) res.setHeader('connection', 'close');
-      send(res, result.status, result.body, result.headers);
+      return { status: 200, contentType: document.contentType, payload: document.body };
+    }
+    const match = router.match(req.method ?? 'GET', path);
+    access.check(match.route.access, req.headers);
+    const body = await readRouteBody(req, match.route);
+    const result = await invoke(app, match, {
+      query: parseQuery(q === -1 ? '' : url.slice(q + 1)),
+      body,
+      baseUrl: callerBaseUrl(req.headers.host),
+    });
+    return json(result.status, result.body, result.headers);
+  };
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = req.url ?? '/';
+    let answer: Answer;
+    try {
+      answer = await respond(req, url);
     } catch (err) {
-      const problem = toProblem(err);
       if (!(err instanceof DomainError)) {
-        logger.error('unhandled error', { path, error: (err as Error).name, stack: (err as Error).stack });
+        logger.error('unhandled error', {
+          path: url.split('?', 1)[0],
+          error: (err as Error).name,
+          stack: (err as Error).stack,
+        });
       }
       // After a refused body the rest of the request may still be arriving: close the connection
       // rather than parse leftover bytes as a next request.
-      if (err instanceof PayloadTooLargeError || draining) res.shouldKeepAlive = false;
-      if (!res.headersSent) send(res, problem.status, problem.body, problem.headers);
-      else res.destroy();
+      if (err instanceof PayloadTooLargeError) res.shouldKeepAlive = false;
+      const problem = toProblem(err);
+      // Its headers carry the problem+json content type.
+      answer = json(problem.status, problem.body, problem.headers);
     }
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    // Decided when answering, not when the request came in: it may have arrived before SIGTERM.
+    if (draining) res.shouldKeepAlive = false;
+    // Node leaves the body out of a HEAD answer by itself; the headers stay those of the GET.
+    res.writeHead(answer.status, {
+      'content-type': answer.contentType,
+      'content-length': Buffer.byteLength(answer.payload),
+      ...answer.headers,
+    });
+    res.end(answer.payload);
   };
   const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 30_000 }, (req, res) => {
     void handle(req, res);

@@ -67,6 +67,7 @@ export async function startLocal(
     dedupMaxIds: 2_000_000,
   });
   const predictions = new SqlitePredictionLog(db);
+  const ping = db.prepare('SELECT 1');
   let baseUrl = `http://${config.HOST}:${config.PORT}`;
   const deps: Deps = {
     model: new InProcessModelEndpoint(),
@@ -83,7 +84,7 @@ export async function startLocal(
     ids: new TimeOrderedIds(systemClock),
     logger,
     health: [
-      { name: 'sqlite', check: async () => (db.prepare('SELECT 1').get() ? { status: 'ok' } : { status: 'down' }) },
+      { name: 'sqlite', check: async () => (ping.get() ? { status: 'ok' } : { status: 'down' }) },
       {
         name: 'event-log',
         check: async () => {

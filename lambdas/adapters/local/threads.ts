@@ -6,12 +6,15 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 /**
- * Starts a worker thread on `entry`, a sibling module given as `new URL('./x.ts', import.meta.url)`.
- * From TypeScript sources (tsx, vitest) the worker first registers tsx's ESM loader, which it
- * cannot inherit from this thread on Node 20; from compiled JavaScript it loads the .js entry.
+ * Starts a worker thread on the module `name` beside the caller (`callerUrl` is the caller's
+ * `import.meta.url`), with the caller's extension: from TypeScript sources (tsx, vitest) the worker
+ * first registers tsx's ESM loader, which it cannot inherit from this thread on Node 20; from
+ * compiled JavaScript it loads the .js entry.
  */
-export function spawnWorker(entry: URL, workerData?: unknown): Worker {
-  if (!entry.href.endsWith('.ts')) return new Worker(entry, { workerData });
+export function spawnWorker(callerUrl: string, name: string, workerData?: unknown): Worker {
+  const fromSources = callerUrl.endsWith('.ts');
+  const entry = new URL(`./${name}.${fromSources ? 'ts' : 'js'}`, callerUrl);
+  if (!fromSources) return new Worker(entry, { workerData });
   const require = createRequire(import.meta.url);
   const tsxApi = join(dirname(require.resolve('tsx/package.json')), 'dist', 'esm', 'api', 'index.mjs');
   if (!existsSync(tsxApi)) throw new Error(`cannot find tsx's ESM API at ${tsxApi}`);

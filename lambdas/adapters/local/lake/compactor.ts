@@ -12,11 +12,12 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import { LAKE_TABLES, type LakeTableName, partitionOf } from '../../../core/lake/tables.js';
+import { LAKE_TABLES, type LakeTableName } from '../../../core/lake/tables.js';
 import type { Logger } from '../../../core/ports.js';
 import { fsyncDir, parseSegmentFileName, scanSegment } from '../event-log/segment.js';
 import { spawnWorker } from '../threads.js';
 import { LakeColumnsBuilder, timestampMillis, writeLakeParquetFile } from './parquet-writer.js';
+import { partitionDir } from './partitions.js';
 import { closeExportConnections, exportPredictions, type PredictionExportResult } from './prediction-export.js';
 
 export interface CompactionResult {
@@ -50,12 +51,6 @@ interface Group {
 }
 
 const HOUR_MS = 3_600_000;
-
-/** The directory of a table's partition for an event time. */
-export function partitionDir(lakeDir: string, table: LakeTableName, eventTime: Date): string {
-  const { dt, hour } = partitionOf(eventTime);
-  return join(lakeDir, table, `dt=${dt}`, `hour=${hour}`);
-}
 
 /** The Parquet file name of a segment's rows in each partition. */
 export function lakeFileName(segmentPath: string): string {
@@ -271,7 +266,7 @@ export class WorkerCompactor implements SegmentCompactor {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const worker = spawnCompactionWorker();
+    const worker = spawnWorker(import.meta.url, 'compaction-worker');
     this.worker = worker;
     this.ready = false;
     worker.unref();
@@ -349,9 +344,4 @@ function runInline(compactor: SegmentCompactor, job: WorkerJob): Promise<Compact
   return job.kind === 'compact'
     ? compactor.compact(job.segment)
     : compactor.exportPredictions(job.dbFile, job.afterSeq, job.limit);
-}
-
-function spawnCompactionWorker(): Worker {
-  const here = import.meta.url;
-  return spawnWorker(new URL(here.endsWith('.ts') ? './compaction-worker.ts' : './compaction-worker.js', here));
 }

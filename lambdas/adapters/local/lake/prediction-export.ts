@@ -11,11 +11,10 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { partitionOf } from '../../../core/lake/tables.js';
 import { fsyncDir } from '../event-log/segment.js';
 import type { PredictionRow } from '../sqlite/prediction-log.js';
-import type { LakeRecord } from './parquet-writer.js';
-import { writeLakeParquetFile } from './parquet-writer.js';
+import { LakeColumnsBuilder, writeLakeParquetFile } from './parquet-writer.js';
+import { partitionDir } from './partitions.js';
 
 export interface PredictionExportResult {
   /** Sequence number of the last row exported (the cursor to store), or the one given. */
@@ -57,17 +56,16 @@ export async function exportPredictions(
     )
     .all(afterSeq, limit);
   if (rows.length === 0) return { lastSeq: afterSeq, rows: 0, files: [] };
-  const groups = new Map<string, { first: number; records: LakeRecord[] }>();
+  const groups = new Map<string, { first: number; columns: LakeColumnsBuilder }>();
   for (const r of rows) {
     const timestamp = new Date(r.ts);
-    const { dt, hour } = partitionOf(timestamp);
-    const dir = join(lakeDir, 'model_predictions', `dt=${dt}`, `hour=${hour}`);
+    const dir = partitionDir(lakeDir, 'model_predictions', timestamp);
     let group = groups.get(dir);
     if (!group) {
-      group = { first: r.seq, records: [] };
+      group = { first: r.seq, columns: new LakeColumnsBuilder('model_predictions') };
       groups.set(dir, group);
     }
-    group.records.push({
+    const problem = group.columns.add({
       prediction_id: r.prediction_id,
       request_id: r.request_id,
       user_id: r.user_id,
@@ -82,12 +80,14 @@ export async function exportPredictions(
       features: r.features,
       timestamp,
     });
+    // The log's own schema guarantees these; a failure here is a bug, not bad input.
+    if (problem !== null) throw new Error(`prediction ${r.prediction_id} does not fit model_predictions: ${problem}`);
   }
   const files: string[] = [];
   for (const [dir, group] of groups) {
     await mkdir(dir, { recursive: true });
     const file = join(dir, `predictions-${String(group.first).padStart(12, '0')}.parquet`);
-    await writeLakeParquetFile(file, 'model_predictions', group.records);
+    await writeLakeParquetFile(file, 'model_predictions', group.columns);
     await fsyncDir(dir);
     files.push(file);
   }

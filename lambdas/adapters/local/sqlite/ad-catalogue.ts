@@ -42,7 +42,7 @@ export class SqliteAdCatalogue implements AdCatalogue {
 
   constructor(db: Sqlite) {
     // Entries wrap the ad so that a miss (no such ad) is cached too.
-    this.cache = new LRUCache({ max: CACHE_ENTRIES, ttl: CACHE_TTL_MS, ttlAutopurge: false });
+    this.cache = new LRUCache({ max: CACHE_ENTRIES, ttl: CACHE_TTL_MS });
     this.upsert = db.prepare(
       `INSERT INTO ads (ad_id, campaign_id, advertiser_id, category, attributes, created_at, updated_at)
        VALUES (@ad_id, @campaign_id, @advertiser_id, @category, @attributes, @now, @now)
