@@ -42,6 +42,7 @@ const json = (status: number, body: unknown, headers?: Readonly<Record<string, s
 
 function isJson(contentType: string | undefined): boolean {
   if (!contentType) return false;
+  if (contentType === 'application/json') return true;
   const mime = contentType.split(';', 1)[0]!.trim().toLowerCase();
   return mime === 'application/json' || (mime.startsWith('application/') && mime.endsWith('+json'));
 }

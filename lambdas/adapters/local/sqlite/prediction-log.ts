@@ -68,11 +68,11 @@ export class SqlitePredictionLog implements PredictionLog {
   private readonly deleteBefore;
 
   constructor(private readonly db: Sqlite) {
+    // Positional parameters: binding fourteen named ones costs a property lookup each, per row.
     this.insert = db.prepare(
       `INSERT OR IGNORE INTO predictions (prediction_id, request_id, user_id, ad_id, probability, model_id, model_version,
          variant, experiment_id, fallback, consent, features, explanation, ts)
-       VALUES (@prediction_id, @request_id, @user_id, @ad_id, @probability, @model_id, @model_version,
-         @variant, @experiment_id, @fallback, @consent, @features, @explanation, @ts)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.byId = db.prepare<[string], PredictionRow>('SELECT * FROM predictions WHERE prediction_id = ?');
     // No index on ts: it would cost every insert a third B-tree write. Rows are written in time
@@ -93,22 +93,22 @@ export class SqlitePredictionLog implements PredictionLog {
   }
 
   private writeOne(r: PredictionRecord): boolean {
-    const { changes } = this.insert.run({
-      prediction_id: r.prediction_id,
-      request_id: r.request_id,
-      user_id: r.user_id,
-      ad_id: r.ad_id,
-      probability: r.probability,
-      model_id: r.model_id,
-      model_version: r.model_version,
-      variant: r.variant,
-      experiment_id: r.experiment_id,
-      fallback: r.fallback ? 1 : 0,
-      consent: r.consent ? 1 : 0,
-      features: JSON.stringify(r.features),
-      explanation: r.explanation === null ? null : JSON.stringify(r.explanation),
-      ts: r.timestamp.getTime(),
-    });
+    const { changes } = this.insert.run(
+      r.prediction_id,
+      r.request_id,
+      r.user_id,
+      r.ad_id,
+      r.probability,
+      r.model_id,
+      r.model_version,
+      r.variant,
+      r.experiment_id,
+      r.fallback ? 1 : 0,
+      r.consent ? 1 : 0,
+      JSON.stringify(r.features),
+      r.explanation === null ? null : JSON.stringify(r.explanation),
+      r.timestamp.getTime(),
+    );
     return changes > 0;
   }
 
