@@ -1,12 +1,15 @@
 #!/usr/bin/env -S npx tsx
 import { Command, InvalidArgumentError } from 'commander';
 import { VERSION } from '../lambdas/core/version.js';
+import { defineEvaluateCommand } from './commands/evaluate.js';
 import { uploadModel } from './commands/model-upload.js';
+import { defineScoreCommand } from './commands/score.js';
 import { serve } from './commands/serve.js';
+import { defineTrainCommand } from './commands/train.js';
 
 const program = new Command()
   .name('adclick')
-  .description('Ad click prediction: serve predictions, log events, manage models.')
+  .description('Ad click prediction: serve predictions, log events, train, score and evaluate models, manage them.')
   .version(VERSION)
   .showHelpAfterError()
   // `model upload --version` is the model's version: program options stop at the subcommand.
@@ -32,6 +35,10 @@ program
   .action(async () => {
     await serve(process.env);
   });
+
+defineTrainCommand(program);
+defineScoreCommand(program);
+defineEvaluateCommand(program);
 
 const model = program
   .command('model')

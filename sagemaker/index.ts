@@ -9,16 +9,33 @@ export {
   type BootstrapResult,
   trainBootstrapModel,
 } from './bootstrap.js';
+export * from './data/index.js';
+export {
+  HYPERPARAMETERS,
+  type Hyperparameter,
+  HyperparameterError,
+  parseHyperparameter,
+} from './hyperparameters.js';
 export {
   ALGORITHM,
+  COUNTS_FILE,
+  FACTORS_FILE,
   FORMAT_VERSION,
   InvalidModelError,
+  LEGACY_ALGORITHM,
+  LEGACY_FORMAT_VERSION,
   type LoadedModel,
   loadModel,
   MANIFEST_FILE,
+  MAX_COUNT,
+  MAX_FACTOR_DIM,
   type Model,
+  type ModelHeader,
   type ModelManifest,
   ModelManifestSchema,
+  type ModelManifestV1,
+  ModelManifestV1Schema,
+  type ModelManifestV2,
   manifestOf,
   readManifest,
   saveModel,
@@ -38,6 +55,7 @@ export {
   hashToken,
   MISSING,
   numericBucket,
+  RARE,
   tokenOf,
 } from './model/encoding.js';
 export {
@@ -48,6 +66,8 @@ export {
   evaluate,
   logLoss,
   normalizedEntropy,
+  type ReliabilityBin,
+  reliabilityDiagram,
 } from './model/metrics.js';
 export {
   DEFAULT_MAX_UNPACKED_BYTES,
@@ -58,6 +78,7 @@ export {
 } from './model/pack.js';
 export { createRandom, type Random } from './model/prng.js';
 export {
+  type CandidateBatch,
   createScorer,
   type Explanation,
   loadScorer,
@@ -65,11 +86,17 @@ export {
   type ScoreOptions,
   type Scorer,
   sigmoid,
+  type Uncertainty,
 } from './model/scorer.js';
 export {
+  DEFAULT_FACTORS,
   DEFAULT_FTRL,
+  DEFAULT_MAX_PASSES,
+  DEFAULT_MIN_COUNT,
+  DEFAULT_VALIDATION_FRACTION,
   type Example,
   type ExampleSource,
+  type FactorHyperparameters,
   type FtrlHyperparameters,
   type PassReport,
   type TrainOptions,

@@ -37,6 +37,11 @@ export const MIN_BITS = 1;
 export const MAX_BITS = 28;
 /** The value of a null or missing field in a token. */
 export const MISSING = '<missing>';
+/**
+ * The suffix of a field's rare-value token, `field#rare`. Values only ever produce `field=…` or
+ * `field#p…` / `field#n…` / `field#0` / `field#pinf` / `field#ninf`, so no value can collide with it.
+ */
+export const RARE = 'rare';
 /** An encoder refuses to grow beyond this many fields (a guard against a runaway key space). */
 export const MAX_FIELDS = 4096;
 
@@ -185,6 +190,7 @@ export class FeatureEncoder {
   readonly #trueSlot: number[] = [];
   readonly #falseSlot: number[] = [];
   readonly #zeroSlot: number[] = [];
+  readonly #rareSlot: number[] = [];
 
   constructor(options: { bits?: number; seed?: number; fields?: readonly string[] } = {}) {
     this.bits = options.bits ?? DEFAULT_BITS;
@@ -225,7 +231,18 @@ export class FeatureEncoder {
     this.#trueSlot.push((fmix32(fnvString(cat, 'true')) & this.mask) >>> 0);
     this.#falseSlot.push((fmix32(fnvString(cat, 'false')) & this.mask) >>> 0);
     this.#zeroSlot.push((fmix32(fnvByte(num, CH_0)) & this.mask) >>> 0);
+    this.#rareSlot.push((fmix32(fnvString(num, RARE)) & this.mask) >>> 0);
     return i;
+  }
+
+  /**
+   * The slot of field i's rare-value token `field#rare`: where a model sends the values it saw
+   * too rarely (or never) at training to have a weight of their own.
+   */
+  rareSlot(i: number): number {
+    const slot = this.#rareSlot[i];
+    if (slot === undefined) throw new RangeError(`field index ${i} is out of range (${this.#fields.length} fields)`);
+    return slot;
   }
 
   /** Adds the fields of `features` this encoder has not seen yet (training). Returns the field count. */
@@ -244,35 +261,31 @@ export class FeatureEncoder {
     const fields = this.#fields;
     const n = fields.length;
     if (out.length < n) throw new RangeError(`output holds ${out.length} slots, the encoder has ${n} fields`);
-    const mask = this.mask;
-    for (let i = 0; i < n; i++) {
-      const v = features[fields[i]!];
-      let slot: number;
-      switch (typeof v) {
-        case 'string':
-          slot = fmix32(fnvString(this.#catState[i]!, v)) & mask;
-          break;
-        case 'number':
-          if (v === 0) slot = this.#zeroSlot[i]!;
-          else if (Number.isNaN(v)) slot = this.#missingSlot[i]!;
-          else {
-            let h = fnvByte(this.#numState[i]!, v > 0 ? CH_P : CH_N);
-            if (v === Number.POSITIVE_INFINITY || v === Number.NEGATIVE_INFINITY) h = fnvString(h, 'inf');
-            else h = fnvInteger(h, Math.floor(2 * Math.log2(v > 0 ? v : -v)));
-            slot = fmix32(h) & mask;
-          }
-          break;
-        case 'boolean':
-          slot = v ? this.#trueSlot[i]! : this.#falseSlot[i]!;
-          break;
-        default:
-          // null, undefined, and anything that is not a feature value (e.g. an inherited
-          // Object.prototype member when the field is named 'constructor') is missing.
-          slot = this.#missingSlot[i]!;
-      }
-      out[i] = slot >>> 0;
-    }
+    for (let i = 0; i < n; i++) out[i] = this.slotFor(i, features[fields[i]!]);
     return n;
+  }
+
+  /** The slot of field i (in `fields` order) holding `value`. */
+  slotFor(i: number, value: FeatureValue | undefined): number {
+    const mask = this.mask;
+    switch (typeof value) {
+      case 'string':
+        return (fmix32(fnvString(this.#catState[i]!, value)) & mask) >>> 0;
+      case 'number': {
+        if (value === 0) return this.#zeroSlot[i]!;
+        if (Number.isNaN(value)) return this.#missingSlot[i]!;
+        let h = fnvByte(this.#numState[i]!, value > 0 ? CH_P : CH_N);
+        if (value === Number.POSITIVE_INFINITY || value === Number.NEGATIVE_INFINITY) h = fnvString(h, 'inf');
+        else h = fnvInteger(h, Math.floor(2 * Math.log2(value > 0 ? value : -value)));
+        return (fmix32(h) & mask) >>> 0;
+      }
+      case 'boolean':
+        return value ? this.#trueSlot[i]! : this.#falseSlot[i]!;
+      default:
+        // null, undefined, and anything that is not a feature value (e.g. an inherited
+        // Object.prototype member when the field is named 'constructor') is missing.
+        return this.#missingSlot[i]!;
+    }
   }
 
   /** Encodes a feature map into fresh arrays (serving convenience; training uses encodeInto). */

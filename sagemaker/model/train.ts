@@ -1,38 +1,33 @@
 /**
- * Streaming trainer: FTRL-Proximal logistic regression over hashed sparse features
- * (McMahan et al., "Ad Click Prediction: a View from the Trenches", KDD 2013, algorithm 1).
+ * Streaming trainer: a factorization machine over hashed sparse features (Rendle 2010), with the
+ * linear part trained by FTRL-Proximal (McMahan et al., KDD 2013) and the pairwise factors by
+ * AdaGrad, over several passes with early stopping on a validation log loss.
  *
- * Per coordinate i (one hashed slot), with accumulated z_i and squared gradients n_i:
+ * Memory is fixed by 2^bits and the factor count, never by the row count: the FTRL state (z, n:
+ * Float64Array per slot), the factors (Float32Array, k per slot) and their row-wise AdaGrad
+ * accumulators (one per slot), the slot counts, and at most one snapshot of the best pass's
+ * parameters.
  *
- *   w_i = 0                                                  if |z_i| <= l1
- *   w_i = -(z_i - sign(z_i)·l1) / ((beta + √n_i)/alpha + l2)  otherwise
+ * The source is read several times:
  *
- * and after each example with gradient g = p - y (every active feature has x_i = 1):
+ * 1. a counting pass: the rows, the click rate, the fields, and how many rows hold each slot. A
+ *    value seen in fewer than `minCount` rows is trained and scored as its field's rare token
+ *    `field#rare`: one well-estimated weight for "some rare value of this field" instead of many
+ *    noisy ones, which is also the estimate a never-seen user or ad gets at serving;
+ * 2. training passes (up to `maxPasses`) with early stopping. Without a `validation` source, the
+ *    time-latest `validationFraction` of the rows is held out for it and, with `refit`, the model
+ *    is then trained again on all rows for the best number of passes (like the XGBoost peer);
+ * 3. a recalibration read: FTRL converges slowly along the offset every row shares, so the bias is
+ *    refit exactly so that the mean corrected prediction equals the observed click rate.
  *
- *   σ_i = (√(n_i + g²) - √n_i) / alpha,   z_i += g - σ_i·w_i,   n_i += g².
- *
- * The bias is one more coordinate with the same per-coordinate learning rate and no
- * regularisation. The source is read several times (one pass each); memory is the z/n state
- * (two Float64Arrays of 2^bits) plus two Float32Array weight snapshots, whatever the row count.
- * After each pass the weights are materialised and scored on the validation source; training
- * stops when the validation log loss has not improved for `patience` passes, and the best
- * pass's weights are returned.
- *
- * Negative down-sampling keeps every positive and each negative with probability r (a seeded
- * draw, so runs are reproducible); the model stores r and the scorer adds ln r to the logit.
- *
- * FTRL's per-coordinate learning rates converge slowly along the one direction every row shares
- * (the overall offset): the iterate spreads it over the bias and the tokens, and rare tokens then
- * over-predict by a few per cent. So, unless `recalibrate: false`, one last read of the training
- * rows (all of them, not down-sampled) refits the bias exactly so that the mean corrected
- * prediction equals the observed click rate; the row logits are kept as a fixed-size histogram.
- * The source is therefore read `passes + 1` times.
+ * Negative down-sampling keeps every positive and each negative with probability r (a seeded draw,
+ * so runs are reproducible); the model stores r and the scorer adds ln r to the logit.
  */
-import { ALGORITHM, FORMAT_VERSION, type Model } from './artifact.js';
+import { ALGORITHM, FORMAT_VERSION, MAX_COUNT, MAX_FACTOR_DIM, type Model } from './artifact.js';
 import { DEFAULT_BITS, DEFAULT_HASH_SEED, FeatureEncoder, type FeatureMap } from './encoding.js';
+import { applyRareSlots, rowScore, sigmoid } from './kernel.js';
 import { rowLogLoss } from './metrics.js';
 import { createRandom } from './prng.js';
-import { sigmoid } from './scorer.js';
 
 export interface Example {
   readonly features: FeatureMap;
@@ -43,38 +38,64 @@ export interface Example {
 export type ExampleSource = () => Iterable<Example> | AsyncIterable<Example>;
 
 export interface FtrlHyperparameters {
-  /** Learning-rate scale. */
+  /** Learning-rate scale of the linear weights. */
   readonly alpha: number;
   /** Learning-rate smoothing (added to √n). */
   readonly beta: number;
-  /** L1 strength: coordinates with |z| <= l1 stay exactly 0. */
+  /** L1 strength: linear weights with |z| <= l1 stay exactly 0. */
   readonly l1: number;
-  /** L2 strength. */
+  /** L2 strength of the linear weights. */
   readonly l2: number;
 }
 
-export const DEFAULT_FTRL: FtrlHyperparameters = { alpha: 0.1, beta: 1, l1: 1, l2: 1 };
+export interface FactorHyperparameters {
+  /** Latent factors per slot, k (0 = plain logistic regression). */
+  readonly factors: number;
+  /** AdaGrad learning rate of the factors. */
+  readonly factorLearningRate: number;
+  /** L2 strength of the factors (applied on each update of an active slot). */
+  readonly factorL2: number;
+  /** Factors start uniform in ±factorInitScale (drawn from the slot's hash: order independent). */
+  readonly factorInitScale: number;
+}
+
+export const DEFAULT_FTRL: FtrlHyperparameters = { alpha: 0.05, beta: 1, l1: 0.5, l2: 1 };
+export const DEFAULT_FACTORS: FactorHyperparameters = {
+  factors: 4,
+  factorLearningRate: 0.01,
+  factorL2: 0.001,
+  factorInitScale: 0.01,
+};
+export const DEFAULT_MIN_COUNT = 1;
+export const DEFAULT_MAX_PASSES = 10;
+export const DEFAULT_VALIDATION_FRACTION = 0.1;
+/** Fewer held-out rows than this give too noisy a loss to stop on: train the fixed passes. */
+const MIN_VALIDATION_ROWS = 200;
 
 export interface PassReport {
   readonly pass: number;
-  /** Training rows read this pass. */
+  /** Whether this pass is the final refit on all rows (after early stopping chose the passes). */
+  readonly refit: boolean;
+  /** Training rows read this pass (held-out rows excluded). */
   readonly rows: number;
   /** Rows learned from (after negative down-sampling). */
   readonly used: number;
   /** Progressive (predict-then-learn) log loss on the rows used, on the down-sampled scale. */
   readonly train_logloss: number;
-  /** Log loss of this pass's weights on the validation source (corrected for down-sampling). */
+  /** Log loss of this pass's parameters on the validation rows (corrected for down-sampling). */
   readonly validation_logloss: number | null;
-  /** Whether this pass's weights are the best so far (the ones that will be returned). */
+  /** Whether this pass's parameters are the best so far. */
   readonly best: boolean;
 }
 
-export interface TrainOptions extends Partial<FtrlHyperparameters> {
+export interface TrainOptions extends Partial<FtrlHyperparameters>, Partial<FactorHyperparameters> {
   /** Hash slots = 2^bits (default 20). */
   readonly bits?: number;
   /** Hash seed (default 0). */
   readonly hashSeed?: number;
-  /** Maximum number of passes over the training source (default 3). */
+  /** Values seen in fewer training rows share their field's rare token (default 1: only never-seen values; 0 = off). */
+  readonly minCount?: number;
+  /** Maximum number of training passes (default 10). */
   readonly maxPasses?: number;
   /** Passes without validation improvement before stopping (default 1). */
   readonly patience?: number;
@@ -82,14 +103,18 @@ export interface TrainOptions extends Partial<FtrlHyperparameters> {
   readonly minImprovement?: number;
   /** The validation rows (time-later than the training rows); enables early stopping. */
   readonly validation?: ExampleSource;
+  /**
+   * Without `validation`: hold out this time-latest fraction of the training rows for early
+   * stopping (default 0.1; 0 = no early stopping, `maxPasses` passes on all rows).
+   */
+  readonly validationFraction?: number;
+  /** After early stopping on held-out rows, retrain on all rows for the best pass count (default true). */
+  readonly refit?: boolean;
   /** Keep each negative with this probability (default 1: keep all). */
   readonly negativeSamplingRate?: number;
-  /** Seed of the down-sampling draws (default 1). */
+  /** Seed of the down-sampling draws and of the factor initialisation (default 1). */
   readonly samplingSeed?: number;
-  /**
-   * After the last pass, refit the bias so that the mean corrected prediction over the training
-   * rows equals their click rate (one more read of the training source; default true).
-   */
+  /** Refit the bias so the mean corrected prediction equals the click rate (default true). */
   readonly recalibrate?: boolean;
   /** Fields known in advance (more are added as they appear in the rows). */
   readonly fields?: readonly string[];
@@ -116,80 +141,186 @@ async function forEach(source: ExampleSource, visit: (example: Example) => void)
   }
 }
 
-function positiveNumber(name: string, value: number, allowZero: boolean): number {
+function nonNegative(name: string, value: number, allowZero = true): number {
   if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
     throw new RangeError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} finite number, got ${value}`);
   }
   return value;
 }
 
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+function integerIn(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${name} must be an integer in [${min}, ${max}], got ${value}`);
+  }
   return value;
 }
 
-/** FTRL-Proximal state over 2^bits coordinates plus a bias. */
-class Ftrl {
+/** The deterministic initial value of factor f of a slot: uniform in ±scale, from a hash. */
+function initialFactor(slot: number, f: number, seed: number, scale: number): number {
+  let h = (Math.imul(slot, 0x9e3779b1) ^ Math.imul(f + 1, 0x85ebca6b) ^ seed) >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return ((h >>> 0) / 0x1_0000_0000 - 0.5) * 2 * scale;
+}
+
+/**
+ * The parameters being learned: FTRL linear part and bias, AdaGrad factors.
+ *
+ * The factors use row-wise AdaGrad: one accumulator per slot (the mean of its k squared
+ * gradients) instead of one per factor. That is one square root per active field instead of k,
+ * 4 bytes per slot instead of 4k, and on the benchmarks the same log loss.
+ */
+class FactorMachine {
   readonly z: Float64Array;
   readonly n: Float64Array;
+  /** The factors (k per slot), updated in place; a slot's factors stay 0 until it is first trained. */
+  readonly v: Float32Array;
+  /** Row-wise AdaGrad accumulators of the factors; 0 marks a slot never trained. */
+  readonly g: Float32Array;
+  /** The slots trained so far, in first-touch order (the only ones with non-zero parameters). */
+  touched: Uint32Array;
+  touchedCount = 0;
   biasZ = 0;
   biasN = 0;
-  readonly #alpha: number;
-  readonly #beta: number;
-  readonly #l1: number;
-  readonly #l2: number;
+  readonly #ftrl: FtrlHyperparameters;
+  readonly #fm: FactorHyperparameters;
+  readonly #seed: number;
+  readonly #sums: Float64Array;
+  readonly #w: Float64Array;
 
-  constructor(size: number, h: FtrlHyperparameters) {
+  constructor(size: number, ftrl: FtrlHyperparameters, fm: FactorHyperparameters, seed: number, maxFields: number) {
     this.z = new Float64Array(size);
     this.n = new Float64Array(size);
-    this.#alpha = h.alpha;
-    this.#beta = h.beta;
-    this.#l1 = h.l1;
-    this.#l2 = h.l2;
+    this.v = new Float32Array(size * fm.factors);
+    this.g = new Float32Array(size);
+    this.touched = new Uint32Array(1024);
+    this.#ftrl = ftrl;
+    this.#fm = fm;
+    this.#seed = seed;
+    this.#sums = new Float64Array(Math.max(1, fm.factors));
+    this.#w = new Float64Array(Math.max(1, maxFields));
   }
 
   weight(i: number): number {
     const z = this.z[i]!;
-    const l1 = this.#l1;
+    const { l1, alpha, beta, l2 } = this.#ftrl;
     if (z <= l1 && z >= -l1) return 0;
-    return -(z - (z > 0 ? l1 : -l1)) / ((this.#beta + Math.sqrt(this.n[i]!)) / this.#alpha + this.#l2);
+    return -(z - (z > 0 ? l1 : -l1)) / ((beta + Math.sqrt(this.n[i]!)) / alpha + l2);
   }
 
   bias(): number {
-    return -this.biasZ / ((this.#beta + Math.sqrt(this.biasN)) / this.#alpha);
+    return -this.biasZ / ((this.#ftrl.beta + Math.sqrt(this.biasN)) / this.#ftrl.alpha);
   }
 
-  /** One predict-then-learn step; `w` is scratch for the active weights. Returns p. */
-  learn(slots: Uint32Array, count: number, y: 0 | 1, w: Float64Array): number {
-    const z = this.z;
-    const n = this.n;
-    const alpha = this.#alpha;
+  /** Marks a slot trained: draws its factors and starts its AdaGrad accumulator at 1. */
+  #touch(slot: number): void {
+    const k = this.#fm.factors;
+    const scale = this.#fm.factorInitScale;
+    const base = slot * k;
+    for (let f = 0; f < k; f++) this.v[base + f] = initialFactor(slot, f, this.#seed, scale);
+    // Starting at 1 rather than 0 keeps the first steps small (libFFM's choice).
+    this.g[slot] = 1;
+    if (this.touchedCount === this.touched.length) {
+      const grown = new Uint32Array(this.touched.length * 2);
+      grown.set(this.touched);
+      this.touched = grown;
+    }
+    this.touched[this.touchedCount++] = slot;
+  }
+
+  /** One predict-then-learn step on the row's (rare-mapped) slots. Returns p. */
+  learn(slots: Uint32Array, count: number, y: 0 | 1): number {
+    const { z, n, v, g } = this;
+    const k = this.#fm.factors;
+    const w = this.#w;
+    const sums = this.#sums;
     let logit = this.bias();
-    for (let k = 0; k < count; k++) {
-      const wi = this.weight(slots[k]!);
-      w[k] = wi;
+    for (let i = 0; i < count; i++) {
+      const slot = slots[i]!;
+      if (g[slot] === 0) this.#touch(slot);
+      const wi = this.weight(slot);
+      w[i] = wi;
       logit += wi;
     }
+    if (k > 0) {
+      for (let f = 0; f < k; f++) sums[f] = 0;
+      let squares = 0;
+      for (let i = 0; i < count; i++) {
+        const base = slots[i]! * k;
+        for (let f = 0; f < k; f++) {
+          const x = v[base + f]!;
+          sums[f]! += x;
+          squares += x * x;
+        }
+      }
+      let total = 0;
+      for (let f = 0; f < k; f++) total += sums[f]! * sums[f]!;
+      logit += 0.5 * (total - squares);
+    }
     const p = sigmoid(logit);
-    const g = p - y;
-    const g2 = g * g;
-    for (let k = 0; k < count; k++) {
-      const i = slots[k]!;
-      const ni = n[i]!;
-      const sigma = (Math.sqrt(ni + g2) - Math.sqrt(ni)) / alpha;
-      z[i] = z[i]! + g - sigma * w[k]!;
-      n[i] = ni + g2;
+    const grad = p - y;
+    const grad2 = grad * grad;
+    const alpha = this.#ftrl.alpha;
+    for (let i = 0; i < count; i++) {
+      const slot = slots[i]!;
+      const ni = n[slot]!;
+      const sigma = (Math.sqrt(ni + grad2) - Math.sqrt(ni)) / alpha;
+      z[slot] = z[slot]! + grad - sigma * w[i]!;
+      n[slot] = ni + grad2;
+    }
+    if (k > 0) {
+      const eta = this.#fm.factorLearningRate;
+      const lambda = this.#fm.factorL2;
+      for (let i = 0; i < count; i++) {
+        const slot = slots[i]!;
+        const base = slot * k;
+        let squared = 0;
+        for (let f = 0; f < k; f++) {
+          const x = v[base + f]!;
+          const d = grad * (sums[f]! - x) + lambda * x;
+          squared += d * d;
+        }
+        const acc = g[slot]! + squared / k;
+        g[slot] = acc;
+        const step = eta / Math.sqrt(acc);
+        for (let f = 0; f < k; f++) {
+          const x = v[base + f]!;
+          v[base + f] = x - step * (grad * (sums[f]! - x) + lambda * x);
+        }
+      }
     }
     const bias = this.bias();
-    const sigma = (Math.sqrt(this.biasN + g2) - Math.sqrt(this.biasN)) / alpha;
-    this.biasZ += g - sigma * bias;
-    this.biasN += g2;
+    const sigma = (Math.sqrt(this.biasN + grad2) - Math.sqrt(this.biasN)) / alpha;
+    this.biasZ += grad - sigma * bias;
+    this.biasN += grad2;
     return p;
   }
 
-  /** Writes every coordinate's current weight into `out`. */
+  /**
+   * Writes the current linear weight of every trained slot into `out`. The other slots are 0 in
+   * any buffer this machine wrote before, since the trained set only grows.
+   */
   materialise(out: Float32Array): void {
-    for (let i = 0; i < out.length; i++) out[i] = this.weight(i);
+    const touched = this.touched;
+    for (let t = 0; t < this.touchedCount; t++) {
+      const slot = touched[t]!;
+      out[slot] = this.weight(slot);
+    }
+  }
+
+  /** Copies the factors of every trained slot into `out` (same reasoning as materialise). */
+  copyFactors(out: Float32Array): void {
+    const k = this.#fm.factors;
+    if (k === 0) return;
+    const touched = this.touched;
+    const v = this.v;
+    for (let t = 0; t < this.touchedCount; t++) {
+      const base = touched[t]! * k;
+      for (let f = 0; f < k; f++) out[base + f] = v[base + f]!;
+    }
   }
 }
 
@@ -198,9 +329,9 @@ const HISTOGRAM_BINS_PER_UNIT = 64;
 const HISTOGRAM_BINS = 80 * HISTOGRAM_BINS_PER_UNIT;
 
 /**
- * The bias b that makes Σ σ(b + offset + t_i) = positives over the rows, where t_i is a row's sum
- * of token weights. The t_i are kept as a fixed histogram (1/64 logit wide bins), so memory does
- * not grow with the rows; the binning error is far below the noise of any click rate.
+ * The bias b that makes Σ σ(b + offset + t_i) = positives over the rows, where t_i is a row's
+ * score without the bias. The t_i are kept as a fixed histogram (1/64 logit wide bins), so memory
+ * does not grow with the rows; the binning error is far below the noise of any click rate.
  */
 function solveBias(histogram: Float64Array, offset: number, positives: number): number {
   let lo = -60;
@@ -218,21 +349,44 @@ function solveBias(histogram: Float64Array, offset: number, positives: number): 
   return (lo + hi) / 2;
 }
 
+interface Parameters {
+  weights: Float32Array;
+  factors: Float32Array;
+  bias: number;
+}
+
 /** Trains a model; the result is what saveModel writes. */
 export async function trainModel(source: ExampleSource, options: TrainOptions = {}): Promise<Model> {
-  const hyper: FtrlHyperparameters = {
-    alpha: positiveNumber('alpha', options.alpha ?? DEFAULT_FTRL.alpha, false),
-    beta: positiveNumber('beta', options.beta ?? DEFAULT_FTRL.beta, true),
-    l1: positiveNumber('l1', options.l1 ?? DEFAULT_FTRL.l1, true),
-    l2: positiveNumber('l2', options.l2 ?? DEFAULT_FTRL.l2, true),
+  const ftrl: FtrlHyperparameters = {
+    alpha: nonNegative('alpha', options.alpha ?? DEFAULT_FTRL.alpha, false),
+    beta: nonNegative('beta', options.beta ?? DEFAULT_FTRL.beta),
+    l1: nonNegative('l1', options.l1 ?? DEFAULT_FTRL.l1),
+    l2: nonNegative('l2', options.l2 ?? DEFAULT_FTRL.l2),
   };
-  const maxPasses = positiveInteger('maxPasses', options.maxPasses ?? 3);
-  const patience = positiveInteger('patience', options.patience ?? 1);
-  const minImprovement = positiveNumber('minImprovement', options.minImprovement ?? 1e-5, true);
+  const fm: FactorHyperparameters = {
+    factors: integerIn('factors', options.factors ?? DEFAULT_FACTORS.factors, 0, MAX_FACTOR_DIM),
+    factorLearningRate: nonNegative(
+      'factorLearningRate',
+      options.factorLearningRate ?? DEFAULT_FACTORS.factorLearningRate,
+      false,
+    ),
+    factorL2: nonNegative('factorL2', options.factorL2 ?? DEFAULT_FACTORS.factorL2),
+    factorInitScale: nonNegative('factorInitScale', options.factorInitScale ?? DEFAULT_FACTORS.factorInitScale, false),
+  };
+  const minCount = integerIn('minCount', options.minCount ?? DEFAULT_MIN_COUNT, 0, MAX_COUNT);
+  const maxPasses = integerIn('maxPasses', options.maxPasses ?? DEFAULT_MAX_PASSES, 1, 1000);
+  const patience = integerIn('patience', options.patience ?? 1, 1, 1000);
+  const minImprovement = nonNegative('minImprovement', options.minImprovement ?? 1e-5);
+  const validationFraction = options.validationFraction ?? DEFAULT_VALIDATION_FRACTION;
+  if (!(validationFraction >= 0 && validationFraction < 1)) {
+    throw new RangeError(`validationFraction must be in [0, 1), got ${validationFraction}`);
+  }
+  const refit = options.refit ?? true;
   const rate = options.negativeSamplingRate ?? 1;
   if (!(rate > 0 && rate <= 1)) throw new RangeError(`negativeSamplingRate must be in (0, 1], got ${rate}`);
   const samplingSeed = options.samplingSeed ?? 1;
   const logRate = Math.log(rate);
+  const recalibrate = options.recalibrate ?? true;
 
   const encoder = new FeatureEncoder({
     bits: options.bits ?? DEFAULT_BITS,
@@ -240,126 +394,191 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
     fields: options.fields ?? [],
   });
   const size = 2 ** encoder.bits;
-  const ftrl = new Ftrl(size, hyper);
+  const k = fm.factors;
+
+  // 1. Counting pass.
+  const counts = new Uint32Array(size);
   let slots = new Uint32Array(Math.max(16, encoder.fields.length));
-  let active = new Float64Array(slots.length);
+  let rows = 0;
+  let positives = 0;
+  await forEach(source, (example) => {
+    positives += labelOf(example, rows);
+    rows++;
+    const fieldCount = encoder.observe(example.features);
+    if (fieldCount > slots.length) slots = new Uint32Array(fieldCount * 2);
+    const n = encoder.encodeInto(example.features, slots);
+    for (let i = 0; i < n; i++) counts[slots[i]!]! += 1;
+  });
+  if (rows === 0) throw new RangeError('the training source yielded no rows');
+  const fieldCount = encoder.fields.length;
+  slots = new Uint32Array(Math.max(1, fieldCount));
+  const rareSlots = new Uint32Array(fieldCount);
+  for (let i = 0; i < fieldCount; i++) rareSlots[i] = encoder.rareSlot(i);
+  const sums = new Float64Array(Math.max(1, k));
 
-  let current: Float32Array = new Float32Array(size);
-  let best: Float32Array | null = null;
-  let bestBias = 0;
-  let bestPass = 0;
-  let bestLoss = Number.POSITIVE_INFINITY;
-  let stale = 0;
-  let firstPassRows = -1;
-  let trainingPositives = 0;
-  let lastTrainLoss = Number.NaN;
-  let validationRows = 0;
-  const history: { pass: number; train_logloss: number; validation_logloss: number | null }[] = [];
+  const heldOut = options.validation ? 0 : Math.floor(rows * validationFraction);
+  const internalValidation = heldOut >= MIN_VALIDATION_ROWS;
+  const trainEnd = internalValidation ? rows - heldOut : rows;
 
-  /** The log loss of (weights, bias) on a source, corrected for down-sampling; sets validationRows. */
-  const validate = async (rows: ExampleSource, weights: Float32Array, bias: number): Promise<number> => {
-    let sum = 0;
-    let count = 0;
-    const validationSlots = new Uint32Array(encoder.fields.length);
-    await forEach(rows, (example) => {
-      const y = labelOf(example, count);
-      const k = encoder.encodeInto(example.features, validationSlots);
-      let logit = bias + logRate;
-      for (let j = 0; j < k; j++) logit += weights[validationSlots[j]!]!;
-      sum += rowLogLoss(sigmoid(logit), y);
-      count++;
-    });
-    if (count === 0) throw new RangeError('the validation source yielded no rows');
-    validationRows = count;
-    return sum / count;
+  /** Encodes a row into `slots` with the rare mapping; returns the slot count. */
+  const encode = (features: FeatureMap, into: Uint32Array): number => {
+    const n = encoder.encodeInto(features, into);
+    applyRareSlots(into, n, counts, minCount, rareSlots);
+    return n;
   };
 
-  let pass = 0;
-  while (pass < maxPasses) {
-    pass++;
-    const draw = createRandom(samplingSeed, pass);
-    let rows = 0;
-    let used = 0;
-    let positives = 0;
-    let lossSum = 0;
-    await forEach(source, (example) => {
-      const y = labelOf(example, rows);
-      rows++;
-      positives += y;
-      if (y === 0 && rate < 1 && draw.next() >= rate) return;
-      const fieldCount = encoder.observe(example.features);
-      if (fieldCount > slots.length) {
-        slots = new Uint32Array(fieldCount * 2);
-        active = new Float64Array(fieldCount * 2);
+  const history: { pass: number; refit: boolean; train_logloss: number; validation_logloss: number | null }[] = [];
+
+  /**
+   * Trains up to `passes` passes on rows [0, end), scoring rows [end, rows) (internal) or the
+   * validation source after each pass. Returns the best parameters and how many passes made them.
+   */
+  const run = async (
+    passes: number,
+    end: number,
+    stopEarly: boolean,
+    isRefit: boolean,
+  ): Promise<{
+    best: Parameters;
+    bestPass: number;
+    bestLoss: number | null;
+    validationRows: number;
+    trainLoss: number;
+  }> => {
+    const machine = new FactorMachine(size, ftrl, fm, samplingSeed, fieldCount);
+    let current: Float32Array = new Float32Array(size);
+    let best: Parameters | null = null;
+    let bestPass = 0;
+    let bestLoss = Number.POSITIVE_INFINITY;
+    let stale = 0;
+    let validationRows = 0;
+    let trainLoss = Number.NaN;
+    const validationSlots = new Uint32Array(Math.max(1, fieldCount));
+
+    for (let pass = 1; pass <= passes; pass++) {
+      const draw = createRandom(samplingSeed, pass);
+      let seen = 0;
+      let used = 0;
+      let lossSum = 0;
+      let heldSum = 0;
+      let heldCount = 0;
+      let bias = 0;
+      await forEach(source, (example) => {
+        const row = seen++;
+        const y = labelOf(example, row);
+        if (row >= end) {
+          // The held-out tail: this pass's training is over when it starts.
+          if (row === end) {
+            machine.materialise(current);
+            bias = machine.bias();
+          }
+          const n = encode(example.features, validationSlots);
+          const logit = bias + logRate + rowScore(validationSlots, n, current, machine.v, k, sums);
+          heldSum += rowLogLoss(sigmoid(logit), y);
+          heldCount++;
+          return;
+        }
+        if (y === 0 && rate < 1 && draw.next() >= rate) return;
+        const n = encode(example.features, slots);
+        lossSum += rowLogLoss(machine.learn(slots, n, y), y);
+        used++;
+      });
+      if (seen !== rows) {
+        throw new RangeError(
+          `the training source yielded ${rows} rows on its first read but ${seen} on a later one: it must replay the same rows on every call`,
+        );
       }
-      const count = encoder.encodeInto(example.features, slots);
-      const p = ftrl.learn(slots, count, y, active);
-      lossSum += rowLogLoss(p, y);
-      used++;
-    });
-    if (pass === 1) {
-      if (rows === 0) throw new RangeError('the training source yielded no rows');
-      firstPassRows = rows;
-      trainingPositives = positives;
-    } else if (rows !== firstPassRows) {
-      throw new RangeError(
-        `the training source yielded ${firstPassRows} rows on pass 1 but ${rows} on pass ${pass}: it must replay the same rows on every call`,
-      );
+      trainLoss = used > 0 ? lossSum / used : Number.NaN;
+      if (end === rows) {
+        machine.materialise(current);
+        bias = machine.bias();
+      }
+      let validationLoss: number | null = null;
+      if (stopEarly && end < rows) {
+        validationLoss = heldSum / heldCount;
+        validationRows = heldCount;
+      } else if (stopEarly && options.validation) {
+        let sum = 0;
+        let count = 0;
+        await forEach(options.validation, (example) => {
+          const y = labelOf(example, count);
+          const n = encode(example.features, validationSlots);
+          sum += rowLogLoss(sigmoid(bias + logRate + rowScore(validationSlots, n, current, machine.v, k, sums)), y);
+          count++;
+        });
+        if (count === 0) throw new RangeError('the validation source yielded no rows');
+        validationLoss = sum / count;
+        validationRows = count;
+      }
+      const improved = validationLoss === null || validationLoss < bestLoss - minImprovement;
+      const isLast = pass === passes;
+      if (improved) {
+        const previous: Parameters | null = best;
+        // The factors are updated in place: keep a copy only when a later pass may be worse.
+        const factors: Float32Array =
+          validationLoss === null || isLast ? machine.v : (previous?.factors ?? new Float32Array(machine.v.length));
+        if (factors !== machine.v) machine.copyFactors(factors);
+        best = { weights: current, factors, bias };
+        bestPass = pass;
+        if (validationLoss !== null) bestLoss = validationLoss;
+        current = previous?.weights ?? new Float32Array(size);
+        stale = 0;
+      } else {
+        stale++;
+      }
+      history.push({ pass, refit: isRefit, train_logloss: trainLoss, validation_logloss: validationLoss });
+      options.onPass?.({
+        pass,
+        refit: isRefit,
+        rows: end,
+        used,
+        train_logloss: trainLoss,
+        validation_logloss: validationLoss,
+        best: improved,
+      });
+      if (validationLoss !== null && stale >= patience) break;
     }
-    lastTrainLoss = used > 0 ? lossSum / used : Number.NaN;
+    return {
+      best: best!,
+      bestPass,
+      bestLoss: Number.isFinite(bestLoss) ? bestLoss : null,
+      validationRows,
+      trainLoss,
+    };
+  };
 
-    ftrl.materialise(current);
-    const bias = ftrl.bias();
-    const validationLoss = options.validation ? await validate(options.validation, current, bias) : null;
-    const improved = validationLoss === null || validationLoss < bestLoss - minImprovement;
-    if (improved) {
-      // Keep this pass's weights; reuse the previous best's buffer for the next pass.
-      const previous = best;
-      best = current;
-      bestBias = bias;
-      bestPass = pass;
-      if (validationLoss !== null) bestLoss = validationLoss;
-      current = previous ?? new Float32Array(size);
-      stale = 0;
-    } else {
-      stale++;
-    }
-    history.push({ pass, train_logloss: lastTrainLoss, validation_logloss: validationLoss });
-    options.onPass?.({
-      pass,
-      rows,
-      used,
-      train_logloss: lastTrainLoss,
-      validation_logloss: validationLoss,
-      best: improved,
-    });
-    if (stale >= patience) break;
+  // 2. Training passes.
+  const stopEarly = internalValidation || options.validation !== undefined;
+  let result = await run(maxPasses, trainEnd, stopEarly, false);
+  const passesRun = history.length;
+  const earlyStopping = { best_pass: result.bestPass, validation_logloss: result.bestLoss };
+  let refitted = false;
+  if (internalValidation && refit) {
+    result = await run(result.bestPass, rows, false, true);
+    refitted = true;
   }
+  const { weights, factors } = result.best;
+  let bias = result.best.bias;
 
-  // Refit the bias on all training rows (not down-sampled, with the ln r correction), then
-  // re-measure the validation loss of the model actually returned.
+  // 3. Bias recalibration on all training rows (not down-sampled, with the ln r correction).
   let recalibrated = false;
-  const weights = best!;
-  if (options.recalibrate ?? true) {
+  if (recalibrate && positives > 0 && positives < rows) {
     const histogram = new Float64Array(HISTOGRAM_BINS);
-    const rowSlots = new Uint32Array(encoder.fields.length);
-    let positives = 0;
-    let rows = 0;
+    let seen = 0;
     await forEach(source, (example) => {
-      positives += labelOf(example, rows);
-      rows++;
-      const k = encoder.encodeInto(example.features, rowSlots);
-      let t = 0;
-      for (let j = 0; j < k; j++) t += weights[rowSlots[j]!]!;
+      labelOf(example, seen);
+      seen++;
+      const n = encode(example.features, slots);
+      const t = rowScore(slots, n, weights, factors, k, sums);
       const bin = Math.floor((t - HISTOGRAM_MIN) * HISTOGRAM_BINS_PER_UNIT);
       histogram[bin < 0 ? 0 : bin >= HISTOGRAM_BINS ? HISTOGRAM_BINS - 1 : bin]! += 1;
     });
-    if (positives > 0 && positives < rows) {
-      bestBias = solveBias(histogram, logRate, positives);
-      recalibrated = true;
-      if (options.validation) bestLoss = await validate(options.validation, weights, bestBias);
-    }
+    bias = solveBias(histogram, logRate, positives);
+    recalibrated = true;
   }
+
+  const storedCounts = new Uint16Array(size);
+  for (let i = 0; i < size; i++) storedCounts[i] = Math.min(counts[i]!, MAX_COUNT);
 
   return {
     format_version: FORMAT_VERSION,
@@ -367,32 +586,48 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
     hashing: encoder.hashing,
     fields: [...encoder.fields],
     hyperparameters: {
-      optimizer: 'ftrl-proximal',
-      alpha: hyper.alpha,
-      beta: hyper.beta,
-      l1: hyper.l1,
-      l2: hyper.l2,
+      linear_optimizer: 'ftrl-proximal',
+      factor_optimizer: 'adagrad',
+      alpha: ftrl.alpha,
+      beta: ftrl.beta,
+      l1: ftrl.l1,
+      l2: ftrl.l2,
+      factors: fm.factors,
+      factor_learning_rate: fm.factorLearningRate,
+      factor_l2: fm.factorL2,
+      factor_init_scale: fm.factorInitScale,
+      min_count: minCount,
       max_passes: maxPasses,
       patience,
       min_improvement: minImprovement,
+      validation_fraction: options.validation ? null : validationFraction,
+      refit,
       sampling_seed: samplingSeed,
-      recalibrate: options.recalibrate ?? true,
+      recalibrate,
     },
     training_window: options.trainingWindow ?? null,
     metrics: {
-      training_rows: firstPassRows,
-      training_positives: trainingPositives,
-      passes: pass,
-      best_pass: bestPass,
+      training_rows: rows,
+      training_positives: positives,
+      passes: passesRun,
+      best_pass: earlyStopping.best_pass,
+      early_stopping: options.validation ? 'validation source' : internalValidation ? 'held-out tail' : 'none',
+      held_out_rows: internalValidation ? heldOut : 0,
+      refit: refitted,
       bias_recalibrated: recalibrated,
-      train_logloss: lastTrainLoss,
-      validation_rows: options.validation ? validationRows : null,
-      validation_logloss: options.validation ? bestLoss : null,
+      train_logloss: result.trainLoss,
+      validation_rows: stopEarly ? (internalValidation ? heldOut : result.validationRows) : null,
+      validation_logloss: earlyStopping.validation_logloss,
       history,
     },
     negative_sampling_rate: rate,
     weights,
-    bias: bestBias,
+    bias,
+    factor_dim: k,
+    factors,
+    counts: storedCounts,
+    min_count: minCount,
+    training_click_rate: positives / rows,
     created_at: (options.createdAt ?? new Date()).toISOString(),
     metadata: { ...(options.metadata ?? {}) },
   };

@@ -73,7 +73,7 @@ describe('adclick model upload', () => {
     // Assess
     expect(run.code, run.stderr).toBe(0);
     const model = JSON.parse(run.stdout);
-    expect(model).toMatchObject({ version: 'cli-test-1', status: 'champion', algorithm: 'logreg-hashed' });
+    expect(model).toMatchObject({ version: 'cli-test-1', status: 'champion', algorithm: 'fm-hashed' });
     expect(model.metadata).toMatchObject({ owner: 'mlops' });
     const active = await fetch(`${runtime.url}/model/active`, {
       headers: { authorization: `Bearer ${runtime.adminToken}` },

@@ -8,7 +8,7 @@ import {
   readManifest,
   saveModel,
 } from '../../../sagemaker/model/artifact.js';
-import { randomModel, tempDir } from './helpers.js';
+import { randomModel, tempDir, writeVersion1Artifact } from './helpers.js';
 
 /** Saves a random model and returns its folder. */
 async function savedModel(): Promise<string> {
@@ -49,9 +49,14 @@ describe('saveModel and loadModel', () => {
       Buffer.from(model.weights.buffer),
     );
     expect(loaded.manifest).toEqual(written);
+    expect(Array.from(loaded.factors)).toEqual(Array.from(model.factors));
+    expect(Array.from(loaded.counts!)).toEqual(Array.from(model.counts!));
     expect(loaded).toMatchObject({
-      format_version: 1,
-      algorithm: 'logreg-hashed',
+      format_version: 2,
+      algorithm: 'fm-hashed',
+      factor_dim: model.factor_dim,
+      min_count: model.min_count,
+      training_click_rate: model.training_click_rate,
       hashing: model.hashing,
       fields: model.fields,
       bias: model.bias,
@@ -65,7 +70,7 @@ describe('saveModel and loadModel', () => {
     expect(written.weights.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it('writes exactly model.json and weights.bin, little-endian float32', async () => {
+  it('writes exactly model.json, weights.bin, factors.bin and counts.bin, little-endian', async () => {
     // Prepare
     const dir = await tempDir();
     const model = randomModel({ bits: 4 });
@@ -74,7 +79,7 @@ describe('saveModel and loadModel', () => {
     await saveModel(dir, model);
 
     // Assess
-    expect((await readdir(dir)).sort()).toEqual(['model.json', 'weights.bin']);
+    expect((await readdir(dir)).sort()).toEqual(['counts.bin', 'factors.bin', 'model.json', 'weights.bin']);
     const bytes = await readFile(join(dir, 'weights.bin'));
     expect(bytes.length).toBe(16 * 4);
     expect(bytes.readFloatLE(4 * 3)).toBe(model.weights[3]);
@@ -161,28 +166,28 @@ describe('loadModel refuses a broken artifact', () => {
     // Prepare
     const dir = await savedModel();
     await editManifest(dir, (m) => {
-      m.format_version = 2;
+      m.format_version = 3;
     });
 
     // Act
     const error = await loadError(dir);
 
     // Assess
-    expect(error.message).toMatch(/format_version 2; this reader supports 1/);
+    expect(error.message).toMatch(/format_version 3; this reader supports 1 and 2/);
   });
 
   it('with another algorithm', async () => {
     // Prepare
     const dir = await savedModel();
     await editManifest(dir, (m) => {
-      m.algorithm = 'fm-hashed';
+      m.algorithm = 'logreg-hashed';
     });
 
     // Act
     const error = await loadError(dir);
 
     // Assess
-    expect(error.message).toMatch(/algorithm "fm-hashed"/);
+    expect(error.message).toMatch(/algorithm "logreg-hashed"; format_version 2 is "fm-hashed"/);
   });
 
   it('with a weights length that does not match the hash bits', async () => {
@@ -255,7 +260,7 @@ describe('loadModel refuses a broken artifact', () => {
     const error = await loadError(dir);
 
     // Assess
-    expect(error.message).toMatch(/weight 3 is NaN/);
+    expect(error.message).toMatch(/weights.bin value 3 is NaN/);
   });
 
   it('names its error class InvalidModelError', async () => {
@@ -268,5 +273,163 @@ describe('loadModel refuses a broken artifact', () => {
     // Assess
     expect(error.name).toBe('InvalidModelError');
     expect(error).toBeInstanceOf(Error);
+  });
+});
+
+describe('loadModel with format_version 2 arrays', () => {
+  it('refuses a truncated factors.bin', async () => {
+    // Prepare
+    const dir = await savedModel();
+    await truncate(join(dir, 'factors.bin'), 100);
+
+    // Act
+    const error = await loadError(dir);
+
+    // Assess
+    expect(error.message).toMatch(/factors\.bin holds 100 bytes but the manifest says \d+ float32 values/);
+  });
+
+  it('refuses a counts.bin whose sha256 does not match', async () => {
+    // Prepare
+    const dir = await savedModel();
+    const path = join(dir, 'counts.bin');
+    const bytes = await readFile(path);
+    bytes[7] = (bytes[7]! + 1) % 256;
+    await writeFile(path, bytes);
+
+    // Act
+    const error = await loadError(dir);
+
+    // Assess
+    expect(error.message).toMatch(/counts\.bin sha256 is [0-9a-f]{64}, the manifest says/);
+  });
+
+  it('refuses factors that do not fill factor_dim values for each slot with a count', async () => {
+    // Prepare
+    const dir = await savedModel();
+    await editManifest(dir, (m) => {
+      m.factor_dim = 2;
+    });
+
+    // Act
+    const error = await loadError(dir);
+
+    // Assess
+    expect(error.message).toMatch(
+      /factors\.bin holds \d+ values but counts\.bin has \d+ slots with a non-zero count × factor_dim 2/,
+    );
+  });
+
+  it('refuses a factors length that is not a multiple of factor_dim', async () => {
+    // Prepare
+    const dir = await savedModel();
+    await editManifest(dir, (m) => {
+      m.factor_dim = 5;
+    });
+
+    // Act
+    const error = await loadError(dir);
+
+    // Assess
+    expect(error.message).toMatch(/factors\.length: must be a multiple of factor_dim = 5/);
+  });
+
+  it('stores factors only for the slots with a non-zero count and restores the rest as 0', async () => {
+    // Prepare
+    const dir = await tempDir();
+    const model = randomModel({ bits: 8, factorDim: 3 });
+    const withCount = model.counts!.reduce((n, c) => n + (c === 0 ? 0 : 1), 0);
+
+    // Act
+    const written = await saveModel(dir, model);
+    const loaded = await loadModel(dir);
+
+    // Assess
+    expect(withCount).toBeLessThan(256);
+    expect(written.factors.length).toBe(withCount * 3);
+    expect(Array.from(loaded.factors)).toEqual(Array.from(model.factors));
+  });
+
+  it('refuses a min_count without counts to apply it to', async () => {
+    // Prepare
+    const dir = await tempDir();
+    await saveModel(dir, randomModel({ bits: 6, counts: false }));
+    await editManifest(dir, (m) => {
+      m.min_count = 2;
+    });
+
+    // Act
+    const error = await loadError(dir);
+
+    // Assess
+    expect(error.message).toMatch(/min_count: must be 0 when the model has no counts/);
+  });
+
+  it('refuses a missing factors.bin', async () => {
+    // Prepare
+    const dir = await savedModel();
+    await rm(join(dir, 'factors.bin'));
+
+    // Act
+    const error = await loadError(dir);
+
+    // Assess
+    expect(error.message).toMatch(/factors\.bin is missing/);
+  });
+});
+
+describe('loadModel with a format_version 1 artifact', () => {
+  it('loads it as a model without factors or counts', async () => {
+    // Prepare
+    const dir = await tempDir();
+    const weights = Float32Array.from({ length: 64 }, (_, i) => (i % 7) / 10 - 0.3);
+    await writeVersion1Artifact(dir, { bits: 6, fields: ['device_type', 'ad_id'], weights, bias: -3.5 });
+
+    // Act
+    const model = await loadModel(dir);
+
+    // Assess
+    expect(model).toMatchObject({
+      format_version: 1,
+      algorithm: 'logreg-hashed',
+      factor_dim: 0,
+      counts: null,
+      min_count: 0,
+      training_click_rate: null,
+      bias: -3.5,
+    });
+    expect(Array.from(model.weights)).toEqual(Array.from(weights));
+    expect(model.factors).toHaveLength(0);
+  });
+
+  it('refuses a version 1 artifact whose weights.bin is truncated', async () => {
+    // Prepare
+    const dir = await tempDir();
+    await writeVersion1Artifact(dir, { bits: 6, fields: ['a'], weights: new Float32Array(64), bias: 0 });
+    await truncate(join(dir, 'weights.bin'), 12);
+
+    // Act
+    const error = await loadError(dir);
+
+    // Assess
+    expect(error.message).toMatch(/weights\.bin holds 12 bytes but the manifest says 64 float32 values/);
+  });
+
+  it('re-saves a loaded version 1 model as version 2 that scores the same', async () => {
+    // Prepare
+    const dir = await tempDir();
+    const weights = Float32Array.from({ length: 64 }, (_, i) => Math.sin(i));
+    await writeVersion1Artifact(dir, { bits: 6, fields: ['device_type', 'ad_id'], weights, bias: -2 });
+    const v1 = await loadModel(dir);
+    const out = await tempDir();
+
+    // Act
+    const written = await saveModel(out, v1);
+    const v2 = await loadModel(out);
+
+    // Assess
+    expect(written).toMatchObject({ format_version: 2, factor_dim: 0, counts: null, min_count: 0 });
+    expect(Array.from(v2.weights)).toEqual(Array.from(weights));
+    expect(v2.bias).toBe(-2);
   });
 });

@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -26,6 +27,11 @@ export interface RandomModelOptions {
   seed?: number;
   negativeSamplingRate?: number;
   hashSeed?: number;
+  /** Latent factors per slot (default 4; 0 = a plain logistic regression). */
+  factorDim?: number;
+  /** Slot counts are drawn in [0, 20); null = no counts. */
+  counts?: boolean;
+  minCount?: number;
 }
 
 /** A model with random weights (normal, sd 0.5), for artifact and scorer tests. */
@@ -34,6 +40,16 @@ export function randomModel(options: RandomModelOptions = {}): Model {
   const rng = createRandom(options.seed ?? 1);
   const weights = new Float32Array(2 ** bits);
   for (let i = 0; i < weights.length; i++) weights[i] = 0.5 * rng.normal();
+  const factorDim = options.factorDim ?? 4;
+  const factors = new Float32Array(weights.length * factorDim);
+  for (let i = 0; i < factors.length; i++) factors[i] = 0.3 * rng.normal();
+  const withCounts = options.counts ?? true;
+  const counts = withCounts ? new Uint16Array(weights.length) : null;
+  if (counts) {
+    for (let i = 0; i < counts.length; i++) counts[i] = rng.int(20);
+    // No training row held a slot with a count of 0, so it was never trained: its factors are 0.
+    for (let i = 0; i < counts.length; i++) if (counts[i] === 0) factors.fill(0, i * factorDim, (i + 1) * factorDim);
+  }
   return {
     format_version: FORMAT_VERSION,
     algorithm: ALGORITHM,
@@ -44,6 +60,11 @@ export function randomModel(options: RandomModelOptions = {}): Model {
     metrics: { logloss: 0.1 },
     negative_sampling_rate: options.negativeSamplingRate ?? 1,
     weights,
+    factor_dim: factorDim,
+    factors,
+    counts,
+    min_count: withCounts ? (options.minCount ?? 0) : 0,
+    training_click_rate: 0.02,
     bias: -4 + rng.normal(),
     created_at: '2026-01-02T03:04:05.000Z',
     metadata: { note: 'random test model' },
@@ -99,4 +120,37 @@ export function rawTar(entries: readonly RawTarEntry[]): Buffer {
 
 export function rawTarGz(entries: readonly RawTarEntry[]): Buffer {
   return gzipSync(rawTar(entries));
+}
+
+/**
+ * Writes a format_version 1 artifact (logistic regression, weights.bin only) exactly as the first
+ * version of saveModel did, so that tests can check such artifacts keep loading.
+ */
+export async function writeVersion1Artifact(
+  dir: string,
+  model: { bits: number; fields: string[]; weights: Float32Array; bias: number; negativeSamplingRate?: number },
+): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const bytes = Buffer.from(model.weights.buffer, model.weights.byteOffset, model.weights.byteLength);
+  await writeFile(join(dir, 'weights.bin'), bytes);
+  const manifest = {
+    format_version: 1,
+    algorithm: 'logreg-hashed',
+    hashing: { bits: model.bits, hash: 'fnv1a32-fmix32', seed: 0 },
+    fields: model.fields,
+    hyperparameters: { optimizer: 'ftrl-proximal', alpha: 0.1 },
+    training_window: null,
+    metrics: { logloss: 0.1 },
+    negative_sampling_rate: model.negativeSamplingRate ?? 1,
+    weights: {
+      file: 'weights.bin',
+      dtype: 'float32',
+      length: model.weights.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    },
+    bias: model.bias,
+    created_at: '2026-01-02T03:04:05.000Z',
+    metadata: {},
+  };
+  await writeFile(join(dir, 'model.json'), JSON.stringify(manifest, null, 2));
 }

@@ -36,7 +36,7 @@ describe('packModel and unpackModel', () => {
     const result = await unpackModel(packed, dest);
 
     // Assess
-    expect(result.files).toEqual(['model.json', 'weights.bin']);
+    expect(result.files).toEqual(['counts.bin', 'factors.bin', 'model.json', 'weights.bin']);
     const [original, copy] = await Promise.all([loadModel(dir), loadModel(dest)]);
     expect(copy.manifest).toEqual(original.manifest);
     expect(Buffer.from(copy.weights.buffer, copy.weights.byteOffset, copy.weights.byteLength)).toEqual(

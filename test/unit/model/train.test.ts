@@ -72,7 +72,12 @@ describe('trainModel on simulated traffic', () => {
     for (const e of training()) positives += e.label;
 
     // Act
-    await trainModel(training, { negativeSamplingRate: 0.2, maxPasses: 1, onPass: (r) => reports.push(r) });
+    await trainModel(training, {
+      negativeSamplingRate: 0.2,
+      maxPasses: 1,
+      validationFraction: 0,
+      onPass: (r) => reports.push(r),
+    });
 
     // Assess
     const expected = positives + 0.2 * (TRAIN - positives);
@@ -165,7 +170,19 @@ describe('trainModel', () => {
       'category',
     ]);
     expect(loaded.hashing).toEqual({ bits: 12, hash: 'fnv1a32-fmix32', seed: 9 });
-    expect(loaded.hyperparameters).toMatchObject({ optimizer: 'ftrl-proximal', alpha: 0.07, beta: 1, l1: 1, l2: 1 });
+    expect(loaded.hyperparameters).toMatchObject({
+      linear_optimizer: 'ftrl-proximal',
+      factor_optimizer: 'adagrad',
+      alpha: 0.07,
+      beta: 1,
+      l1: 0.5,
+      l2: 1,
+      factors: 4,
+      min_count: 1,
+    });
+    expect(loaded.factor_dim).toBe(4);
+    expect(loaded.factors).toHaveLength(2 ** 12 * 4);
+    expect(loaded.counts).toHaveLength(2 ** 12);
     expect(loaded.negative_sampling_rate).toBe(0.5);
     expect(loaded.training_window).toEqual({ from: '2026-03-01T00:00:00Z', to: '2026-03-08T00:00:00Z' });
     expect(loaded.metadata).toEqual({ job: 'unit-test' });
