@@ -3,14 +3,17 @@
  * the same run (as a ratio), prints a summary table, and writes the results as JSON to
  * bench/results/<timestamp>.json. See bench/README.md.
  *
- *   npm run bench -- [--duration 10] [--warmup 3] [--connections 32] [--only predict|ingest] [--cpu-prof]
+ *   npm run bench -- [--duration 10] [--warmup 3] [--connections 32] [--only predict|ingest|model] [--cpu-prof]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, release } from 'node:os';
-import { join } from 'node:path';
+import { cpus, release, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { type IngestBenchResult, runIngestBench } from './ingest.js';
+import { DATASETS, type DatasetName } from './model/datasets.js';
+import { defaultPeersDir } from './model/peers.js';
+import { fmtRatio3, type ModelBenchResult, modelBenchProblem, runModelBench } from './model.js';
 import { type PredictBenchResult, runPredictBench, type Target } from './predict-http.js';
 import {
   BENCH_DIR,
@@ -42,11 +45,13 @@ function nonNegativeInt(value: string): number {
 
 const program = new Command()
   .name('bench')
-  .description('adclick benchmarks: /predict over HTTP and durable ingest, each against its baseline in the same run')
+  .description(
+    'adclick benchmarks: /predict over HTTP, durable ingest and the model, each against its baseline in the same run',
+  )
   .option('--duration <seconds>', 'measured seconds of each run', positiveInt, 10)
   .option('--warmup <seconds>', 'warm-up seconds before each run (not measured)', positiveInt, 3)
   .option('--connections <n>', 'wrk connections (and paced-load connection pool)', positiveInt, 32)
-  .addOption(new Option('--only <bench>', 'run one benchmark only').choices(['predict', 'ingest']))
+  .addOption(new Option('--only <bench>', 'run one benchmark only').choices(['predict', 'ingest', 'model']))
   .option('--bootstrap-rows <n>', 'ADCLICK_BOOTSTRAP_ROWS of the server under test', positiveInt, 200_000)
   .option('--batch-size <n>', 'events per POST /event/batch (≤ 500)', positiveInt, 500)
   .option('--users <n>', '/predict user pool', positiveInt, 10_000)
@@ -64,14 +69,41 @@ const program = new Command()
     -1,
   )
   .option('--quiet-wait <seconds>', 'wait up to this long for both cores to be idle before each run', positiveInt, 30)
-  .option('--keep-data', "keep the servers' data directories", false)
+  .option('--keep-data', "keep the servers' data directories (and the model benchmark's models and predictions)", false)
+  .option('--model-rows <n>', 'model benchmark: synthetic rows, split 80 % train / 20 % test', positiveInt, 250_000)
+  .option('--model-seed <n>', 'model benchmark: seed of the synthetic data', nonNegativeInt, 1)
+  .option(
+    '--model-datasets <list>',
+    `model benchmark: comma-separated subset of ${DATASETS.join(',')} (criteo and avazu need the peers' data folder)`,
+    (v: string) => {
+      const names = v.split(',').map((s) => s.trim());
+      for (const n of names) {
+        if (!(DATASETS as readonly string[]).includes(n)) {
+          throw new InvalidArgumentError(`unknown data set ${n}; choose from ${DATASETS.join(', ')}`);
+        }
+      }
+      return names as DatasetName[];
+    },
+    [...DATASETS],
+  )
+  .option(
+    '--model-data <dir>',
+    'model benchmark: where data sets are generated (and reused) and models written',
+    join(tmpdir(), 'adclick-bench-model'),
+  )
+  .option(
+    '--peers <dir>',
+    'model benchmark: folder of peers.py, score_preds.py, prepare_real.py (env ADCLICK_PEERS_DIR)',
+    defaultPeersDir(),
+  )
+  .option('--score-batch <n>', 'model benchmark: candidate ads a request in the scoring-speed loops', positiveInt, 100)
   .parse();
 
 const opts = program.opts<{
   duration: number;
   warmup: number;
   connections: number;
-  only?: 'predict' | 'ingest';
+  only?: 'predict' | 'ingest' | 'model';
   bootstrapRows: number;
   batchSize: number;
   users: number;
@@ -81,9 +113,29 @@ const opts = program.opts<{
   retries: number;
   ipPool: number;
   keepData: boolean;
+  modelRows: number;
+  modelSeed: number;
+  modelDatasets: DatasetName[];
+  modelData: string;
+  peers: string;
+  scoreBatch: number;
 }>();
 
-const wrk = wrkVersion();
+const runs = {
+  predict: opts.only === undefined || opts.only === 'predict',
+  ingest: opts.only === undefined || opts.only === 'ingest',
+  model: opts.only === undefined || opts.only === 'model',
+};
+const http = runs.predict || runs.ingest;
+
+if (runs.model) {
+  const problem = modelBenchProblem({ peersDir: resolve(opts.peers) });
+  if (problem) {
+    process.stderr.write(`the model benchmark cannot run: ${problem}\n`);
+    process.exit(1);
+  }
+}
+const wrk = http ? wrkVersion() : 'not needed';
 if (!wrk) {
   process.stderr.write(
     'wrk is not installed; the benchmarks need it.\n' +
@@ -101,7 +153,7 @@ if (opts.batchSize > 500) {
   process.exit(2);
 }
 const cores = cpus().length;
-if (cores < 2) {
+if (http && cores < 2) {
   process.stderr.write(
     `the benchmarks need 2 cores (server on core ${SERVER_CORE}, load on ${LOADGEN_CORE}); found ${cores}\n`,
   );
@@ -138,9 +190,15 @@ log(
     `commit ${machine.commit}${machine.dirty ? ' (uncommitted changes)' : ''}`,
 );
 log(
-  `servers pinned to core ${SERVER_CORE}, load generators (wrk, paced-load) to core ${LOADGEN_CORE}; ` +
-    `duration ${opts.duration} s, warm-up ${opts.warmup} s, ${opts.connections} connections`,
+  (http ? `servers pinned to core ${SERVER_CORE}, load generators (wrk, paced-load) to core ${LOADGEN_CORE}; ` : '') +
+    `duration ${opts.duration} s, warm-up ${opts.warmup} s${http ? `, ${opts.connections} connections` : ''}`,
 );
+if (runs.model) {
+  log(
+    `model benchmark: ${opts.modelDatasets.join(', ')}; ${fmtInt(opts.modelRows)} synthetic rows (seed ${opts.modelSeed}); ` +
+      `data in ${opts.modelData}`,
+  );
+}
 if (opts.cpuProf) {
   log(
     'note: --cpu-prof slows adclick down (sampling profiler), so its figures in this run are not comparable ' +
@@ -156,7 +214,8 @@ if (busy.some((b) => b > 0.1)) {
 
 let predict: PredictBenchResult | undefined;
 let ingest: IngestBenchResult | undefined;
-if (opts.only !== 'ingest') {
+let model: ModelBenchResult | undefined;
+if (runs.predict) {
   predict = await runPredictBench({
     durationS: opts.duration,
     warmupS: opts.warmup,
@@ -170,7 +229,7 @@ if (opts.only !== 'ingest') {
     retries: opts.retries,
   });
 }
-if (opts.only !== 'predict') {
+if (runs.ingest) {
   ingest = await runIngestBench({
     durationS: opts.duration,
     warmupS: opts.warmup,
@@ -182,6 +241,21 @@ if (opts.only !== 'predict') {
     quietWaitS: opts.quietWait,
     retries: opts.retries,
     ipPool: opts.ipPool,
+  });
+}
+if (runs.model) {
+  model = await runModelBench({
+    syntheticRows: opts.modelRows,
+    seed: opts.modelSeed,
+    datasets: opts.modelDatasets,
+    dataDir: resolve(opts.modelData),
+    peersDir: resolve(opts.peers),
+    durationS: opts.duration,
+    warmupS: opts.warmup,
+    batch: opts.scoreBatch,
+    quietWaitS: opts.quietWait,
+    retries: opts.retries,
+    keepData: opts.keepData,
   });
 }
 
@@ -246,7 +320,53 @@ for (const r of ingest?.routes ?? []) {
     ],
   );
 }
-const targets: Target[] = [...(predict?.targets ?? []), ...(ingest?.targets ?? [])];
+for (const d of model?.datasets ?? []) {
+  rows.push(
+    [
+      `model logloss, ${d.name}`,
+      d.metrics.adclick!.logloss.toFixed(5),
+      d.metrics.xgb!.logloss.toFixed(5),
+      'xgboost',
+      fmtRatio3(d.ratios.logloss),
+    ],
+    [
+      `model train s, ${d.name}`,
+      d.ours.trainS.toFixed(1),
+      (d.peers.trainS.xgb ?? Number.NaN).toFixed(1),
+      'xgboost, 1 thread',
+      fmtRatio(d.ratios.trainTime),
+    ],
+  );
+  if (d.ratios.excess !== undefined) {
+    rows.push([
+      `model excess over oracle, ${d.name}`,
+      (d.metrics.adclick!.excess_logloss_vs_oracle ?? Number.NaN).toFixed(5),
+      (d.metrics.xgb!.excess_logloss_vs_oracle ?? Number.NaN).toFixed(5),
+      'xgboost',
+      fmtRatio(d.ratios.excess),
+    ]);
+  }
+  if (d.cold && d.ratios.coldLogloss !== undefined) {
+    rows.push([
+      `model logloss, ${d.name} cold rows`,
+      (d.cold.metrics.adclick?.logloss ?? Number.NaN).toFixed(5),
+      (d.cold.metrics.const?.logloss ?? Number.NaN).toFixed(5),
+      'constant CTR',
+      fmtRatio3(d.ratios.coldLogloss),
+    ]);
+  }
+}
+if (model?.speed) {
+  const s = model.speed;
+  rows.push([
+    'batch predictions/s (1 core)',
+    fmtInt(s.ours.predictionsPerS),
+    fmtInt(s.baseline.predictionsPerS),
+    'dot product',
+    fmtRatio(s.ours.predictionsPerS / s.baseline.predictionsPerS),
+  ]);
+}
+const targets: Target[] = [...(predict?.targets ?? []), ...(ingest?.targets ?? []), ...(model?.targets ?? [])];
 log('\n== summary ==');
 log(table(['figure', 'adclick', 'baseline', 'baseline is', 'ratio (ours/baseline)'], rows));
 log('');
@@ -260,6 +380,6 @@ log(
 const file = join(resultsDir, `${stamp}.json`);
 writeFileSync(
   file,
-  `${JSON.stringify({ startedAt: stamp, options: opts, machine, predict, ingest, targets }, null, 2)}\n`,
+  `${JSON.stringify({ startedAt: stamp, options: opts, machine, predict, ingest, model, targets }, null, 2)}\n`,
 );
 log(`\nresults: ${file}${profDir ? `\nprofiles: ${profDir}` : ''}`);

@@ -80,10 +80,26 @@ function fileSink(path: string): Sink {
   };
 }
 
+/** The reader of stdout went away (`adclick score --out - | head`): stop, as Unix tools do. */
+class PipeClosedError extends Error {}
+
 function stdoutSink(): Sink {
+  let closed = false;
+  // Without a listener an EPIPE on stdout is an uncaught error that kills the process with a stack.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    closed = true;
+  });
   const write = (text: string) =>
     new Promise<void>((done, fail) => {
-      process.stdout.write(text, (error) => (error ? fail(error) : done()));
+      if (closed) {
+        fail(new PipeClosedError());
+        return;
+      }
+      process.stdout.write(text, (error) => {
+        if (!error) done();
+        else fail((error as NodeJS.ErrnoException).code === 'EPIPE' ? new PipeClosedError() : error);
+      });
     });
   return { write, commit: async () => {}, abort: () => {} };
 }
@@ -117,6 +133,7 @@ export async function score(options: ScoreCommandOptions): Promise<void> {
     await sink.commit();
   } catch (error) {
     sink.abort();
+    if (error instanceof PipeClosedError) return;
     throw error;
   }
   reportNonNumbers(dataset);

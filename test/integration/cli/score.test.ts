@@ -1,8 +1,11 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adclick, clickRows, hasStack, writeCriteo, writeCsv } from './model-cli.js';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
 
 function probabilities(text: string): number[] {
   return text
@@ -113,6 +116,27 @@ describe('adclick score', () => {
     expect(run.stderr).toMatch(/ragged\.csv:3: row has 1 cells, the header has 4/);
     expect(hasStack(run.stderr)).toBe(false);
     expect(() => readFileSync(out)).toThrow();
+  });
+
+  it('stops quietly when the reader of stdout goes away (`--out - | head`)', async () => {
+    // Prepare: a reader that closes the pipe before reading anything.
+    const child = spawn(
+      process.execPath,
+      [join(ROOT, 'bin/adclick.js'), 'score', '--model', model, '--data', testCsv, '--out', '-'],
+      {
+        cwd: ROOT,
+      },
+    );
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    // Act
+    const code = await new Promise<number | null>((done) => child.on('close', done));
+    // Assess
+    expect(code, stderr).toBe(0);
+    expect(hasStack(stderr)).toBe(false);
   });
 
   it('fails cleanly when the model folder is not a model', async () => {

@@ -1,0 +1,115 @@
+/**
+ * Runs a command to completion pinned to one core (`taskset -c CORE`), timing it, sampling its
+ * RSS and measuring how much of the core other processes took meanwhile (the machine may be
+ * shared; a disturbed timing must say so).
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { REPO_ROOT, RssSampler } from '../support.js';
+
+export interface PinnedRun {
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Wall seconds from spawn to exit. */
+  readonly seconds: number;
+  /** Peak sampled VmRSS in MB (the kernel's high-water mark when that is larger). */
+  readonly rssPeakMb: number;
+  /** Share of the core that other processes took during the run (0..1). */
+  readonly otherLoad: number;
+}
+
+export class CommandError extends Error {
+  constructor(
+    message: string,
+    readonly stdout: string,
+    readonly stderr: string,
+  ) {
+    super(message);
+    this.name = 'CommandError';
+  }
+}
+
+function coreJiffies(core: number): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`cpu${core} `));
+  const v = (line ?? '').trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal
+  return { busy: (v[0] ?? 0) + (v[1] ?? 0) + (v[2] ?? 0), total: v.slice(0, 8).reduce((a, b) => a + b, 0) };
+}
+
+/** utime + stime of a process and its waited-for children (all threads), or NaN once it is gone. */
+function processJiffies(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function tail(text: string, lines = 30): string {
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+/** Runs `command args` under `taskset -c core` from the repository root; rejects on a non-zero exit. */
+export function runPinned(
+  core: number,
+  command: string,
+  args: readonly string[],
+  o: { readonly env?: NodeJS.ProcessEnv; readonly cwd?: string } = {},
+): Promise<PinnedRun> {
+  return new Promise((resolveRun, rejectRun) => {
+    const c0 = coreJiffies(core);
+    const t0 = performance.now();
+    const child = spawn('taskset', ['-c', String(core), command, ...args], {
+      cwd: o.cwd ?? REPO_ROOT,
+      env: o.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // taskset execs the command, so the child's pid is the command's own.
+    const pid = child.pid;
+    const rss = pid === undefined ? undefined : new RssSampler(pid, 100);
+    let own = 0;
+    const sample = () => {
+      const j = pid === undefined ? Number.NaN : processJiffies(pid);
+      if (!Number.isNaN(j)) own = j;
+    };
+    const timer = setInterval(sample, 100);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (t: string) => {
+      stdout += t;
+    });
+    child.stderr.setEncoding('utf8').on('data', (t: string) => {
+      stderr += t;
+    });
+    child.on('error', (err) => {
+      clearInterval(timer);
+      rss?.stop();
+      rejectRun(err);
+    });
+    child.on('close', (code, signal) => {
+      const seconds = (performance.now() - t0) / 1000;
+      clearInterval(timer);
+      rss?.stop();
+      const c1 = coreJiffies(core);
+      const total = c1.total - c0.total;
+      const otherLoad = total > 0 ? Math.max(0, (c1.busy - c0.busy - own) / total) : 0;
+      if (code !== 0) {
+        rejectRun(
+          new CommandError(`${command} ${args.join(' ')} failed (${code ?? signal}):\n${tail(stderr)}`, stdout, stderr),
+        );
+        return;
+      }
+      resolveRun({
+        stdout,
+        stderr,
+        seconds,
+        rssPeakMb: Math.max(rss?.peakMb() ?? 0, rss?.hwmMb ?? 0),
+        otherLoad,
+      });
+    });
+  });
+}
