@@ -77,6 +77,12 @@ export interface TrainSummary {
 export interface OursFigures {
   /** Wall seconds of the whole `adclick train` process. */
   readonly trainS: number;
+  /**
+   * `adclick train`'s own seconds from opening the CSV to the saved model (its --json `seconds`):
+   * what compares with xgb's train_s, which starts after pandas has loaded the CSV. Ours still
+   * includes reading the CSV (once to scan it, once per pass), so the comparison leans against us.
+   */
+  readonly inProcessS: number;
   /** Train rows / trainS. */
   readonly trainExamplesPerS: number;
   readonly trainSummary: TrainSummary;
@@ -103,7 +109,7 @@ export interface DatasetResult {
   readonly ratios: {
     /** adclick logloss / xgb logloss (lower is better). */
     readonly logloss: number;
-    /** adclick train seconds (whole process) / xgb train_s. */
+    /** adclick train's in-process seconds (CSV reading included) / xgb train_s. */
     readonly trainTime: number;
     /** adclick's excess logloss over the oracle / xgb's (synthetic only). */
     readonly excess?: number;
@@ -241,6 +247,7 @@ async function runDataset(d: Dataset, runDir: string, o: ModelBenchOptions): Pro
     testCtr: p.test_ctr,
     ours: {
       trainS: train.seconds,
+      inProcessS: trainSummary.seconds ?? train.seconds,
       trainExamplesPerS: p.train_rows / train.seconds,
       trainSummary,
       trainRssPeakMb: train.rssPeakMb,
@@ -258,7 +265,7 @@ async function runDataset(d: Dataset, runDir: string, o: ModelBenchOptions): Pro
     ...(cold ? { cold } : {}),
     ratios: {
       logloss: ratio(ours.logloss, xgb.logloss),
-      trainTime: ratio(train.seconds, xgbTrainS),
+      trainTime: ratio(trainSummary.seconds ?? train.seconds, xgbTrainS),
       ...(ours.excess_logloss_vs_oracle !== undefined && xgb.excess_logloss_vs_oracle !== undefined
         ? { excess: ratio(ours.excess_logloss_vs_oracle, xgb.excess_logloss_vs_oracle) }
         : {}),
@@ -283,7 +290,7 @@ function printDataset(r: DatasetResult): void {
   const rows = ordered(r.metrics).map((name) => {
     const x = r.metrics[name];
     const trainS =
-      name === 'adclick' ? r.ours.trainS : name === 'oracle' ? Number.NaN : (r.peers.trainS[name] ?? Number.NaN);
+      name === 'adclick' ? r.ours.inProcessS : name === 'oracle' ? Number.NaN : (r.peers.trainS[name] ?? Number.NaN);
     return [
       label(name),
       fmt(x?.logloss, 5),
@@ -297,8 +304,9 @@ function printDataset(r: DatasetResult): void {
   log(table(header, rows));
   const t = r.ours.trainSummary;
   log(
-    `  adclick train: ${r.ours.trainS.toFixed(1)} s for the whole process (start-up and reading the CSV included; ` +
-      `xgb's train_s excludes loading the CSV) = ${fmtInt(r.ours.trainExamplesPerS)} train rows/s; ` +
+    `  adclick train: ${r.ours.inProcessS.toFixed(1)} s in process, reading the CSV included (xgb's train_s ` +
+      `excludes loading it), ${r.ours.trainS.toFixed(1)} s for the whole process with Node's start-up ` +
+      `= ${fmtInt(r.ours.trainExamplesPerS)} train rows/s; ` +
       `in process ${fmt(t.train_seconds, 1)} s training, ${t.passes ?? '?'} passes (best ${t.best_pass ?? '?'}), ` +
       `${fmtInt(t.examples_per_second ?? Number.NaN)} examples/s over all passes; ` +
       `peak RSS ${r.ours.trainRssPeakMb.toFixed(0)} MB; adclick score ${r.ours.scoreS.toFixed(1)} s`,
@@ -452,7 +460,7 @@ export async function runModelBench(o: ModelBenchOptions): Promise<ModelBenchRes
   for (const r of results) {
     targets.push({
       name: `${r.name}: train time below xgb's (one core each)`,
-      value: `${r.ours.trainS.toFixed(1)} s vs ${(r.peers.trainS.xgb ?? Number.NaN).toFixed(1)} s (${fmtRatio(r.ratios.trainTime)})`,
+      value: `${r.ours.inProcessS.toFixed(1)} s vs ${(r.peers.trainS.xgb ?? Number.NaN).toFixed(1)} s (${fmtRatio(r.ratios.trainTime)})`,
       target: '< 1.00×',
       met: r.ratios.trainTime < 1,
     });
