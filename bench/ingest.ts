@@ -213,7 +213,7 @@ async function runRoute(route: IngestRoute, o: IngestBenchOptions): Promise<Inge
   log(`  starting adclick (data ${dataDir}), pinned to core ${SERVER_CORE}`);
   const ours = await startPinned({
     name: 'adclick',
-    script: 'bin/adclick.ts',
+    script: 'dist/bin/adclick.js',
     args: ['serve'],
     nodeArgs: [...ADCLICK_NODE_FLAGS, ...(profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [])],
     env: {

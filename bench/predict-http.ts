@@ -167,7 +167,7 @@ export async function runPredictBench(o: PredictBenchOptions): Promise<PredictBe
   log(`  starting adclick (data ${dataDir}, bootstrap ${fmtInt(o.bootstrapRows)} rows), pinned to core ${SERVER_CORE}`);
   const ours = await startPinned({
     name: 'adclick',
-    script: 'bin/adclick.ts',
+    script: 'dist/bin/adclick.js',
     args: ['serve'],
     nodeArgs: [
       ...ADCLICK_NODE_FLAGS,

@@ -160,6 +160,11 @@ if (http && cores < 2) {
   process.exit(1);
 }
 
+if (http) {
+  // The servers under test run what `npm start` runs: the compiled dist/, without a TS loader.
+  execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'build.mjs')], { cwd: REPO_ROOT, stdio: 'inherit' });
+}
+
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const resultsDir = join(BENCH_DIR, 'results');
 mkdirSync(resultsDir, { recursive: true });

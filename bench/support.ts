@@ -189,7 +189,16 @@ const LISTENING = /listening on (http:\/\/[^\s]+)/;
 export function startPinned(o: StartOptions): Promise<PinnedProcess> {
   const child: ChildProcess = spawn(
     'taskset',
-    ['-c', String(o.core), process.execPath, ...(o.nodeArgs ?? []), '--import', 'tsx', o.script, ...(o.args ?? [])],
+    [
+      '-c',
+      String(o.core),
+      process.execPath,
+      ...(o.nodeArgs ?? []),
+      // TypeScript sources go through tsx; compiled JavaScript (dist/) runs as it is.
+      ...(o.script.endsWith('.ts') ? ['--import', 'tsx'] : []),
+      o.script,
+      ...(o.args ?? []),
+    ],
     { cwd: REPO_ROOT, env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const tail: string[] = [];
@@ -637,4 +646,4 @@ export async function leastDisturbed<T>(
  * generation, because ingestion allocates a few short-lived objects per event and scavenges
  * otherwise take a fifth of the CPU.
  */
-export const ADCLICK_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
+export const ADCLICK_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64', '--enable-source-maps'];

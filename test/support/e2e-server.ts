@@ -70,8 +70,10 @@ export function spawnServer(
   dataDir: string,
   extra: Record<string, string> = {},
   readyTimeoutMs = 90_000,
+  /** The command before `serve`: the sources through tsx, or e.g. node on the compiled dist/. */
+  command: readonly string[] = [TSX, CLI],
 ): Promise<ServerProcess> {
-  const proc = spawn(TSX, [CLI, 'serve'], {
+  const proc = spawn(command[0]!, [...command.slice(1), 'serve'], {
     env: { ...process.env, ...serverEnv(dataDir, { ADCLICK_LOG_LEVEL: 'info', ...extra }) },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
