@@ -81,6 +81,12 @@ export const HYPERPARAMETERS: readonly Hyperparameter[] = [
     description: `factors start uniform in ±x (default ${DEFAULT_FACTORS.factorInitScale})`,
   },
   {
+    name: 'factor-min-count',
+    option: 'factorMinCount',
+    kind: 'integer',
+    description: `values in fewer training rows get no factors, only a linear weight (default ${DEFAULT_FACTORS.factorMinCount})`,
+  },
+  {
     name: 'min-count',
     option: 'minCount',
     kind: 'integer',

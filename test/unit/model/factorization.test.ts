@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { loadModel, saveModel } from '../../../sagemaker/model/artifact.js';
 import { logLoss } from '../../../sagemaker/model/metrics.js';
 import { createRandom } from '../../../sagemaker/model/prng.js';
 import { createScorer, sigmoid } from '../../../sagemaker/model/scorer.js';
 import { type Example, type PassReport, trainModel } from '../../../sagemaker/model/train.js';
 import { createSimulator } from '../../../sagemaker/simulate.js';
+import { tempDir } from './helpers.js';
 
 interface TrueExample extends Example {
   readonly p: number;
@@ -47,8 +49,8 @@ describe('trainModel with factorization-machine terms', () => {
   );
 
   it('learns a pairwise interaction that logistic regression cannot', async () => {
-    // Act
-    const fm = await trainModel(() => train, { bits: 12, factors: 4 });
+    // Act: each value here has about 2 000 rows, under the default factorMinCount.
+    const fm = await trainModel(() => train, { bits: 12, factors: 4, factorMinCount: 0 });
     const linear = await trainModel(() => train, { bits: 12, factors: 0 });
 
     // Assess
@@ -60,7 +62,7 @@ describe('trainModel with factorization-machine terms', () => {
 
   it('explains a trained model exactly, with the interaction split between its two fields', async () => {
     // Prepare
-    const model = await trainModel(() => train, { bits: 12, factors: 4 });
+    const model = await trainModel(() => train, { bits: 12, factors: 4, factorMinCount: 0 });
     const scorer = createScorer(model);
     const linearOnly = createScorer({ ...model, factors: new Float32Array(model.factors.length) });
 
@@ -101,6 +103,50 @@ describe('trainModel with factorization-machine terms', () => {
     );
     expect(refit.every((r) => r.rows === 20_000 && r.validation_logloss === null)).toBe(true);
     expect(model.metrics).toMatchObject({ early_stopping: 'held-out tail', held_out_rows: 2_000, refit: true });
+  });
+
+  it('gives factors only to values with at least factorMinCount rows, and still saves and reloads', async () => {
+    // Prepare: site has 5 values (about 4 000 rows each), group and category 10 (about 2 000).
+    const options = { bits: 12, factors: 4, factorMinCount: 3_000, maxPasses: 2 } as const;
+    const dir = await tempDir();
+
+    // Act
+    const model = await trainModel(() => train, options);
+    await saveModel(dir, model);
+    const loaded = await loadModel(dir);
+
+    // Assess
+    const k = model.factor_dim;
+    const counts = model.counts ?? new Uint16Array(0);
+    const slotsWithFactors = new Set<number>();
+    for (let s = 0; s < counts.length; s++) {
+      for (let f = 0; f < k; f++) if (model.factors[s * k + f] !== 0) slotsWithFactors.add(s);
+    }
+    const counted = [...slotsWithFactors].map((s) => counts[s]!);
+    expect(slotsWithFactors.size).toBe(5);
+    expect(counted.every((c) => c >= 3_000)).toBe(true);
+    expect(model.hyperparameters).toMatchObject({ factor_min_count: 3_000 });
+    expect(Buffer.from(loaded.factors.buffer)).toEqual(Buffer.from(model.factors.buffer));
+  });
+
+  it('trains and saves a model whose rare tokens carry factors (minCount above 1)', async () => {
+    // Prepare: 1 in 20 rows has a site seen once, so the site's rare token is trained.
+    const rows = train.map((r, i) => (i % 20 === 0 ? { ...r, features: { ...r.features, site: `once${i}` } } : r));
+    const dir = await tempDir();
+
+    // Act
+    const model = await trainModel(() => rows, { bits: 12, factors: 4, factorMinCount: 0, minCount: 2, maxPasses: 2 });
+    await saveModel(dir, model);
+    const loaded = await loadModel(dir);
+
+    // Assess
+    const scorer = createScorer(loaded);
+    const rare = scorer.score({ group: 'g1', category: 'c2', site: 'never-seen' }, { uncertainty: true });
+    expect(rare.uncertainty?.evidence.site).toBe(0);
+    expect(Buffer.from(loaded.factors.buffer)).toEqual(Buffer.from(model.factors.buffer));
+    expect(createScorer(model).score({ group: 'g1', category: 'c2', site: 'once20' }).probability).toBe(
+      scorer.score({ group: 'g1', category: 'c2', site: 'once20' }).probability,
+    );
   });
 
   it('gives the same model for the same rows and options', async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadModel, type Model, saveModel } from '../../../sagemaker/model/artifact.js';
 import { evaluate, logLoss } from '../../../sagemaker/model/metrics.js';
 import { createScorer } from '../../../sagemaker/model/scorer.js';
-import { type Example, type PassReport, trainModel } from '../../../sagemaker/model/train.js';
+import { DEFAULT_FACTORS, type Example, type PassReport, trainModel } from '../../../sagemaker/model/train.js';
 import { type SimulatedExample, simulatedExamples } from '../../../sagemaker/simulate.js';
 import { tempDir } from './helpers.js';
 
@@ -177,11 +177,12 @@ describe('trainModel', () => {
       beta: 1,
       l1: 0.5,
       l2: 1,
-      factors: 4,
+      factors: DEFAULT_FACTORS.factors,
+      factor_min_count: DEFAULT_FACTORS.factorMinCount,
       min_count: 1,
     });
-    expect(loaded.factor_dim).toBe(4);
-    expect(loaded.factors).toHaveLength(2 ** 12 * 4);
+    expect(loaded.factor_dim).toBe(DEFAULT_FACTORS.factors);
+    expect(loaded.factors).toHaveLength(2 ** 12 * DEFAULT_FACTORS.factors);
     expect(loaded.counts).toHaveLength(2 ** 12);
     expect(loaded.negative_sampling_rate).toBe(0.5);
     expect(loaded.training_window).toEqual({ from: '2026-03-01T00:00:00Z', to: '2026-03-08T00:00:00Z' });
