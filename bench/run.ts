@@ -336,7 +336,7 @@ for (const d of model?.datasets ?? []) {
     ],
     [
       `model train s, ${d.name}`,
-      d.ours.trainS.toFixed(1),
+      d.ours.inProcessS.toFixed(1),
       (d.peers.trainS.xgb ?? Number.NaN).toFixed(1),
       'xgboost, 1 thread',
       fmtRatio(d.ratios.trainTime),
