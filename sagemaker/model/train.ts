@@ -139,6 +139,12 @@ export interface TrainOptions extends Partial<FtrlHyperparameters>, Partial<Fact
   /** The model's created_at (default: now). */
   readonly createdAt?: Date;
   readonly onPass?: (report: PassReport) => void;
+  /**
+   * Keep the training rows' encoded slots in memory when they number at most this many (default
+   * 2^24: 64 MB), so that every read after the first skips parsing and hashing; larger sources are
+   * read again on every pass. 0 always streams. Either way the model is the same.
+   */
+  readonly maxCachedSlots?: number;
 }
 
 function labelOf(example: Example, row: number): 0 | 1 {
@@ -273,10 +279,14 @@ class FactorMachine {
       w[i] = wi;
       logit += wi;
     }
+    const counts = this.#counts;
+    const minFactorCount = this.#fm.factorMinCount;
     if (k > 0) {
       for (let f = 0; f < k; f++) sums[f] = 0;
       let squares = 0;
       for (let i = 0; i < count; i++) {
+        // A value below the factor threshold has factors that are exactly 0: nothing to add.
+        if (counts[slots[i]!]! < minFactorCount) continue;
         const base = slots[i]! * k;
         for (let f = 0; f < k; f++) {
           const x = v[base + f]!;
@@ -302,8 +312,6 @@ class FactorMachine {
     if (k > 0) {
       const eta = this.#fm.factorLearningRate;
       const lambda = this.#fm.factorL2;
-      const counts = this.#counts;
-      const minFactorCount = this.#fm.factorMinCount;
       for (let i = 0; i < count; i++) {
         const slot = slots[i]!;
         if (counts[slot]! < minFactorCount) continue;
@@ -387,6 +395,43 @@ interface Parameters {
 }
 
 /** Trains a model; the result is what saveModel writes. */
+export const DEFAULT_MAX_CACHED_SLOTS = 2 ** 24;
+
+/** The training rows as raw (pre-rare-mapping) slots and labels, appended during the first read. */
+class SlotCache {
+  slots = new Uint32Array(1024);
+  /** Row r's slots are slots[ends[r-1] .. ends[r]). */
+  ends = new Uint32Array(256);
+  labels = new Uint8Array(256);
+  rows = 0;
+  length = 0;
+  constructor(private readonly maxSlots: number) {}
+
+  /** Appends a row; false (and the cache should be dropped) once it would pass maxSlots. */
+  add(slots: Uint32Array, n: number, y: 0 | 1): boolean {
+    if (this.length + n > this.maxSlots) return false;
+    if (this.length + n > this.slots.length) {
+      const grown = new Uint32Array(Math.min(this.maxSlots, Math.max(this.slots.length * 2, this.length + n)));
+      grown.set(this.slots.subarray(0, this.length));
+      this.slots = grown;
+    }
+    if (this.rows === this.ends.length) {
+      const ends = new Uint32Array(this.ends.length * 2);
+      ends.set(this.ends);
+      this.ends = ends;
+      const labels = new Uint8Array(this.labels.length * 2);
+      labels.set(this.labels);
+      this.labels = labels;
+    }
+    for (let i = 0; i < n; i++) this.slots[this.length + i] = slots[i]!;
+    this.length += n;
+    this.ends[this.rows] = this.length;
+    this.labels[this.rows] = y;
+    this.rows++;
+    return true;
+  }
+}
+
 export async function trainModel(source: ExampleSource, options: TrainOptions = {}): Promise<Model> {
   const ftrl: FtrlHyperparameters = {
     alpha: nonNegative('alpha', options.alpha ?? DEFAULT_FTRL.alpha, false),
@@ -438,13 +483,22 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
   let slots = new Uint32Array(Math.max(16, encoder.fields.length));
   let rows = 0;
   let positives = 0;
+  const maxCachedSlots = integerIn('maxCachedSlots', options.maxCachedSlots ?? DEFAULT_MAX_CACHED_SLOTS, 0, 2 ** 30);
+  let cache: SlotCache | null = maxCachedSlots > 0 ? new SlotCache(maxCachedSlots) : null;
+  let firstFieldCount = -1;
   await forEach(source, (example) => {
-    positives += labelOf(example, rows);
+    const y = labelOf(example, rows);
+    positives += y;
     rows++;
     const fieldCount = encoder.observe(example.features);
     if (fieldCount > slots.length) slots = new Uint32Array(fieldCount * 2);
     const n = encoder.encodeInto(example.features, slots);
     for (let i = 0; i < n; i++) counts[slots[i]!]! += 1;
+    if (cache === null) return;
+    // A field first seen after row 1 would be encoded (as missing) in the earlier rows on a later
+    // read, so their cached slots would differ from a re-read: stream instead.
+    if (firstFieldCount < 0) firstFieldCount = fieldCount;
+    if (fieldCount !== firstFieldCount || !cache.add(slots, n, y)) cache = null;
   });
   if (rows === 0) throw new RangeError('the training source yielded no rows');
   const fieldCount = encoder.fields.length;
@@ -462,6 +516,38 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
     const n = encoder.encodeInto(features, into);
     applyRareSlots(into, n, counts, minCount, rareSlots);
     return n;
+  };
+
+  /**
+   * Visits every training row in order with its slots (rare mapping applied when `rare`) in a
+   * scratch buffer, from the cache or by reading the source again.
+   */
+  const rowBuffer = new Uint32Array(Math.max(1, fieldCount));
+  const forEachRow = async (
+    rare: boolean,
+    visit: (slots: Uint32Array, n: number, y: 0 | 1, row: number) => void,
+  ): Promise<number> => {
+    const cached = cache;
+    if (cached) {
+      let start = 0;
+      for (let row = 0; row < cached.rows; row++) {
+        const end = cached.ends[row]!;
+        const n = end - start;
+        for (let i = 0; i < n; i++) rowBuffer[i] = cached.slots[start + i]!;
+        if (rare) applyRareSlots(rowBuffer, n, counts, minCount, rareSlots);
+        visit(rowBuffer, n, cached.labels[row] as 0 | 1, row);
+        start = end;
+      }
+      return cached.rows;
+    }
+    let seen = 0;
+    await forEach(source, (example) => {
+      const row = seen++;
+      const y = labelOf(example, row);
+      const n = rare ? encode(example.features, rowBuffer) : encoder.encodeInto(example.features, rowBuffer);
+      visit(rowBuffer, n, y, row);
+    });
+    return seen;
   };
 
   const history: { pass: number; refit: boolean; train_logloss: number; validation_logloss: number | null }[] = [];
@@ -500,24 +586,20 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
       let heldSum = 0;
       let heldCount = 0;
       let bias = 0;
-      await forEach(source, (example) => {
-        const row = seen++;
-        const y = labelOf(example, row);
+      seen = await forEachRow(true, (rowSlots, n, y, row) => {
         if (row >= end) {
           // The held-out tail: this pass's training is over when it starts.
           if (row === end) {
             machine.materialise(current);
             bias = machine.bias();
           }
-          const n = encode(example.features, validationSlots);
-          const logit = bias + logRate + rowScore(validationSlots, n, current, machine.v, k, sums);
+          const logit = bias + logRate + rowScore(rowSlots, n, current, machine.v, k, sums);
           heldSum += rowLogLoss(sigmoid(logit), y);
           heldCount++;
           return;
         }
         if (y === 0 && rate < 1 && draw.next() >= rate) return;
-        const n = encode(example.features, slots);
-        lossSum += rowLogLoss(machine.learn(slots, n, y), y);
+        lossSum += rowLogLoss(machine.learn(rowSlots, n, y), y);
         used++;
       });
       if (seen !== rows) {
@@ -606,15 +688,11 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
   const rareRows = new Float64Array(fieldCount);
   if (solve || minCount > 1) {
     const histogram = new Float64Array(HISTOGRAM_BINS);
-    let seen = 0;
-    await forEach(source, (example) => {
-      labelOf(example, seen);
-      seen++;
-      const n = encoder.encodeInto(example.features, slots);
-      for (let i = 0; i < n; i++) if (counts[slots[i]!]! < minCount) rareRows[i]! += 1;
-      applyRareSlots(slots, n, counts, minCount, rareSlots);
+    await forEachRow(false, (rowSlots, n) => {
+      for (let i = 0; i < n; i++) if (counts[rowSlots[i]!]! < minCount) rareRows[i]! += 1;
+      applyRareSlots(rowSlots, n, counts, minCount, rareSlots);
       if (!solve) return;
-      const t = rowScore(slots, n, weights, factors, k, sums);
+      const t = rowScore(rowSlots, n, weights, factors, k, sums);
       const bin = Math.floor((t - HISTOGRAM_MIN) * HISTOGRAM_BINS_PER_UNIT);
       histogram[bin < 0 ? 0 : bin >= HISTOGRAM_BINS ? HISTOGRAM_BINS - 1 : bin]! += 1;
     });

@@ -201,12 +201,50 @@ describe('trainModel', () => {
     expect(nonZero).toBeLessThan(1000);
   });
 
+  it('trains the same model from its in-memory slot cache as by re-reading the source', async () => {
+    // Prepare: every read the trainer makes (passes, held-out tail, refit, rare counts, recalibration)
+    const options = {
+      bits: 14,
+      maxPasses: 3,
+      minCount: 3,
+      negativeSamplingRate: 0.5,
+      factors: 4,
+      factorMinCount: 0,
+    } as const;
+
+    // Act
+    const cached = await trainModel(small, options);
+    const streamed = await trainModel(small, { ...options, maxCachedSlots: 0 });
+    const overflowed = await trainModel(small, { ...options, maxCachedSlots: 1000 });
+
+    // Assess
+    for (const other of [streamed, overflowed]) {
+      expect(Buffer.from(other.weights.buffer)).toEqual(Buffer.from(cached.weights.buffer));
+      expect(Buffer.from(other.factors!.buffer)).toEqual(Buffer.from(cached.factors!.buffer));
+      expect(Buffer.from(other.counts!.buffer)).toEqual(Buffer.from(cached.counts!.buffer));
+      expect(other.bias).toBe(cached.bias);
+    }
+  });
+
+  it('trains the same when a field first appears after the first row (no cache then)', async () => {
+    // Prepare: `late` is unknown until row 500, so earlier rows gain its missing token on re-reads.
+    const rows = () =>
+      [...small()].map((e, i) => (i >= 500 ? { ...e, features: { ...e.features, late: i % 2 === 0 ? 'a' : 'b' } } : e));
+
+    // Act
+    const cached = await trainModel(rows, { bits: 12, maxPasses: 2 });
+    const streamed = await trainModel(rows, { bits: 12, maxPasses: 2, maxCachedSlots: 0 });
+
+    // Assess
+    expect(Buffer.from(streamed.weights.buffer)).toEqual(Buffer.from(cached.weights.buffer));
+  });
+
   it('refuses a source that does not replay its rows on every pass', async () => {
     // Prepare
     const once = small();
 
-    // Act
-    const attempt = trainModel(() => once, { bits: 10, maxPasses: 2 });
+    // Act: streaming (the in-memory slot cache would not need a second read)
+    const attempt = trainModel(() => once, { bits: 10, maxPasses: 2, maxCachedSlots: 0 });
 
     // Assess
     await expect(attempt).rejects.toThrow(/must replay the same rows/);
