@@ -14,7 +14,7 @@
  * model has to learn it rather than have it baked in. Everything is a deterministic function of
  * the seed: two simulators with the same options produce the same catalogue, requests and clicks.
  */
-import { createRandom, type Random } from './model/prng.js';
+import { createRandom, cumulative, type Random, sample } from './model/prng.js';
 import { sigmoid } from './model/scorer.js';
 
 export const DEVICE_TYPES = ['mobile', 'desktop', 'tablet'] as const;
@@ -124,29 +124,6 @@ interface Ad extends CatalogueAd {
 
 function pad(n: number, width: number): string {
   return String(n).padStart(width, '0');
-}
-
-/** A cumulative distribution for O(log n) sampling of a discrete distribution. */
-function cumulative(weights: readonly number[]): Float64Array {
-  const out = new Float64Array(weights.length);
-  let sum = 0;
-  for (let i = 0; i < weights.length; i++) {
-    sum += weights[i]!;
-    out[i] = sum;
-  }
-  for (let i = 0; i < out.length; i++) out[i] = out[i]! / sum;
-  return out;
-}
-
-function sample(cdf: Float64Array, u: number): number {
-  let lo = 0;
-  let hi = cdf.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (u < cdf[mid]!) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
 }
 
 /** Zipf-like popularity over n items (rank r gets weight 1 / r^s), in a shuffled order. */

@@ -76,3 +76,27 @@ export function createRandom(...seeds: number[]): Random {
     },
   };
 }
+
+/** A cumulative distribution (normalised to end at 1) for O(log n) sampling. */
+export function cumulative(weights: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(weights.length);
+  let sum = 0;
+  for (let i = 0; i < weights.length; i++) {
+    sum += weights[i]!;
+    out[i] = sum;
+  }
+  for (let i = 0; i < out.length; i++) out[i] = out[i]! / sum;
+  return out;
+}
+
+/** The index whose cumulative interval holds `u` (u in [0, 1)). */
+export function sample(cdf: Float64Array, u: number): number {
+  let lo = 0;
+  let hi = cdf.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (u < cdf[mid]!) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}

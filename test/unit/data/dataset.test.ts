@@ -1,9 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { decideColumnTypes } from '../../../sagemaker/data/columns.js';
 import { Dataset, scanFile } from '../../../sagemaker/data/dataset.js';
-import { DataFormatError } from '../../../sagemaker/data/errors.js';
 import { type DataFormat, readLayout } from '../../../sagemaker/data/layout.js';
-import { scratch } from './files.js';
+import { failure, scratch } from './files.js';
 
 const files = scratch('dataset');
 afterAll(() => files.cleanup());
@@ -14,16 +13,6 @@ function open(text: string, format: DataFormat = 'csv', name = 'data.csv') {
   const scan = scanFile(layout);
   const types = decideColumnTypes(layout.features, (c) => scan.numericColumns.has(c));
   return { layout, scan, dataset: new Dataset(layout, { types, boundaries: scan.boundaries }) };
-}
-
-function failure(run: () => unknown): DataFormatError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof DataFormatError) return error;
-    throw error;
-  }
-  throw new Error('expected a DataFormatError');
 }
 
 describe('scanFile and Dataset on csv', () => {

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DataFormatError } from '../../../sagemaker/data/errors.js';
 
 /** A scratch folder for data files, removed by `cleanup`. */
 export function scratch(prefix: string): { write(name: string, text: string): string; cleanup(): void } {
@@ -15,4 +16,15 @@ export function scratch(prefix: string): { write(name: string, text: string): st
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The DataFormatError that `run` throws (any other outcome fails the test). */
+export function failure(run: () => unknown): DataFormatError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof DataFormatError) return error;
+    throw error;
+  }
+  throw new Error('expected a DataFormatError');
 }

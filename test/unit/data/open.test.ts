@@ -1,21 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { columnTypesFromMetadata } from '../../../sagemaker/data/columns.js';
-import { DataFormatError } from '../../../sagemaker/data/errors.js';
 import { openScoringData, openTrainingData, recordedDataFormat } from '../../../sagemaker/data/open.js';
-import { scratch } from './files.js';
+import { failure, scratch } from './files.js';
 
 const files = scratch('open');
 afterAll(() => files.cleanup());
-
-function failure(run: () => unknown): DataFormatError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof DataFormatError) return error;
-    throw error;
-  }
-  throw new Error('expected a DataFormatError');
-}
 
 describe('openTrainingData', () => {
   it('types a column over the training and the validation file together', () => {

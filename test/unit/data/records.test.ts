@@ -1,7 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { DataFormatError } from '../../../sagemaker/data/errors.js';
 import { CSV_DIALECT, type Dialect, RecordReader, TSV_DIALECT } from '../../../sagemaker/data/records.js';
-import { scratch } from './files.js';
+import { failure, scratch } from './files.js';
 
 const files = scratch('records');
 afterAll(() => files.cleanup());
@@ -21,16 +20,6 @@ function records(text: string, dialect: Dialect = CSV_DIALECT, chunkBytes?: numb
     reader.close();
   }
   return out;
-}
-
-function failure(run: () => unknown): DataFormatError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof DataFormatError) return error;
-    throw error;
-  }
-  throw new Error('expected a DataFormatError');
 }
 
 describe('RecordReader', () => {
