@@ -282,7 +282,16 @@ export interface LatencyMs {
  * since the child's own counters vanish when it exits).
  */
 function watchLoadgen(pid: number | undefined): () => { other: number; own: number } {
-  const c0 = coreJiffies(LOADGEN_CORE);
+  return watchChild(LOADGEN_CORE, pid);
+}
+
+/**
+ * Watches `core` while the child process `pid` runs on it: the shares of the core the child and
+ * other processes took. The child's counters are sampled every 100 ms, since they vanish when it
+ * exits.
+ */
+export function watchChild(core: number, pid: number | undefined): () => { other: number; own: number } {
+  const c0 = coreJiffies(core);
   let own = 0;
   const sample = () => {
     const j = pid === undefined ? Number.NaN : processJiffies(pid);
@@ -292,7 +301,7 @@ function watchLoadgen(pid: number | undefined): () => { other: number; own: numb
   return () => {
     clearInterval(timer);
     sample();
-    const c1 = coreJiffies(LOADGEN_CORE);
+    const c1 = coreJiffies(core);
     const total = c1.total - c0.total;
     if (total <= 0) return { other: 0, own: 0 };
     return { other: Math.max(0, (c1.busy - c0.busy - own) / total), own: own / total };
@@ -560,7 +569,8 @@ function processJiffies(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]); // utime + stime, all threads
+    // utime + stime (all threads) + cutime + cstime (children it waited for)
+    return Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
   } catch {
     return Number.NaN;
   }

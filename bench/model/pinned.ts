@@ -4,8 +4,7 @@
  * shared; a disturbed timing must say so).
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { REPO_ROOT, RssSampler } from '../support.js';
+import { REPO_ROOT, RssSampler, watchChild } from '../support.js';
 
 export interface PinnedRun {
   readonly stdout: string;
@@ -29,26 +28,6 @@ export class CommandError extends Error {
   }
 }
 
-function coreJiffies(core: number): { busy: number; total: number } {
-  const line = readFileSync('/proc/stat', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith(`cpu${core} `));
-  const v = (line ?? '').trim().split(/\s+/).slice(1).map(Number);
-  // user nice system idle iowait irq softirq steal
-  return { busy: (v[0] ?? 0) + (v[1] ?? 0) + (v[2] ?? 0), total: v.slice(0, 8).reduce((a, b) => a + b, 0) };
-}
-
-/** utime + stime of a process and its waited-for children (all threads), or NaN once it is gone. */
-function processJiffies(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-  } catch {
-    return Number.NaN;
-  }
-}
-
 function tail(text: string, lines = 30): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
@@ -61,7 +40,6 @@ export function runPinned(
   o: { readonly env?: NodeJS.ProcessEnv; readonly cwd?: string } = {},
 ): Promise<PinnedRun> {
   return new Promise((resolveRun, rejectRun) => {
-    const c0 = coreJiffies(core);
     const t0 = performance.now();
     const child = spawn('taskset', ['-c', String(core), command, ...args], {
       cwd: o.cwd ?? REPO_ROOT,
@@ -71,12 +49,7 @@ export function runPinned(
     // taskset execs the command, so the child's pid is the command's own.
     const pid = child.pid;
     const rss = pid === undefined ? undefined : new RssSampler(pid, 100);
-    let own = 0;
-    const sample = () => {
-      const j = pid === undefined ? Number.NaN : processJiffies(pid);
-      if (!Number.isNaN(j)) own = j;
-    };
-    const timer = setInterval(sample, 100);
+    const watch = watchChild(core, pid);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (t: string) => {
@@ -86,17 +59,14 @@ export function runPinned(
       stderr += t;
     });
     child.on('error', (err) => {
-      clearInterval(timer);
+      watch();
       rss?.stop();
       rejectRun(err);
     });
     child.on('close', (code, signal) => {
       const seconds = (performance.now() - t0) / 1000;
-      clearInterval(timer);
+      const otherLoad = watch().other;
       rss?.stop();
-      const c1 = coreJiffies(core);
-      const total = c1.total - c0.total;
-      const otherLoad = total > 0 ? Math.max(0, (c1.busy - c0.busy - own) / total) : 0;
       if (code !== 0) {
         rejectRun(
           new CommandError(`${command} ${args.join(' ')} failed (${code ?? signal}):\n${tail(stderr)}`, stdout, stderr),
