@@ -19,7 +19,6 @@ import {
   scorePredictions,
   xgboostVersion,
 } from './model/peers.js';
-import { type PinnedRun, runPinned } from './model/pinned.js';
 import type { ScoreSpeedResult } from './model/score-speed.js';
 import type { Target } from './predict-http.js';
 import {
@@ -28,7 +27,9 @@ import {
   fmtRatio,
   leastDisturbed,
   log,
+  type PinnedRun,
   ratio,
+  runPinned,
   SERVER_CORE,
   table,
   verdict,

@@ -277,20 +277,11 @@ export interface LatencyMs {
 }
 
 /**
- * Watches the load-generator core while a child process runs on it: the share of the core that
- * other processes took (user + system time of the core minus the child's, sampled every 100 ms
- * since the child's own counters vanish when it exits).
- */
-function watchLoadgen(pid: number | undefined): () => { other: number; own: number } {
-  return watchChild(LOADGEN_CORE, pid);
-}
-
-/**
  * Watches `core` while the child process `pid` runs on it: the shares of the core the child and
  * other processes took. The child's counters are sampled every 100 ms, since they vanish when it
  * exits.
  */
-export function watchChild(core: number, pid: number | undefined): () => { other: number; own: number } {
+function watchChild(core: number, pid: number | undefined): () => { other: number; own: number } {
   const c0 = coreJiffies(core);
   let own = 0;
   const sample = () => {
@@ -344,11 +335,8 @@ export interface WrkOptions {
 }
 
 /** Runs wrk pinned to the load-generator core; the Lua script's done() prints one `WRK_JSON {...}` line. */
-export function runWrk(o: WrkOptions): Promise<WrkResult> {
+export async function runWrk(o: WrkOptions): Promise<WrkResult> {
   const args = [
-    '-c',
-    String(LOADGEN_CORE),
-    'wrk',
     '-t',
     String(o.threads ?? 1),
     '-c',
@@ -363,51 +351,33 @@ export function runWrk(o: WrkOptions): Promise<WrkResult> {
     '--',
     ...(o.scriptArgs ?? []),
   ];
-  const startedAt = Date.now();
-  return new Promise((resolveRun, rejectRun) => {
-    const child = spawn('taskset', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const loadgen = watchLoadgen(child.pid);
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (t: string) => {
-      out += t;
-    });
-    child.stderr.setEncoding('utf8').on('data', (t: string) => {
-      err += t;
-    });
-    child.on('error', rejectRun);
-    child.on('exit', (code) => {
-      const endedAt = Date.now();
-      const { other: otherLoadCore1, own: loadgenCpu } = loadgen();
-      const line = out.split('\n').find((l) => l.startsWith('WRK_JSON '));
-      if (code !== 0 || !line) {
-        rejectRun(new Error(`wrk failed (exit ${code}):\n${out}\n${err}`));
-        return;
-      }
-      const j = JSON.parse(line.slice('WRK_JSON '.length)) as WrkJson;
-      const durationS = j.duration_us / 1e6;
-      const ms = (us: number) => us / 1000;
-      resolveRun({
-        requests: j.requests,
-        durationS,
-        rps: j.requests / durationS,
-        latencyMs: {
-          p50: ms(j.latency_us.p50),
-          p90: ms(j.latency_us.p90),
-          p99: ms(j.latency_us.p99),
-          p999: ms(j.latency_us.p999),
-          max: ms(j.latency_us.max),
-          mean: ms(j.latency_us.mean),
-        },
-        errors: j.errors,
-        counters: j.counters ?? {},
-        startedAt,
-        endedAt,
-        otherLoadCore1,
-        loadgenCpu,
-      });
-    });
+  const run = await runPinned(LOADGEN_CORE, 'wrk', args).catch((e: unknown) => {
+    throw new Error(`wrk failed: ${(e as Error).message}`);
   });
+  const line = run.stdout.split('\n').find((l) => l.startsWith('WRK_JSON '));
+  if (!line) throw new Error(`wrk printed no WRK_JSON line:\n${run.stdout}\n${run.stderr}`);
+  const j = JSON.parse(line.slice('WRK_JSON '.length)) as WrkJson;
+  const durationS = j.duration_us / 1e6;
+  const ms = (us: number) => us / 1000;
+  return {
+    requests: j.requests,
+    durationS,
+    rps: j.requests / durationS,
+    latencyMs: {
+      p50: ms(j.latency_us.p50),
+      p90: ms(j.latency_us.p90),
+      p99: ms(j.latency_us.p99),
+      p999: ms(j.latency_us.p999),
+      max: ms(j.latency_us.max),
+      mean: ms(j.latency_us.mean),
+    },
+    errors: j.errors,
+    counters: j.counters ?? {},
+    startedAt: run.startedAt,
+    endedAt: run.endedAt,
+    otherLoadCore1: run.otherLoad,
+    loadgenCpu: run.ownLoad,
+  };
 }
 
 export interface PacedResult {
@@ -442,11 +412,8 @@ export interface PacedOptions {
 }
 
 /** Runs bench/paced-load.ts pinned to the load-generator core and parses its JSON. */
-export function runPaced(o: PacedOptions): Promise<PacedResult> {
+export async function runPaced(o: PacedOptions): Promise<PacedResult> {
   const args = [
-    '-c',
-    String(LOADGEN_CORE),
-    process.execPath,
     '--import',
     'tsx',
     join('bench', 'paced-load.ts'),
@@ -461,29 +428,107 @@ export function runPaced(o: PacedOptions): Promise<PacedResult> {
     '--connections',
     String(o.connections),
   ];
+  const run = await runPinned(LOADGEN_CORE, process.execPath, args).catch((e: unknown) => {
+    throw new Error(`paced-load failed: ${(e as Error).message}`);
+  });
+  try {
+    return { ...(JSON.parse(run.stdout) as Omit<PacedResult, 'otherLoadCore1'>), otherLoadCore1: run.otherLoad };
+  } catch (e) {
+    throw new Error(`paced-load printed no JSON: ${String(e)}\n${run.stdout}\n${run.stderr}`);
+  }
+}
+
+// ------------------------------------------------------------------ pinned commands
+
+/*
+ * Runs a command to completion pinned to one core (`taskset -c CORE`), timing it, sampling its
+ * RSS and measuring how much of the core other processes took meanwhile (the machine may be
+ * shared; a disturbed timing must say so). The load generators and the model runs all go through it.
+ */
+export interface PinnedRun {
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Wall seconds from spawn to exit. */
+  readonly seconds: number;
+  /** Peak sampled VmRSS in MB (the kernel's high-water mark when that is larger). */
+  readonly rssPeakMb: number;
+  /** Share of the core that other processes took during the run (0..1). */
+  readonly otherLoad: number;
+  /** Share of the core the command itself took (0..1). */
+  readonly ownLoad: number;
+  /** Date.now() at spawn and at exit. */
+  readonly startedAt: number;
+  readonly endedAt: number;
+}
+
+export class CommandError extends Error {
+  constructor(
+    message: string,
+    readonly stdout: string,
+    readonly stderr: string,
+  ) {
+    super(message);
+    this.name = 'CommandError';
+  }
+}
+
+function tail(text: string, lines = 30): string {
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+/** Runs `command args` under `taskset -c core` from the repository root; rejects on a non-zero exit. */
+export function runPinned(
+  core: number,
+  command: string,
+  args: readonly string[],
+  o: { readonly env?: NodeJS.ProcessEnv; readonly cwd?: string } = {},
+): Promise<PinnedRun> {
   return new Promise((resolveRun, rejectRun) => {
-    const child = spawn('taskset', args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    const loadgen = watchLoadgen(child.pid);
-    let out = '';
-    let err = '';
+    const t0 = performance.now();
+    const startedAt = Date.now();
+    const child = spawn('taskset', ['-c', String(core), command, ...args], {
+      cwd: o.cwd ?? REPO_ROOT,
+      env: o.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // taskset execs the command, so the child's pid is the command's own.
+    const pid = child.pid;
+    const rss = pid === undefined ? undefined : new RssSampler(pid, 100);
+    const watch = watchChild(core, pid);
+    let stdout = '';
+    let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (t: string) => {
-      out += t;
+      stdout += t;
     });
     child.stderr.setEncoding('utf8').on('data', (t: string) => {
-      err += t;
+      stderr += t;
     });
-    child.on('error', rejectRun);
-    child.on('exit', (code) => {
-      const otherLoadCore1 = loadgen().other;
+    child.on('error', (err) => {
+      watch();
+      rss?.stop();
+      rejectRun(err);
+    });
+    child.on('close', (code, signal) => {
+      const seconds = (performance.now() - t0) / 1000;
+      const endedAt = Date.now();
+      const load = watch();
+      rss?.stop();
       if (code !== 0) {
-        rejectRun(new Error(`paced-load failed (exit ${code}):\n${out}\n${err}`));
+        rejectRun(
+          new CommandError(`${command} ${args.join(' ')} failed (${code ?? signal}):\n${tail(stderr)}`, stdout, stderr),
+        );
         return;
       }
-      try {
-        resolveRun({ ...(JSON.parse(out) as Omit<PacedResult, 'otherLoadCore1'>), otherLoadCore1 });
-      } catch (e) {
-        rejectRun(new Error(`paced-load printed no JSON: ${String(e)}\n${out}\n${err}`));
-      }
+      resolveRun({
+        stdout,
+        stderr,
+        seconds,
+        rssPeakMb: Math.max(rss?.peakMb() ?? 0, rss?.hwmMb ?? 0),
+        otherLoad: load.other,
+        ownLoad: load.own,
+        startedAt,
+        endedAt,
+      });
     });
   });
 }

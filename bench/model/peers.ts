@@ -6,8 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { REPO_ROOT } from '../support.js';
-import { type PinnedRun, runPinned } from './pinned.js';
+import { type PinnedRun, REPO_ROOT, runPinned } from '../support.js';
 
 /** Debian's python with python3-xgboost; a virtualenv's python would lack it. */
 export const PYTHON = '/usr/bin/python3';
