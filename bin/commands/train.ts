@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { DATA_FORMATS, type DataFormat, openTrainingData } from '../../sagemaker/data/index.js';
+import { DATA_FORMATS, type DataFormat, openTrainingData, parseColumnList } from '../../sagemaker/data/index.js';
 import { HYPERPARAMETERS, parseHyperparameter } from '../../sagemaker/hyperparameters.js';
 import {
   type ExampleSource,
@@ -27,10 +27,7 @@ export function integer(value: string): number {
 }
 
 export function columnList(value: string, previous: string[] = []): string[] {
-  const names = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
+  const names = parseColumnList(value);
   if (names.length === 0) throw new InvalidArgumentError('expected comma-separated column names');
   return [...previous, ...names];
 }

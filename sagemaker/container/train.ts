@@ -9,7 +9,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { DATA_FORMATS, type DataFormat, openTrainingData } from '../data/index.js';
+import { DATA_FORMATS, type DataFormat, openTrainingData, parseColumnList } from '../data/index.js';
 import { HYPERPARAMETERS, HyperparameterError, parseHyperparameter } from '../hyperparameters.js';
 import { saveModel } from '../model/artifact.js';
 import { type TrainOptions, trainModel } from '../model/train.js';
@@ -28,10 +28,7 @@ interface JobConfig {
 function columns(value: unknown, key: string): string[] {
   if (value === undefined) return [];
   if (typeof value !== 'string') throw new HyperparameterError(`${key} must be comma-separated column names`);
-  return value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
+  return parseColumnList(value);
 }
 
 /** hyperparameters.json as SageMaker writes it: every value a string. A missing file means defaults. */

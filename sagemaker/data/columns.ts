@@ -16,6 +16,14 @@ export const LABEL_COLUMN = 'click';
 export const COLUMN_TYPE_PREFIX = 'column_type.';
 export const DATA_FORMAT_KEY = 'data_format';
 
+/** Column names given as `a, b,c` (a flag's or a hyperparameter's value); blanks are dropped. */
+export function parseColumnList(text: string): string[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
 export interface ColumnOverrides {
   readonly categorical?: readonly string[];
   readonly numeric?: readonly string[];

@@ -12,6 +12,7 @@ export {
   columnTypesMetadata,
   DATA_FORMAT_KEY,
   LABEL_COLUMN,
+  parseColumnList,
 } from './columns.js';
 export {
   Dataset,

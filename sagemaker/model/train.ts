@@ -505,7 +505,6 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
   });
   if (rows === 0) throw new RangeError('the training source yielded no rows');
   const fieldCount = encoder.fields.length;
-  slots = new Uint32Array(Math.max(1, fieldCount));
   const rareSlots = new Uint32Array(fieldCount);
   for (let i = 0; i < fieldCount; i++) rareSlots[i] = encoder.rareSlot(i);
   const sums = new Float64Array(Math.max(1, k));
@@ -514,7 +513,7 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
   const internalValidation = heldOut >= MIN_VALIDATION_ROWS;
   const trainEnd = internalValidation ? rows - heldOut : rows;
 
-  /** Encodes a row into `slots` with the rare mapping; returns the slot count. */
+  /** Encodes a row into `into` with the rare mapping; returns the slot count. */
   const encode = (features: FeatureMap, into: Uint32Array): number => {
     const n = encoder.encodeInto(features, into);
     applyRareSlots(into, n, counts, minCount, rareSlots);
@@ -583,13 +582,12 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
 
     for (let pass = 1; pass <= passes; pass++) {
       const draw = createRandom(samplingSeed, pass);
-      let seen = 0;
       let used = 0;
       let lossSum = 0;
       let heldSum = 0;
       let heldCount = 0;
       let bias = 0;
-      seen = await forEachRow(true, (rowSlots, n, y, row) => {
+      const seen = await forEachRow(true, (rowSlots, n, y, row) => {
         if (row >= end) {
           // The held-out tail: this pass's training is over when it starts.
           if (row === end) {
