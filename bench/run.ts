@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { nonNegativeInt, positiveInt } from './args.js';
 import { type IngestBenchResult, runIngestBench } from './ingest.js';
 import { DATASETS, type DatasetName } from './model/datasets.js';
 import { defaultPeersDir } from './model/peers.js';
@@ -30,18 +31,6 @@ import {
   verdict,
   wrkVersion,
 } from './support.js';
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
-
-function nonNegativeInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
-  return n;
-}
 
 const program = new Command()
   .name('bench')

@@ -7,26 +7,9 @@
  * content is also printed). `--rows` is split 80 / 20 into train and test unless
  * `--train-rows` / `--test-rows` say otherwise.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { type SyntheticOptions, writeSyntheticDataset } from '../../sagemaker/synthetic/index.js';
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
-
-function nonNegativeInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
-  return n;
-}
-
-function number(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('must be a number');
-  return n;
-}
+import { nonNegativeInt, number, positiveInt } from '../args.js';
 
 const program = new Command()
   .name('generate')

@@ -19,7 +19,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { type FeatureMap, loadScorer } from '../../sagemaker/index.js';
 import { createRandom } from '../../sagemaker/model/prng.js';
 import {
@@ -28,6 +28,7 @@ import {
   type SyntheticSummary,
   syntheticExamples,
 } from '../../sagemaker/synthetic/index.js';
+import { positive, positiveInt } from '../args.js';
 
 /** The synthetic columns that describe the ad: a candidate's own fields. */
 export const AD_FIELDS = ['ad_id', 'campaign_id', 'advertiser_id', 'ad_category', 'ad_price', 'ad_age_days'];
@@ -50,18 +51,6 @@ export interface ScoreSpeedResult {
   readonly baseline: SpeedFigure;
   /** Sum of every probability computed, printed so that no loop can be optimised away. */
   readonly checksum: number;
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
-
-function positive(value: string): number {
-  const n = Number(value);
-  if (!(Number.isFinite(n) && n > 0)) throw new InvalidArgumentError('must be a positive number');
-  return n;
 }
 
 /** Runs `round` (which returns the predictions it made) for `seconds` after `warmupS`. */
