@@ -29,7 +29,11 @@ await build({
   sourcemap: 'linked',
   logLevel: 'warning',
 });
-for (const asset of assets) {
+// The shared analytics and training-set SQL is read at run time from sql/ beside the code.
+const sqlFiles = readdirSync('sql', { recursive: true, withFileTypes: true })
+  .filter((e) => e.isFile() && e.name.endsWith('.sql'))
+  .map((e) => join(e.parentPath ?? e.path, e.name));
+for (const asset of [...assets, ...sqlFiles]) {
   mkdirSync(dirname(join(OUT, asset)), { recursive: true });
   copyFileSync(asset, join(OUT, asset));
 }

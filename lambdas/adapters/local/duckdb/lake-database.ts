@@ -1,0 +1,162 @@
+/**
+ * DuckDB over the local Parquet lake: the engine behind the local analytics routes and the
+ * training-set build, running the same `sql/` texts Athena runs in AWS.
+ *
+ * Each lake table is a view named like the table (the Glue table's name), over
+ * `<lakeDir>/<table>/dt=*\/hour=*\/*.parquet` with the Hive partition columns `dt` and `hour` as
+ * text, so a query's `dt BETWEEN ? AND ?` prunes partitions exactly as partition projection does
+ * in Athena. A table with no files yet is an empty view with the table's columns, so queries
+ * work on an empty lake. Files are renamed into place whole, so a query never sees half a file.
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import { LAKE_TABLE_NAMES, LAKE_TABLES, type LakeColumnType, type LakeTableName } from '../../../core/lake/tables.js';
+import { DUCKDB_MACROS, loadSql } from '../../shared/sql-files.js';
+
+export type SqlParam = string | number | boolean | null;
+export type SqlRow = Record<string, string | number | boolean | null>;
+
+export interface LakeDatabaseOptions {
+  readonly lakeDir: string;
+  /**
+   * DuckDB worker threads (default 1: in the local server, queries share the machine with the
+   * predict path, and a second core is the load balancer's job, not an analyst's).
+   */
+  readonly threads?: number;
+  /** DuckDB's memory limit, e.g. '512MB' (default '256MB'; larger joins spill to disk). */
+  readonly memoryLimit?: string;
+  /** Where DuckDB spills (default: DuckDB's own temp directory). */
+  readonly tempDirectory?: string;
+}
+
+const DUCKDB_TYPES: Readonly<Record<LakeColumnType, string>> = {
+  string: 'VARCHAR',
+  int64: 'BIGINT',
+  double: 'DOUBLE',
+  boolean: 'BOOLEAN',
+  timestamp: 'TIMESTAMP',
+};
+
+const quoteLiteral = (s: string) => `'${s.replaceAll("'", "''")}'`;
+const quoteIdent = (s: string) => `"${s.replaceAll('"', '""')}"`;
+
+/** True when the table has at least one Parquet file in a partition (stops at the first). */
+function hasParquetFiles(tableDir: string): boolean {
+  const dirs = (dir: string, prefix: string) => {
+    try {
+      return readdirSync(dir, { withFileTypes: true })
+        .filter((e) => e.isDirectory() && e.name.startsWith(prefix))
+        .map((e) => join(dir, e.name));
+    } catch {
+      return [];
+    }
+  };
+  for (const dt of dirs(tableDir, 'dt=')) {
+    for (const hour of dirs(dt, 'hour=')) {
+      if (readdirSync(hour).some((f) => f.endsWith('.parquet'))) return true;
+    }
+  }
+  return false;
+}
+
+/** A JS value DuckDB returned, as JSON-friendly data (BIGINTs become numbers; times ISO text). */
+function plain(v: unknown): string | number | boolean | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'bigint') return Number(v);
+  if (v instanceof Date) return v.toISOString();
+  if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v;
+  return String(v);
+}
+
+export class LakeDatabase {
+  /** Tables whose view reads files; an empty table's view is re-checked on each query. */
+  private readonly populated = new Set<LakeTableName>();
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    readonly lakeDir: string,
+  ) {}
+
+  static async open(options: LakeDatabaseOptions): Promise<LakeDatabase> {
+    const instance = await DuckDBInstance.create(':memory:', {
+      threads: String(options.threads ?? 1),
+      memory_limit: options.memoryLimit ?? '256MB',
+      ...(options.tempDirectory ? { temp_directory: options.tempDirectory } : {}),
+    });
+    const db = new LakeDatabase(instance, options.lakeDir);
+    const connection = await instance.connect();
+    try {
+      // Event times are plain TIMESTAMPs holding UTC; a query that meets a TIMESTAMPTZ (now())
+      // must read it in UTC too, whatever the machine's zone.
+      await connection.run("SET GLOBAL TimeZone = 'UTC'");
+      for (const macro of DUCKDB_MACROS) await connection.run(macro);
+      for (const table of LAKE_TABLE_NAMES) await db.createView(connection, table, false);
+    } finally {
+      connection.closeSync();
+    }
+    return db;
+  }
+
+  /** Runs `sql/<name>.sql` with its positional parameters. */
+  async queryFile(name: string, params: readonly SqlParam[] = []): Promise<SqlRow[]> {
+    return this.query(loadSql(name, 'duckdb'), params);
+  }
+
+  /** Runs a query with positional `?` parameters (bound, never spliced into the text). */
+  async query(sql: string, params: readonly SqlParam[] = []): Promise<SqlRow[]> {
+    return this.withConnection(async (connection) => {
+      const reader = await connection.runAndReadAll(sql, params as DuckDBValue[]);
+      return reader.getRowObjectsJS().map((row) => {
+        const out: SqlRow = {};
+        for (const [k, v] of Object.entries(row)) out[k] = plain(v);
+        return out;
+      });
+    });
+  }
+
+  /** Runs statements that return nothing useful (COPY, CREATE TABLE AS ...). */
+  async exec(sql: string, params: readonly SqlParam[] = []): Promise<void> {
+    await this.withConnection(async (connection) => {
+      await connection.run(sql, params as DuckDBValue[]);
+    });
+  }
+
+  /**
+   * A connection with the lake's views up to date. Each caller gets its own connection (DuckDB
+   * runs one query per connection at a time); they share the instance's cache and threads.
+   */
+  async withConnection<T>(fn: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    const connection = await this.instance.connect();
+    try {
+      for (const table of LAKE_TABLE_NAMES) {
+        if (!this.populated.has(table) && hasParquetFiles(join(this.lakeDir, table))) {
+          await this.createView(connection, table, true);
+        }
+      }
+      return await fn(connection);
+    } finally {
+      connection.closeSync();
+    }
+  }
+
+  close(): void {
+    this.instance.closeSync();
+  }
+
+  private async createView(connection: DuckDBConnection, table: LakeTableName, withFiles: boolean): Promise<void> {
+    const def = LAKE_TABLES[table];
+    let select: string;
+    if (withFiles) {
+      const glob = join(this.lakeDir, table, 'dt=*', 'hour=*', '*.parquet');
+      // union_by_name: files written before a column was added read it as NULL.
+      select = `SELECT * FROM read_parquet(${quoteLiteral(glob)}, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`;
+      this.populated.add(table);
+    } else {
+      const columns = def.columns.map((c) => `CAST(NULL AS ${DUCKDB_TYPES[c.type]}) AS ${quoteIdent(c.name)}`);
+      columns.push('CAST(NULL AS VARCHAR) AS dt', 'CAST(NULL AS VARCHAR) AS hour');
+      select = `SELECT ${columns.join(', ')} WHERE false`;
+    }
+    await connection.run(`CREATE OR REPLACE VIEW ${quoteIdent(table)} AS ${select}`);
+  }
+}
