@@ -3,14 +3,16 @@
  * the same run (as a ratio), prints a summary table, and writes the results as JSON to
  * bench/results/<timestamp>.json. See bench/README.md.
  *
- *   npm run bench -- [--duration 10] [--warmup 3] [--connections 32] [--only predict|ingest|model] [--cpu-prof]
+ *   npm run bench -- [--duration 10] [--warmup 3] [--connections 32] [--only predict|ingest|model|fraud|analytics|training-set] [--cpu-prof]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { type AnalyticsBenchResult, runAnalyticsBench } from './analytics.js';
 import { nonNegativeInt, positiveInt } from './args.js';
+import { type FraudBenchResult, runFraudBench } from './fraud.js';
 import { type IngestBenchResult, runIngestBench } from './ingest.js';
 import { DATASETS, type DatasetName } from './model/datasets.js';
 import { defaultPeersDir } from './model/peers.js';
@@ -31,6 +33,7 @@ import {
   verdict,
   wrkVersion,
 } from './support.js';
+import { runTrainingSetBench, type TrainingSetBenchResult } from './training-set.js';
 
 const program = new Command()
   .name('bench')
@@ -40,7 +43,16 @@ const program = new Command()
   .option('--duration <seconds>', 'measured seconds of each run', positiveInt, 10)
   .option('--warmup <seconds>', 'warm-up seconds before each run (not measured)', positiveInt, 3)
   .option('--connections <n>', 'wrk connections (and paced-load connection pool)', positiveInt, 32)
-  .addOption(new Option('--only <bench>', 'run one benchmark only').choices(['predict', 'ingest', 'model']))
+  .addOption(
+    new Option('--only <bench>', 'run one benchmark only').choices([
+      'predict',
+      'ingest',
+      'model',
+      'fraud',
+      'analytics',
+      'training-set',
+    ]),
+  )
   .option('--bootstrap-rows <n>', 'ADCLICK_BOOTSTRAP_ROWS of the server under test', positiveInt, 200_000)
   .option('--batch-size <n>', 'events per POST /event/batch (≤ 500)', positiveInt, 500)
   .option('--users <n>', '/predict user pool', positiveInt, 10_000)
@@ -86,13 +98,49 @@ const program = new Command()
     defaultPeersDir(),
   )
   .option('--score-batch <n>', 'model benchmark: candidate ads a request in the scoring-speed loops', positiveInt, 100)
+  .option('--fraud-impressions <n>', 'fraud benchmark: honest impressions in the simulated hour', positiveInt, 500_000)
+  .option('--fraud-seed <n>', 'fraud benchmark: seed of the simulated traffic', nonNegativeInt, 1)
+  .option(
+    '--analytics-impressions <n>',
+    'analytics benchmark: impressions in the synthetic lake',
+    positiveInt,
+    10_000_000,
+  )
+  .option('--analytics-runs <n>', 'analytics benchmark: measured requests of each kind (median)', positiveInt, 5)
+  .option('--analytics-plain-runs <n>', 'analytics benchmark: runs of the plain query (0: skip it)', nonNegativeInt, 1)
+  .option(
+    '--analytics-lake <dir>',
+    'analytics benchmark: where the lake is generated (and reused)',
+    join(tmpdir(), 'adclick-bench-lake'),
+  )
+  .option(
+    '--training-set-impressions <n>',
+    'training-set benchmark: impressions in the synthetic lake',
+    positiveInt,
+    10_000_000,
+  )
+  .option(
+    '--training-set-negative-rate <r>',
+    "training-set benchmark: the build's --negative-rate (1 writes every negative)",
+    (v: string) => {
+      const r = Number(v);
+      if (!(r > 0 && r <= 1)) throw new InvalidArgumentError('must be in (0, 1]');
+      return r;
+    },
+    1,
+  )
+  .option(
+    '--training-set-lake <dir>',
+    "training-set benchmark: where the lake is generated (and reused; the analytics benchmark's by default)",
+    join(tmpdir(), 'adclick-bench-lake'),
+  )
   .parse();
 
 const opts = program.opts<{
   duration: number;
   warmup: number;
   connections: number;
-  only?: 'predict' | 'ingest' | 'model';
+  only?: 'predict' | 'ingest' | 'model' | 'fraud' | 'analytics' | 'training-set';
   bootstrapRows: number;
   batchSize: number;
   users: number;
@@ -108,12 +156,24 @@ const opts = program.opts<{
   modelData: string;
   peers: string;
   scoreBatch: number;
+  fraudImpressions: number;
+  fraudSeed: number;
+  analyticsImpressions: number;
+  analyticsRuns: number;
+  analyticsPlainRuns: number;
+  analyticsLake: string;
+  trainingSetImpressions: number;
+  trainingSetNegativeRate: number;
+  trainingSetLake: string;
 }>();
 
 const runs = {
   predict: opts.only === undefined || opts.only === 'predict',
   ingest: opts.only === undefined || opts.only === 'ingest',
   model: opts.only === undefined || opts.only === 'model',
+  fraud: opts.only === undefined || opts.only === 'fraud',
+  analytics: opts.only === undefined || opts.only === 'analytics',
+  trainingSet: opts.only === undefined || opts.only === 'training-set',
 };
 const http = runs.predict || runs.ingest;
 
@@ -209,6 +269,9 @@ if (busy.some((b) => b > 0.1)) {
 let predict: PredictBenchResult | undefined;
 let ingest: IngestBenchResult | undefined;
 let model: ModelBenchResult | undefined;
+let fraud: FraudBenchResult | undefined;
+let analytics: AnalyticsBenchResult | undefined;
+let trainingSet: TrainingSetBenchResult | undefined;
 if (runs.predict) {
   predict = await runPredictBench({
     durationS: opts.duration,
@@ -360,7 +423,72 @@ if (model?.speed) {
     fmtRatio(s.ours.predictionsPerS / s.baseline.predictionsPerS),
   ]);
 }
-const targets: Target[] = [...(predict?.targets ?? []), ...(ingest?.targets ?? []), ...(model?.targets ?? [])];
+if (runs.fraud) {
+  fraud = await runFraudBench({
+    seed: opts.fraudSeed,
+    impressions: opts.fraudImpressions,
+    durationS: opts.duration,
+    warmupS: opts.warmup,
+    quietWaitS: opts.quietWait,
+    retries: opts.retries,
+  });
+  const f = fraud.measure;
+  rows.push([
+    'event path events/s with fraud rules',
+    fmtInt(f.withRules.eventsPerS),
+    fmtInt(f.baseline.eventsPerS),
+    'no-op detector',
+    fmtRatio(f.withRules.eventsPerS / f.baseline.eventsPerS),
+  ]);
+}
+if (runs.analytics) {
+  analytics = await runAnalyticsBench({
+    impressions: opts.analyticsImpressions,
+    days: 7,
+    seed: 1,
+    runs: opts.analyticsRuns,
+    plainRuns: opts.analyticsPlainRuns,
+    lakeDir: resolve(opts.analyticsLake),
+    keepData: opts.keepData,
+    quietWaitS: opts.quietWait,
+  });
+  if (analytics.plainMs !== null) {
+    rows.push([
+      `ad-performance, ${fmtInt(analytics.lake.impressions)} impressions, warm`,
+      fmtMs(analytics.warmMs),
+      fmtMs(analytics.plainMs),
+      'plain query, no rollups',
+      `${(analytics.warmMs / analytics.plainMs).toPrecision(2)}×`,
+    ]);
+  }
+}
+if (runs.trainingSet) {
+  trainingSet = await runTrainingSetBench({
+    impressions: opts.trainingSetImpressions,
+    days: 7,
+    seed: 1,
+    negativeRate: opts.trainingSetNegativeRate,
+    lakeDir: resolve(opts.trainingSetLake),
+    keepData: opts.keepData,
+    quietWaitS: opts.quietWait,
+    retries: opts.retries,
+  });
+  rows.push([
+    `training-set build s, ${fmtInt(trainingSet.lake.impressions)} impressions`,
+    trainingSet.buildS.toFixed(1),
+    trainingSet.scanS.toFixed(1),
+    'bare scan of the columns',
+    fmtRatio(trainingSet.buildS / trainingSet.scanS),
+  ]);
+}
+const targets: Target[] = [
+  ...(predict?.targets ?? []),
+  ...(ingest?.targets ?? []),
+  ...(model?.targets ?? []),
+  ...(fraud?.targets ?? []),
+  ...(analytics?.targets ?? []),
+  ...(trainingSet?.targets ?? []),
+];
 log('\n== summary ==');
 log(table(['figure', 'adclick', 'baseline', 'baseline is', 'ratio (ours/baseline)'], rows));
 log('');
@@ -374,6 +502,6 @@ log(
 const file = join(resultsDir, `${stamp}.json`);
 writeFileSync(
   file,
-  `${JSON.stringify({ startedAt: stamp, options: opts, machine, predict, ingest, model, targets }, null, 2)}\n`,
+  `${JSON.stringify({ startedAt: stamp, options: opts, machine, predict, ingest, model, fraud, analytics, trainingSet, targets }, null, 2)}\n`,
 );
 log(`\nresults: ${file}${profDir ? `\nprofiles: ${profDir}` : ''}`);

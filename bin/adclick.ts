@@ -1,6 +1,7 @@
 #!/usr/bin/env -S npx tsx
 import { Command, InvalidArgumentError } from 'commander';
 import { VERSION } from '../lambdas/core/version.js';
+import { defineBuildTrainingSetCommand } from './commands/build-training-set.js';
 import { defineEvaluateCommand } from './commands/evaluate.js';
 import { uploadModel } from './commands/model-upload.js';
 import { defineScoreCommand } from './commands/score.js';
@@ -39,6 +40,7 @@ program
 defineTrainCommand(program);
 defineScoreCommand(program);
 defineEvaluateCommand(program);
+defineBuildTrainingSetCommand(program);
 
 const model = program
   .command('model')

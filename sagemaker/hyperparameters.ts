@@ -99,6 +99,13 @@ export const HYPERPARAMETERS: readonly Hyperparameter[] = [
     description: 'keep each negative row with probability r in (0, 1]; the model corrects for it (default 1)',
   },
   {
+    name: 'data-negative-rate',
+    option: 'dataNegativeRate',
+    kind: 'number',
+    description:
+      "the data's negatives were already down-sampled at rate r in (0, 1] (build-training-set --negative-rate r; --valid's too); the model corrects for it (default 1)",
+  },
+  {
     name: 'seed',
     option: 'samplingSeed',
     kind: 'integer',

@@ -1,4 +1,5 @@
 import { AdsUseCase } from './usecases/ads.js';
+import { AnalyticsUseCase } from './usecases/analytics.js';
 import type { Deps } from './usecases/deps.js';
 import { RecordEventsUseCase } from './usecases/events.js';
 import { ModelsUseCase } from './usecases/models.js';
@@ -12,6 +13,7 @@ export interface App {
   readonly events: RecordEventsUseCase;
   readonly ads: AdsUseCase;
   readonly models: ModelsUseCase;
+  readonly analytics: AnalyticsUseCase;
   health(): Promise<{
     status: 'ok' | 'degraded' | 'down';
     dependencies: Record<string, { status: string; detail?: string }>;
@@ -26,6 +28,7 @@ export function createApp(deps: Deps): App {
     events: new RecordEventsUseCase(deps),
     ads: new AdsUseCase(deps),
     models: new ModelsUseCase(deps, routing),
+    analytics: new AnalyticsUseCase(deps),
     async health() {
       const entries = await Promise.all(
         deps.health.map(async (probe) => {

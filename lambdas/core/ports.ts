@@ -4,6 +4,17 @@
  */
 import type { LakeTableName } from './lake/tables.js';
 import type { Ad, AdUpsert } from './schemas/ads.js';
+import type {
+  AdPerformanceCounts,
+  AdPerformanceQuery,
+  FraudCounts,
+  FraudQuery,
+  Limited,
+  ModelBinCounts,
+  ModelsQuery,
+  UserSegmentCounts,
+  UserSegmentsQuery,
+} from './schemas/analytics.js';
 import type { Features, FeatureValue } from './schemas/common.js';
 import type { GateReport, HoldoutMetrics, ModelRecord, SegmentMetrics } from './schemas/models.js';
 import type { Explanation } from './schemas/predict.js';
@@ -179,6 +190,77 @@ export interface HoldoutEvaluator {
     holdout: string;
     results: { overall: HoldoutMetrics; segments: SegmentMetrics[] }[];
   } | null>;
+}
+
+// ---------------------------------------------------------------- click fraud
+
+/** What the fraud rules see of a durable, non-duplicate event; ids and IPs are pseudonyms. */
+export type FraudEvent =
+  | {
+      readonly kind: 'impression';
+      readonly id: string;
+      readonly userId: string;
+      readonly ip: string | null;
+      readonly siteId: string | null;
+      /** Event time, epoch milliseconds (UTC). */
+      readonly atMs: number;
+    }
+  | {
+      readonly kind: 'click';
+      readonly id: string;
+      readonly impressionId: string;
+      readonly userId: string | null;
+      readonly ip: string | null;
+      /** An explicit non-click (false) is not a click: the rules ignore it. */
+      readonly clicked: boolean;
+      readonly atMs: number;
+    };
+
+export type FraudRule =
+  | 'user_click_rate'
+  | 'ip_click_rate'
+  | 'click_before_impression'
+  | 'click_too_fast'
+  | 'duplicate_click'
+  | 'site_ctr_outlier';
+
+/** One flagged event: a `suspicious_events` row. An event is flagged at most once. */
+export interface FraudFlag {
+  readonly eventId: string;
+  readonly eventType: 'impression' | 'click';
+  /** The rule with the highest severity; `rules` lists every rule that fired. */
+  readonly rule: FraudRule;
+  readonly rules: readonly FraudRule[];
+  /** Anomaly score in [0.5, 1): higher is more suspicious (docs/fraud.md). */
+  readonly score: number;
+  readonly userId: string | null;
+  readonly ip: string | null;
+  readonly siteId: string | null;
+  /** Event time of the flagged event, epoch milliseconds (UTC). */
+  readonly atMs: number;
+  readonly detail: Readonly<Record<string, string | number | boolean | null>>;
+}
+
+export interface FraudDetector {
+  /**
+   * Inspects events in the order given (the order they became durable). The flags returned may
+   * name these events or earlier ones (a window or a site that crossed its threshold only now).
+   */
+  inspect(events: readonly FraudEvent[]): Promise<FraudFlag[]>;
+}
+
+// ---------------------------------------------------------------- analytics
+
+/**
+ * The analytics queries over the lake (sql/analytics/*.sql): DuckDB locally, Athena in AWS.
+ * Each returns additive counts in order, at most the query's limit (docs/analytics.md).
+ */
+export interface Analytics {
+  adPerformance(query: AdPerformanceQuery): Promise<Limited<AdPerformanceCounts>>;
+  userSegments(query: UserSegmentsQuery): Promise<Limited<UserSegmentCounts>>;
+  /** Rows per (model_version, variant, reliability bin); `limit` counts the pairs. */
+  models(query: ModelsQuery): Promise<Limited<ModelBinCounts>>;
+  fraud(query: FraudQuery): Promise<Limited<FraudCounts>>;
 }
 
 // ---------------------------------------------------------------- small ports

@@ -2,6 +2,8 @@ import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { LocalArtifactStore } from '../adapters/local/artifact-store.js';
+import { DuckDbAnalytics } from '../adapters/local/duckdb/duckdb-analytics.js';
+import { LakeDatabase } from '../adapters/local/duckdb/lake-database.js';
 import { DurableEventLog } from '../adapters/local/event-log/durable-event-log.js';
 import { LocalHoldoutEvaluator } from '../adapters/local/holdout-evaluator.js';
 import { systemClock, TimeOrderedIds } from '../adapters/local/ids.js';
@@ -19,6 +21,7 @@ import { Router } from '../core/api/dispatch.js';
 import { openApiDocument } from '../core/api/openapi.js';
 import { MAX_ARTIFACT_BYTES, ROUTES } from '../core/api/routes.js';
 import { type App, createApp } from '../core/app.js';
+import { RuleFraudDetector } from '../core/fraud/detector.js';
 import type { Logger } from '../core/ports.js';
 import { DEFAULT_CORE_CONFIG, type Deps } from '../core/usecases/deps.js';
 import { VERSION } from '../core/version.js';
@@ -67,6 +70,9 @@ export async function startLocal(
     dedupMaxIds: 2_000_000,
   });
   const predictions = new SqlitePredictionLog(db);
+  // Analytics read the lake with DuckDB (one thread: the predict path owns the machine); large
+  // queries spill under the data dir rather than into the working directory.
+  const lake = await LakeDatabase.open({ lakeDir: join(dataDir, 'lake'), tempDirectory: join(dataDir, 'duckdb-tmp') });
   const ping = db.prepare('SELECT 1');
   let baseUrl = `http://${config.HOST}:${config.PORT}`;
   const deps: Deps = {
@@ -74,11 +80,13 @@ export async function startLocal(
     features: new MemoryFeatureStore(),
     predictions,
     events,
+    fraud: new RuleFraudDetector(),
     ads: new SqliteAdCatalogue(db),
     models: new SqliteModelRegistry(db),
     experiments: new SqliteExperimentStore(db),
     artifacts: new LocalArtifactStore(join(dataDir, 'models'), () => baseUrl, MAX_ARTIFACT_BYTES),
     holdout: new LocalHoldoutEvaluator(join(dataDir, 'holdout')),
+    analytics: new DuckDbAnalytics(lake),
     pseudonymiser: new HmacPseudonymiser(loadOrCreateKey(join(dataDir, 'pseudonymisation.key'))),
     clock: systemClock,
     ids: new TimeOrderedIds(systemClock),
@@ -132,6 +140,7 @@ export async function startLocal(
       clearInterval(expiry);
       await exporter.stop();
       await events.close();
+      lake.close();
       await checkpointer.stop();
       db.close();
     })();

@@ -25,7 +25,10 @@
  * evidence than a main effect, and the factors of rare ids otherwise fit noise.
  *
  * Negative down-sampling keeps every positive and each negative with probability r (a seeded draw,
- * so runs are reproducible); the model stores r and the scorer adds ln r to the logit.
+ * so runs are reproducible); the model stores r and the scorer adds ln r to the logit. Rows whose
+ * negatives were already down-sampled at a rate d before they reached the trainer (a training set
+ * built with `--negative-rate d`) declare it with `dataNegativeRate`: the model stores d·r, and
+ * the recalibration and the validation losses count each negative row as 1/d rows of the traffic.
  */
 import { ALGORITHM, FORMAT_VERSION, MAX_COUNT, MAX_FACTOR_DIM, type Model } from './artifact.js';
 import { DEFAULT_BITS, DEFAULT_HASH_SEED, FeatureEncoder, type FeatureMap } from './encoding.js';
@@ -130,6 +133,11 @@ export interface TrainOptions extends Partial<FtrlHyperparameters>, Partial<Fact
   readonly negativeSamplingRate?: number;
   /** Seed of the down-sampling draws and of the factor initialisation (default 1). */
   readonly samplingSeed?: number;
+  /**
+   * The rate at which the rows' negatives were already down-sampled upstream (default 1: not at
+   * all); it applies to the validation rows too. See the module comment.
+   */
+  readonly dataNegativeRate?: number;
   /** Refit the bias so the mean corrected prediction equals the click rate (default true). */
   readonly recalibrate?: boolean;
   /** Fields known in advance (more are added as they appear in the rows). */
@@ -470,7 +478,11 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
   const rate = options.negativeSamplingRate ?? 1;
   if (!(rate > 0 && rate <= 1)) throw new RangeError(`negativeSamplingRate must be in (0, 1], got ${rate}`);
   const samplingSeed = options.samplingSeed ?? 1;
-  const logRate = Math.log(rate);
+  const dataRate = options.dataNegativeRate ?? 1;
+  if (!(dataRate > 0 && dataRate <= 1)) throw new RangeError(`dataNegativeRate must be in (0, 1], got ${dataRate}`);
+  /** How many rows of the traffic a negative row stands for. */
+  const negativeWeight = 1 / dataRate;
+  const logRate = Math.log(rate * dataRate);
   const recalibrate = options.recalibrate ?? true;
 
   const encoder = new FeatureEncoder({
@@ -586,6 +598,7 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
       let lossSum = 0;
       let heldSum = 0;
       let heldCount = 0;
+      let heldRows = 0;
       let bias = 0;
       const seen = await forEachRow(true, (rowSlots, n, y, row) => {
         if (row >= end) {
@@ -595,8 +608,10 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
             bias = machine.bias();
           }
           const logit = bias + logRate + rowScore(rowSlots, n, current, machine.v, k, sums);
-          heldSum += rowLogLoss(sigmoid(logit), y);
-          heldCount++;
+          const w = y === 0 ? negativeWeight : 1;
+          heldSum += w * rowLogLoss(sigmoid(logit), y);
+          heldCount += w;
+          heldRows++;
           return;
         }
         if (y === 0 && rate < 1 && draw.next() >= rate) return;
@@ -616,18 +631,21 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
       let validationLoss: number | null = null;
       if (stopEarly && end < rows) {
         validationLoss = heldSum / heldCount;
-        validationRows = heldCount;
+        validationRows = heldRows;
       } else if (stopEarly && options.validation) {
         let sum = 0;
+        let weight = 0;
         let count = 0;
         await forEach(options.validation, (example) => {
           const y = labelOf(example, count);
           const n = encode(example.features, validationSlots);
-          sum += rowLogLoss(sigmoid(bias + logRate + rowScore(validationSlots, n, current, machine.v, k, sums)), y);
+          const w = y === 0 ? negativeWeight : 1;
+          sum += w * rowLogLoss(sigmoid(bias + logRate + rowScore(validationSlots, n, current, machine.v, k, sums)), y);
+          weight += w;
           count++;
         });
         if (count === 0) throw new RangeError('the validation source yielded no rows');
-        validationLoss = sum / count;
+        validationLoss = sum / weight;
         validationRows = count;
       }
       const improved = validationLoss === null || validationLoss < bestLoss - minImprovement;
@@ -689,13 +707,13 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
   const rareRows = new Float64Array(fieldCount);
   if (solve || minCount > 1) {
     const histogram = new Float64Array(HISTOGRAM_BINS);
-    await forEachRow(false, (rowSlots, n) => {
+    await forEachRow(false, (rowSlots, n, y) => {
       for (let i = 0; i < n; i++) if (counts[rowSlots[i]!]! < minCount) rareRows[i]! += 1;
       applyRareSlots(rowSlots, n, counts, minCount, rareSlots);
       if (!solve) return;
       const t = rowScore(rowSlots, n, weights, factors, k, sums);
       const bin = Math.floor((t - HISTOGRAM_MIN) * HISTOGRAM_BINS_PER_UNIT);
-      histogram[bin < 0 ? 0 : bin >= HISTOGRAM_BINS ? HISTOGRAM_BINS - 1 : bin]! += 1;
+      histogram[bin < 0 ? 0 : bin >= HISTOGRAM_BINS ? HISTOGRAM_BINS - 1 : bin]! += y === 0 ? negativeWeight : 1;
     });
     if (solve) {
       bias = solveBias(histogram, logRate, positives);
@@ -731,6 +749,7 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
       validation_fraction: options.validation ? null : validationFraction,
       refit,
       sampling_seed: samplingSeed,
+      data_negative_rate: dataRate,
       recalibrate,
     },
     training_window: options.trainingWindow ?? null,
@@ -748,14 +767,14 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
       validation_logloss: earlyStopping.validation_logloss,
       history,
     },
-    negative_sampling_rate: rate,
+    negative_sampling_rate: rate * dataRate,
     weights,
     bias,
     factor_dim: k,
     factors,
     counts: storedCounts,
     min_count: minCount,
-    training_click_rate: positives / rows,
+    training_click_rate: positives / (positives + (rows - positives) * negativeWeight),
     created_at: (options.createdAt ?? new Date()).toISOString(),
     metadata: { ...(options.metadata ?? {}) },
   };

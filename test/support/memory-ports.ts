@@ -10,6 +10,7 @@ import { InvalidArtifactError, NotFoundError } from '../../lambdas/core/errors.j
 import { LAKE_TABLES } from '../../lambdas/core/lake/tables.js';
 import type {
   AdCatalogue,
+  Analytics,
   ArtifactManifest,
   Clock,
   CounterEvent,
@@ -18,6 +19,9 @@ import type {
   ExperimentStore,
   FeatureMap,
   FeatureStore,
+  FraudDetector,
+  FraudEvent,
+  FraudFlag,
   HoldoutEvaluator,
   IdGenerator,
   LakeRow,
@@ -33,6 +37,17 @@ import type {
   ScoreRow,
 } from '../../lambdas/core/ports.js';
 import type { Ad, AdUpsert } from '../../lambdas/core/schemas/ads.js';
+import type {
+  AdPerformanceCounts,
+  AdPerformanceQuery,
+  FraudCounts,
+  FraudQuery,
+  Limited,
+  ModelBinCounts,
+  ModelsQuery,
+  UserSegmentCounts,
+  UserSegmentsQuery,
+} from '../../lambdas/core/schemas/analytics.js';
 import type { GateReport, HoldoutMetrics, ModelRecord, SegmentMetrics } from '../../lambdas/core/schemas/models.js';
 import type { Explanation } from '../../lambdas/core/schemas/predict.js';
 import { type CoreConfig, DEFAULT_CORE_CONFIG, type Deps } from '../../lambdas/core/usecases/deps.js';
@@ -237,6 +252,63 @@ export class MemoryEventLog implements EventLog {
 
   table(name: LakeRow['table']): LakeRow['row'][] {
     return this.rows.filter((r) => r.table === name).map((r) => r.row);
+  }
+}
+
+// ---------------------------------------------------------------- fraud
+
+/**
+ * A detector with no rules of its own: it records what it was shown and returns the flags a test
+ * sets (`flagWith`), so tests of other behaviour are not subject to the fraud rules. Tests of the
+ * rules inject `RuleFraudDetector` from lambdas/core/fraud instead.
+ */
+export class MemoryFraudDetector implements FraudDetector {
+  readonly inspected: FraudEvent[][] = [];
+  /** Returns the flags for one call; none unless set. */
+  flagWith: ((events: readonly FraudEvent[]) => FraudFlag[]) | undefined;
+  /** When set, inspect() rejects with it. */
+  failWith: Error | undefined;
+
+  async inspect(events: readonly FraudEvent[]): Promise<FraudFlag[]> {
+    this.inspected.push([...events]);
+    await Promise.resolve();
+    if (this.failWith) throw this.failWith;
+    return this.flagWith ? this.flagWith(events) : [];
+  }
+}
+
+// ---------------------------------------------------------------- analytics
+
+/**
+ * Analytics with no lake behind it: it records each query and answers with the rows a test sets
+ * (none by default), so use-case tests assess what is asked and what is derived from the counts.
+ * The SQL itself is tested on DuckDB (test/integration/analytics).
+ */
+export class MemoryAnalytics implements Analytics {
+  readonly queries: { kind: string; query: unknown }[] = [];
+  adPerformanceRows: Limited<AdPerformanceCounts> = { rows: [], truncated: false };
+  userSegmentRows: Limited<UserSegmentCounts> = { rows: [], truncated: false };
+  modelRows: Limited<ModelBinCounts> = { rows: [], truncated: false };
+  fraudRows: Limited<FraudCounts> = { rows: [], truncated: false };
+
+  async adPerformance(query: AdPerformanceQuery): Promise<Limited<AdPerformanceCounts>> {
+    this.queries.push({ kind: 'ad-performance', query });
+    return structuredClone(this.adPerformanceRows);
+  }
+
+  async userSegments(query: UserSegmentsQuery): Promise<Limited<UserSegmentCounts>> {
+    this.queries.push({ kind: 'user-segments', query });
+    return structuredClone(this.userSegmentRows);
+  }
+
+  async models(query: ModelsQuery): Promise<Limited<ModelBinCounts>> {
+    this.queries.push({ kind: 'models', query });
+    return structuredClone(this.modelRows);
+  }
+
+  async fraud(query: FraudQuery): Promise<Limited<FraudCounts>> {
+    this.queries.push({ kind: 'fraud', query });
+    return structuredClone(this.fraudRows);
   }
 }
 
@@ -545,11 +617,13 @@ export interface MemoryPorts {
   readonly features: MemoryFeatureStore;
   readonly predictions: MemoryPredictionLog;
   readonly events: MemoryEventLog;
+  readonly fraud: MemoryFraudDetector;
   readonly ads: MemoryAdCatalogue;
   readonly models: MemoryModelRegistry;
   readonly experiments: MemoryExperimentStore;
   readonly artifacts: MemoryArtifactStore;
   readonly holdout: MemoryHoldoutEvaluator;
+  readonly analytics: MemoryAnalytics;
   readonly pseudonymiser: HmacPseudonymiser;
   readonly clock: SettableClock;
   readonly ids: SequentialIds;
@@ -571,11 +645,13 @@ export function makePorts(): MemoryPorts {
     features: new MemoryFeatureStore(),
     predictions: new MemoryPredictionLog(),
     events: new MemoryEventLog(),
+    fraud: new MemoryFraudDetector(),
     ads: new MemoryAdCatalogue(),
     models: new MemoryModelRegistry(),
     experiments: new MemoryExperimentStore(),
     artifacts: new MemoryArtifactStore(),
     holdout: new MemoryHoldoutEvaluator(),
+    analytics: new MemoryAnalytics(),
     pseudonymiser: new HmacPseudonymiser(),
     clock: new SettableClock(),
     ids: new SequentialIds(),

@@ -22,6 +22,8 @@ export type SqlDialect = 'duckdb' | 'athena';
 export const DUCKDB_MACROS: readonly string[] = [
   // Trino's name for extracting a JSON scalar as text.
   'CREATE OR REPLACE MACRO json_extract_scalar(j, p) AS json_extract_string(j, p)',
+  // Trino's from_base(text, radix), for the hex digits the training set's down-sampling hash gives.
+  "CREATE OR REPLACE MACRO from_base(s, radix) AS CASE WHEN radix = 16 THEN CAST('0x' || s AS BIGINT) ELSE error('from_base: only radix 16') END",
 ];
 
 /** Text rewrites for what a macro cannot express, per dialect: [pattern, replacement]. */
@@ -29,6 +31,9 @@ export const DIALECT_REWRITES: Readonly<Record<SqlDialect, readonly (readonly [R
   duckdb: [
     // Trino's approximate distinct count.
     [/\bapprox_distinct\s*\(/gi, 'approx_count_distinct('],
+    // Trino's upper-case hex md5 of a string's UTF-8 bytes; DuckDB's md5 hashes the UTF-8 bytes
+    // and returns lower-case hex. The parentheses balance as before.
+    [/\bto_hex\s*\(\s*md5\s*\(\s*to_utf8\s*\(/gi, 'upper(md5(('],
   ],
   athena: [],
 };
@@ -50,16 +55,34 @@ export function toDialect(sql: string, dialect: SqlDialect): string {
 
 const cache = new Map<string, string>();
 
+const QUERY_NAME = /^[a-z0-9_-]+(\/[a-z0-9_-]+)*$/;
+/** A line `-- @include <name>`: replaced by the text of `sql/<name>.sql` (a shared WITH list). */
+const INCLUDE_LINE = /^--[ \t]*@include[ \t]+(\S+)[ \t]*$/gm;
+
 /**
- * The text of `sql/<name>.sql` in a dialect, read once per process. `name` is a path under sql/
- * without the extension, e.g. `analytics/ad-performance`.
+ * Several queries share one definition (the analytics queries share what an impression and a
+ * click are): the definition lives once, in a file the queries include, never in copies.
+ */
+export function expandIncludes(text: string, read: (name: string) => string, seen: readonly string[] = []): string {
+  return text.replace(INCLUDE_LINE, (_, name: string) => {
+    if (!QUERY_NAME.test(name)) throw new Error(`not a query name: ${name}`);
+    if (seen.includes(name)) throw new Error(`SQL include cycle: ${[...seen, name].join(' -> ')}`);
+    return expandIncludes(read(name).trimEnd(), read, [...seen, name]);
+  });
+}
+
+const readSqlFile = (name: string) => readFileSync(join(sqlDirectory(), `${name}.sql`), 'utf8');
+
+/**
+ * The text of `sql/<name>.sql` in a dialect, with its includes expanded, read once per process.
+ * `name` is a path under sql/ without the extension, e.g. `analytics/ad-performance`.
  */
 export function loadSql(name: string, dialect: SqlDialect): string {
-  if (!/^[a-z0-9_-]+(\/[a-z0-9_-]+)*$/.test(name)) throw new Error(`not a query name: ${name}`);
+  if (!QUERY_NAME.test(name)) throw new Error(`not a query name: ${name}`);
   const key = `${dialect}:${name}`;
   let text = cache.get(key);
   if (text === undefined) {
-    text = toDialect(readFileSync(join(sqlDirectory(), `${name}.sql`), 'utf8'), dialect);
+    text = toDialect(expandIncludes(readSqlFile(name), readSqlFile, [name]), dialect);
     cache.set(key, text);
   }
   return text;

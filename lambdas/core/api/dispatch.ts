@@ -62,7 +62,7 @@ export class Router {
   }
 }
 
-/** Validates path parameters and body against the route's schemas, then runs its use case. */
+/** Validates path parameters, query parameters and body against the route's schemas, then runs its use case. */
 export async function invoke(
   app: App,
   match: RouteMatch,
@@ -70,6 +70,7 @@ export async function invoke(
 ): Promise<ApiResponse> {
   const { route } = match;
   const params = route.params ? parseOrThrow(route.params, match.params, 'path parameters') : match.params;
+  const query = route.query ? parseOrThrow(route.query, input.query, 'query parameters') : input.query;
   let body = input.body;
   if (route.body?.kind === 'json') {
     if (body === undefined && route.body.optional) body = {};
@@ -77,5 +78,5 @@ export async function invoke(
       throw new ValidationError('A JSON body is required.', [{ path: '(body)', message: 'is required' }]);
     body = parseOrThrow(route.body.schema, body);
   }
-  return route.handle(app, { params, query: input.query, body, baseUrl: input.baseUrl });
+  return route.handle(app, { params, query, body, baseUrl: input.baseUrl });
 }

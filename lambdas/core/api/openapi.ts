@@ -43,7 +43,11 @@ export function openApiDocument(routes: readonly Route[], version: string): Reco
       summary: route.summary,
       tags: [route.tag],
       security: route.access === 'open' ? [] : [{ [route.access === 'admin' ? 'adminToken' : 'apiKey']: [] }],
-      request: { ...(route.params ? { params: route.params } : {}), ...(body ? { body } : {}) },
+      request: {
+        ...(route.params ? { params: route.params } : {}),
+        ...(route.query ? { query: route.query } : {}),
+        ...(body ? { body } : {}),
+      },
       responses,
     });
   }

@@ -5,9 +5,10 @@ import type { App } from '../app.js';
 export type Access = 'open' | 'ad-server' | 'admin';
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
-export interface ApiRequest<B = unknown, P = Record<string, string>> {
+export interface ApiRequest<B = unknown, P = Record<string, string>, Q = Readonly<Record<string, string>>> {
   readonly params: P;
-  readonly query: Readonly<Record<string, string>>;
+  /** The query string: raw text, or the route's `query` schema's output when it has one. */
+  readonly query: Q;
   readonly body: B;
   /** Scheme, host and port the caller used, for URLs handed back (the upload URL), if known. */
   readonly baseUrl?: string;
@@ -36,8 +37,10 @@ export interface Route {
   readonly tag: string;
   readonly access: Access;
   readonly params?: z.ZodObject;
+  /** Query parameters, validated like the body (unknown ones are errors) and documented as such. */
+  readonly query?: z.ZodObject;
   readonly body?: RouteBody;
   readonly responses: Readonly<Record<number, { readonly description: string; readonly schema?: z.ZodType }>>;
   // biome-ignore lint/suspicious/noExplicitAny: each route's handler receives its own validated shapes.
-  handle(app: App, req: ApiRequest<any, any>): Promise<ApiResponse>;
+  handle(app: App, req: ApiRequest<any, any, any>): Promise<ApiResponse>;
 }

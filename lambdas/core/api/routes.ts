@@ -1,4 +1,14 @@
 import { Ad, AdIdParams, AdUpsert } from '../schemas/ads.js';
+import {
+  AdPerformanceParams,
+  AdPerformanceResponse,
+  FraudParams,
+  FraudResponse,
+  ModelsAnalyticsResponse,
+  ModelsParams,
+  UserSegmentsParams,
+  UserSegmentsResponse,
+} from '../schemas/analytics.js';
 import { z } from '../schemas/common.js';
 import {
   ClickEvent,
@@ -237,6 +247,62 @@ export const ROUTES: readonly Route[] = [
       status: 200,
       body: await app.models.activate(req.params.id, req.body?.force === true),
     }),
+  },
+  {
+    method: 'GET',
+    path: '/analytics/ad-performance',
+    operationId: 'adPerformance',
+    summary: 'Impressions, clicks, CTR, mean predicted CTR and calibration per ad and hour or day.',
+    tag: 'analytics',
+    access: 'admin',
+    query: AdPerformanceParams,
+    responses: { 200: { description: 'Rows by period, then ad.', schema: AdPerformanceResponse }, ...BAD, ...ADMIN },
+    handle: async (app, req) => ({ status: 200, body: await app.analytics.adPerformance(req.query) }),
+  },
+  {
+    method: 'GET',
+    path: '/analytics/user-segments',
+    operationId: 'userSegments',
+    summary: 'Users, impressions, clicks and CTR per device type, location or activity level.',
+    tag: 'analytics',
+    access: 'admin',
+    query: UserSegmentsParams,
+    responses: {
+      200: { description: 'Segments, most impressions first.', schema: UserSegmentsResponse },
+      ...BAD,
+      ...ADMIN,
+    },
+    handle: async (app, req) => ({ status: 200, body: await app.analytics.userSegments(req.query) }),
+  },
+  {
+    method: 'GET',
+    path: '/analytics/models',
+    operationId: 'modelAnalytics',
+    summary: 'Online log loss, AUC, calibration and reliability-diagram bins per model version and variant.',
+    tag: 'analytics',
+    access: 'admin',
+    query: ModelsParams,
+    responses: {
+      200: { description: 'One entry per model version and variant.', schema: ModelsAnalyticsResponse },
+      ...BAD,
+      ...ADMIN,
+    },
+    handle: async (app, req) => ({ status: 200, body: await app.analytics.models(req.query) }),
+  },
+  {
+    method: 'GET',
+    path: '/analytics/fraud',
+    operationId: 'fraudAnalytics',
+    summary: 'Events flagged by the click-fraud rules, per period, rule and site.',
+    tag: 'analytics',
+    access: 'admin',
+    query: FraudParams,
+    responses: {
+      200: { description: 'Rows by period, rule, then site.', schema: FraudResponse },
+      ...BAD,
+      ...ADMIN,
+    },
+    handle: async (app, req) => ({ status: 200, body: await app.analytics.fraud(req.query) }),
   },
   {
     method: 'GET',

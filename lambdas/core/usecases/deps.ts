@@ -1,9 +1,11 @@
 import type {
   AdCatalogue,
+  Analytics,
   Clock,
   EventLog,
   ExperimentStore,
   FeatureStore,
+  FraudDetector,
   HoldoutEvaluator,
   IdGenerator,
   Logger,
@@ -40,11 +42,15 @@ export interface Deps {
   readonly features: FeatureStore;
   readonly predictions: PredictionLog;
   readonly events: EventLog;
+  /** Click-fraud rules over the events once durable; flags go to `suspicious_events`. */
+  readonly fraud: FraudDetector;
   readonly ads: AdCatalogue;
   readonly models: ModelRegistry;
   readonly experiments: ExperimentStore;
   readonly artifacts: ModelArtifactStore;
   readonly holdout: HoldoutEvaluator;
+  /** The analytics queries over the lake. */
+  readonly analytics: Analytics;
   readonly pseudonymiser: Pseudonymiser;
   readonly clock: Clock;
   readonly ids: IdGenerator;

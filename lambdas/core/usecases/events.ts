@@ -1,23 +1,28 @@
 import { ValidationError } from '../errors.js';
-import type { CounterEvent, LakeRow } from '../ports.js';
+import { siteIdOf, suspiciousEventRow } from '../fraud/lake-rows.js';
+import type { CounterEvent, FraudEvent, FraudFlag, LakeRow } from '../ports.js';
 import { parseTimestamp } from '../schemas/common.js';
 import { BatchEvent, type ClickEvent, type EventBatchResult, type ImpressionEvent } from '../schemas/events.js';
 import { fieldErrors, summarise } from '../validation.js';
 import type { Deps } from './deps.js';
 
 const DAY_MS = 86_400_000;
+const NONE: ReadonlySet<string> = new Set();
 
 export type EventStatus = 'accepted' | 'duplicate';
 
 interface PreparedEvent {
   readonly row: LakeRow;
-  /** Counted by the feature store once the event is durable and not a duplicate. */
+  /** Counted by the feature store once the event is durable and not a duplicate (nor a flagged click). */
   readonly counter: CounterEvent | null;
+  /** What the fraud rules see of it once durable and not a duplicate. */
+  readonly fraud: FraudEvent;
 }
 
 /**
  * Records impressions and clicks. An event is acknowledged only once the event log holds it
- * durably; a replayed id is acknowledged again but counted once.
+ * durably; a replayed id is acknowledged again but counted once. Fresh events then go through the
+ * fraud rules, and their flags are appended as `suspicious_events` rows before the answer.
  */
 export class RecordEventsUseCase {
   constructor(private readonly deps: Deps) {}
@@ -71,7 +76,12 @@ export class RecordEventsUseCase {
     const { duplicates } = await this.deps.events.append(prepared.map((p) => p.row));
     const dup = new Set(duplicates);
     const statuses = prepared.map((_, i): EventStatus => (dup.has(i) ? 'duplicate' : 'accepted'));
-    const counters = prepared.flatMap((p, i) => (p.counter && !dup.has(i) ? [p.counter] : []));
+    const fresh = dup.size === 0 ? prepared : prepared.filter((_, i) => !dup.has(i));
+    const flaggedClicks = fresh.length > 0 ? await this.inspectForFraud(fresh) : NONE;
+    // A flagged click stays in the lake (with its flag) but does not feed the model's counters.
+    const counters = fresh.flatMap((p) =>
+      p.counter && !(p.counter.kind === 'click' && flaggedClicks.has(p.fraud.id)) ? [p.counter] : [],
+    );
     // Counters are a cache of what the log holds: a failure here must not un-acknowledge a
     // durable event, so it is logged and the request still succeeds.
     if (counters.length > 0) {
@@ -82,6 +92,30 @@ export class RecordEventsUseCase {
       }
     }
     return statuses;
+  }
+
+  /**
+   * Runs the fraud rules over fresh events and appends the flags (which may also name earlier
+   * events); returns the ids of flagged clicks. The events are durable already, so a failure here
+   * is logged and does not un-acknowledge them: a retry would be a duplicate, never inspected again.
+   */
+  private async inspectForFraud(fresh: readonly PreparedEvent[]): Promise<ReadonlySet<string>> {
+    let flags: FraudFlag[];
+    try {
+      flags = await this.deps.fraud.inspect(fresh.map((p) => p.fraud));
+    } catch (err) {
+      this.deps.logger.warn('fraud detection failed', { error: String(err) });
+      return NONE;
+    }
+    if (flags.length === 0) return NONE;
+    try {
+      await this.deps.events.append(flags.map(suspiciousEventRow));
+    } catch (err) {
+      this.deps.logger.error('suspicious events could not be appended', { error: String(err), flags: flags.length });
+    }
+    const clicks = new Set<string>();
+    for (const f of flags) if (f.eventType === 'click') clicks.add(f.eventId);
+    return clicks;
   }
 
   private eventTime(timestamp: string, path: string): Date {
@@ -105,6 +139,7 @@ export class RecordEventsUseCase {
     const { pseudonymiser, clock } = this.deps;
     const at = this.eventTime(e.timestamp, timePath);
     const user = pseudonymiser.pseudonymise('user', e.user_id);
+    const ip = e.ip === undefined ? null : pseudonymiser.pseudonymise('ip', e.ip);
     return {
       row: {
         table: 'ad_impressions',
@@ -116,12 +151,20 @@ export class RecordEventsUseCase {
           timestamp: at,
           device_type: e.device_type ?? null,
           location: e.location ?? null,
-          ip: e.ip === undefined ? null : pseudonymiser.pseudonymise('ip', e.ip),
+          ip,
           features: e.features === undefined ? null : JSON.stringify(e.features),
           received_at: clock.now(),
         },
       },
       counter: { kind: 'impression', userKey: user, adId: e.ad_id, impressionId: e.impression_id, at },
+      fraud: {
+        kind: 'impression',
+        id: e.impression_id,
+        userId: user,
+        ip,
+        siteId: siteIdOf(e.features),
+        atMs: at.getTime(),
+      },
     };
   }
 
@@ -129,6 +172,7 @@ export class RecordEventsUseCase {
     const { pseudonymiser, clock } = this.deps;
     const at = this.eventTime(e.timestamp, timePath);
     const user = e.user_id === undefined ? null : pseudonymiser.pseudonymise('user', e.user_id);
+    const ip = e.ip === undefined ? null : pseudonymiser.pseudonymise('ip', e.ip);
     return {
       row: {
         table: 'clicks',
@@ -136,13 +180,22 @@ export class RecordEventsUseCase {
           click_id: e.click_id,
           impression_id: e.impression_id,
           user_id: user,
-          ip: e.ip === undefined ? null : pseudonymiser.pseudonymise('ip', e.ip),
+          ip,
           clicked: e.clicked,
           timestamp: at,
           received_at: clock.now(),
         },
       },
       counter: e.clicked ? { kind: 'click', impressionId: e.impression_id, userKey: user, at } : null,
+      fraud: {
+        kind: 'click',
+        id: e.click_id,
+        impressionId: e.impression_id,
+        userId: user,
+        ip,
+        clicked: e.clicked,
+        atMs: at.getTime(),
+      },
     };
   }
 }

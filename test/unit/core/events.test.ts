@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../lambdas/core/errors.js';
+import { RuleFraudDetector } from '../../../lambdas/core/fraud/detector.js';
 import { hmacPseudonym, makeApp, T0 } from '../../support/memory-ports.js';
 
 const USER = 'alice@example.com';
@@ -361,5 +362,153 @@ describe('event batch', () => {
     // Assess
     expect(results[0]!.status).toBe('rejected');
     expect(ports.events.appendCalls).toEqual([]);
+  });
+});
+
+describe('fraud checks on recorded events', () => {
+  it('appends a suspicious_events row for a flagged click before answering, and does not count the click', async () => {
+    // Prepare
+    const { app, ports } = makeApp({ fraud: new RuleFraudDetector() });
+    await app.events.impression(impression('i-1', { ip: IP, features: { site_id: 's42' } }));
+
+    // Act
+    const result = await app.events.click(click('c-1', 'i-1', { timestamp: at(-MINUTE + 200) }));
+
+    // Assess
+    expect(result).toEqual({ status: 'accepted', id: 'c-1' });
+    const rows = ports.events.table('suspicious_events');
+    expect(rows).toEqual([
+      {
+        event_id: 'c-1',
+        event_type: 'click',
+        rule: 'click_too_fast',
+        score: expect.any(Number),
+        user_id: hmacPseudonym('user', USER),
+        ip: null,
+        site_id: 's42',
+        detail: expect.stringContaining('"delay_ms":200'),
+        timestamp: new Date(at(-MINUTE + 200)),
+      },
+    ]);
+    expect(JSON.stringify(rows)).not.toContain(USER);
+    expect(ports.features.clickCalls).toEqual([]);
+    expect(ports.features.ads.get('ad-1')).toEqual({ impressions: 1, clicks: 0 });
+  });
+
+  it('counts a click the rules do not flag', async () => {
+    // Prepare
+    const { app, ports } = makeApp({ fraud: new RuleFraudDetector() });
+    await app.events.impression(impression('i-1'));
+
+    // Act
+    await app.events.click(click('c-1', 'i-1', { timestamp: at(-MINUTE + 8_000) }));
+
+    // Assess
+    expect(ports.events.table('suspicious_events')).toEqual([]);
+    expect(ports.features.ads.get('ad-1')).toEqual({ impressions: 1, clicks: 1 });
+  });
+
+  it('shows the rules only fresh events, with pseudonyms and the site of the impression', async () => {
+    // Prepare
+    const { app, ports } = makeApp();
+    await app.events.impression(impression('i-1', { ip: IP, features: { site_id: 's42' } }));
+
+    // Act
+    await app.events.batch([
+      { type: 'impression', ...impression('i-1', { ip: IP, features: { site_id: 's42' } }) },
+      { type: 'click', ...click('c-1', 'i-1') },
+    ]);
+
+    // Assess
+    expect(ports.fraud.inspected).toEqual([
+      [
+        {
+          kind: 'impression',
+          id: 'i-1',
+          userId: hmacPseudonym('user', USER),
+          ip: hmacPseudonym('ip', IP),
+          siteId: 's42',
+          atMs: T0.getTime() - MINUTE,
+        },
+      ],
+      [
+        {
+          kind: 'click',
+          id: 'c-1',
+          impressionId: 'i-1',
+          userId: hmacPseudonym('user', USER),
+          ip: null,
+          clicked: true,
+          atMs: T0.getTime() - MINUTE,
+        },
+      ],
+    ]);
+  });
+
+  it('appends flags for earlier events too, leaving the counters of this batch alone', async () => {
+    // Prepare
+    const { app, ports } = makeApp();
+    ports.fraud.flagWith = () => [
+      {
+        eventId: 'c-0',
+        eventType: 'click',
+        rule: 'site_ctr_outlier',
+        rules: ['site_ctr_outlier'],
+        score: 0.8,
+        userId: null,
+        ip: null,
+        siteId: 's42',
+        atMs: T0.getTime() - 2 * MINUTE,
+        detail: {},
+      },
+    ];
+    await app.events.impression(impression('i-1'));
+
+    // Act
+    await app.events.click(click('c-1', 'i-1'));
+
+    // Assess
+    expect(ports.events.table('suspicious_events').map((r) => r.event_id)).toEqual(['c-0']);
+    expect(ports.features.ads.get('ad-1')).toEqual({ impressions: 1, clicks: 1 });
+  });
+
+  it('still acknowledges durable events when the fraud rules fail, and logs a warning', async () => {
+    // Prepare
+    const { app, ports } = makeApp();
+    ports.fraud.failWith = new Error('detector broke');
+    await app.events.impression(impression('i-1'));
+
+    // Act
+    const result = await app.events.click(click('c-1', 'i-1'));
+
+    // Assess
+    expect(result.status).toBe('accepted');
+    expect(ports.events.table('clicks')).toHaveLength(1);
+    expect(ports.features.ads.get('ad-1')).toEqual({ impressions: 1, clicks: 1 });
+    expect(ports.logger.entries).toContainEqual(
+      expect.objectContaining({ level: 'warn', message: 'fraud detection failed' }),
+    );
+  });
+
+  it('still acknowledges durable events when their flags cannot be appended, and logs an error', async () => {
+    // Prepare
+    const { app, ports } = makeApp({ fraud: new RuleFraudDetector() });
+    const append = ports.events.append.bind(ports.events);
+    ports.events.append = async (rows) => {
+      if (rows.some((r) => r.table === 'suspicious_events')) throw new Error('disk full');
+      return append(rows);
+    };
+    await app.events.impression(impression('i-1'));
+
+    // Act
+    const result = await app.events.click(click('c-1', 'i-1', { timestamp: at(-MINUTE + 10) }));
+
+    // Assess
+    expect(result.status).toBe('accepted');
+    expect(ports.events.table('clicks')).toHaveLength(1);
+    expect(ports.features.clickCalls).toEqual([]);
+    expect(ports.logger.entries).toContainEqual(
+      expect.objectContaining({ level: 'error', message: 'suspicious events could not be appended' }),
+    );
   });
 });

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
-import { toDialect } from '../../../lambdas/adapters/shared/sql-files.js';
+import { DUCKDB_MACROS, toDialect } from '../../../lambdas/adapters/shared/sql-files.js';
 
 describe('SQL dialect shim', () => {
   it("rewrites Trino's approx_distinct for DuckDB and leaves Athena's text alone", () => {
@@ -21,5 +23,38 @@ describe('SQL dialect shim', () => {
 
     // Assess
     expect(out).toBe('SELECT my_approx_distinct(x) FROM t');
+  });
+
+  it("rewrites Trino's upper-case hex md5 of a string's UTF-8 bytes for DuckDB", () => {
+    // Prepare
+    const sql = 'SELECT from_base(substr(to_hex(md5(to_utf8(prediction_id))), 1, 8), 16) FROM t';
+
+    // Act
+    const duckdb = toDialect(sql, 'duckdb');
+
+    // Assess
+    expect(duckdb).toBe('SELECT from_base(substr(upper(md5((prediction_id))), 1, 8), 16) FROM t');
+    expect(toDialect(sql, 'athena')).toBe(sql);
+  });
+
+  it('gives on DuckDB the value Trino gives for the down-sampling hash (first 32 bits of md5)', async () => {
+    // Prepare: md5('päß-1') starts with 8 hex digits; Trino's from_base reads them as a number.
+    const expected = Number.parseInt(createHash('md5').update('päß-1', 'utf8').digest('hex').slice(0, 8), 16);
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+
+    try {
+      // Act
+      for (const macro of DUCKDB_MACROS) await connection.run(macro);
+      const reader = await connection.runAndReadAll(
+        toDialect("SELECT from_base(substr(to_hex(md5(to_utf8('päß-1'))), 1, 8), 16) AS draw", 'duckdb'),
+      );
+
+      // Assess
+      expect(Number(reader.getRowObjectsJS()[0]!.draw)).toBe(expected);
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
   });
 });

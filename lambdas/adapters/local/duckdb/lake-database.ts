@@ -9,6 +9,7 @@
  * work on an empty lake. Files are renamed into place whole, so a query never sees half a file.
  */
 import { readdirSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import { LAKE_TABLE_NAMES, LAKE_TABLES, type LakeColumnType, type LakeTableName } from '../../../core/lake/tables.js';
@@ -16,6 +17,12 @@ import { DUCKDB_MACROS, loadSql } from '../../shared/sql-files.js';
 
 export type SqlParam = string | number | boolean | null;
 export type SqlRow = Record<string, string | number | boolean | null>;
+
+/**
+ * A table's partitions holding the instants first..last (whole UTC hours, inclusive): what a
+ * query reads of it, when it says so up front (`narrowViews`).
+ */
+export type PartitionRange = readonly [table: LakeTableName, first: Date, last: Date];
 
 export interface LakeDatabaseOptions {
   readonly lakeDir: string;
@@ -60,8 +67,17 @@ function hasParquetFiles(tableDir: string): boolean {
   return false;
 }
 
+/** True when the directory holds a Parquet file (a missing directory holds none). */
+async function hasParquetIn(dir: string): Promise<boolean> {
+  try {
+    return (await readdir(dir)).some((f) => f.endsWith('.parquet'));
+  } catch {
+    return false;
+  }
+}
+
 /** A JS value DuckDB returned, as JSON-friendly data (BIGINTs become numbers; times ISO text). */
-function plain(v: unknown): string | number | boolean | null {
+export function plain(v: unknown): string | number | boolean | null {
   if (v === null || v === undefined) return null;
   if (typeof v === 'bigint') return Number(v);
   if (v instanceof Date) return v.toISOString();
@@ -72,6 +88,8 @@ function plain(v: unknown): string | number | boolean | null {
 export class LakeDatabase {
   /** Tables whose view reads files; an empty table's view is re-checked on each query. */
   private readonly populated = new Set<LakeTableName>();
+  /** Replacing a shared view is a catalog write: two connections doing it at once conflict. */
+  private viewChanges: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -91,7 +109,7 @@ export class LakeDatabase {
       // must read it in UTC too, whatever the machine's zone.
       await connection.run("SET GLOBAL TimeZone = 'UTC'");
       for (const macro of DUCKDB_MACROS) await connection.run(macro);
-      for (const table of LAKE_TABLE_NAMES) await db.createView(connection, table, false);
+      for (const table of LAKE_TABLE_NAMES) await db.createView(connection, table, []);
     } finally {
       connection.closeSync();
     }
@@ -115,6 +133,28 @@ export class LakeDatabase {
     });
   }
 
+  /**
+   * Points this connection's views of the given tables at the partition directories of the given
+   * hours only (temporary views, which shadow the shared ones for this connection alone). The
+   * shared views list every file of the lake on each query, which grows with the lake's age;
+   * a query that knows its partitions lists a few directories instead. Same rows either way.
+   */
+  async narrowViews(connection: DuckDBConnection, ranges: readonly PartitionRange[]): Promise<void> {
+    const HOUR_MS = 3_600_000;
+    for (const [table, first, last] of ranges) {
+      const dirs: string[] = [];
+      const end = Math.floor(last.getTime() / HOUR_MS) * HOUR_MS;
+      for (let t = Math.floor(first.getTime() / HOUR_MS) * HOUR_MS; t <= end; t += HOUR_MS) {
+        const iso = new Date(t).toISOString();
+        dirs.push(join(this.lakeDir, table, `dt=${iso.slice(0, 10)}`, `hour=${iso.slice(11, 13)}`));
+      }
+      // Listed off the event loop: a 92-day range is thousands of directories.
+      const present = await Promise.all(dirs.map(hasParquetIn));
+      const globs = dirs.filter((_, i) => present[i]).map((dir) => join(dir, '*.parquet'));
+      await this.createView(connection, table, globs, 'TEMP');
+    }
+  }
+
   /** Runs statements that return nothing useful (COPY, CREATE TABLE AS ...). */
   async exec(sql: string, params: readonly SqlParam[] = []): Promise<void> {
     await this.withConnection(async (connection) => {
@@ -129,10 +169,19 @@ export class LakeDatabase {
   async withConnection<T>(fn: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
     const connection = await this.instance.connect();
     try {
-      for (const table of LAKE_TABLE_NAMES) {
-        if (!this.populated.has(table) && hasParquetFiles(join(this.lakeDir, table))) {
-          await this.createView(connection, table, true);
-        }
+      const filled = LAKE_TABLE_NAMES.filter(
+        (table) => !this.populated.has(table) && hasParquetFiles(join(this.lakeDir, table)),
+      );
+      if (filled.length > 0) {
+        const change = this.viewChanges.then(async () => {
+          for (const table of filled) {
+            if (this.populated.has(table)) continue;
+            await this.createView(connection, table, [join(this.lakeDir, table, 'dt=*', 'hour=*', '*.parquet')]);
+            this.populated.add(table);
+          }
+        });
+        this.viewChanges = change.catch(() => undefined);
+        await change;
       }
       return await fn(connection);
     } finally {
@@ -144,19 +193,23 @@ export class LakeDatabase {
     this.instance.closeSync();
   }
 
-  private async createView(connection: DuckDBConnection, table: LakeTableName, withFiles: boolean): Promise<void> {
+  /** The table's view over these globs (none: an empty view with the table's columns). */
+  private async createView(
+    connection: DuckDBConnection,
+    table: LakeTableName,
+    globs: readonly string[],
+    scope: '' | 'TEMP' = '',
+  ): Promise<void> {
     const def = LAKE_TABLES[table];
     let select: string;
-    if (withFiles) {
-      const glob = join(this.lakeDir, table, 'dt=*', 'hour=*', '*.parquet');
+    if (globs.length > 0) {
       // union_by_name: files written before a column was added read it as NULL.
-      select = `SELECT * FROM read_parquet(${quoteLiteral(glob)}, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`;
-      this.populated.add(table);
+      select = `SELECT * FROM read_parquet([${globs.map(quoteLiteral).join(', ')}], hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`;
     } else {
       const columns = def.columns.map((c) => `CAST(NULL AS ${DUCKDB_TYPES[c.type]}) AS ${quoteIdent(c.name)}`);
       columns.push('CAST(NULL AS VARCHAR) AS dt', 'CAST(NULL AS VARCHAR) AS hour');
       select = `SELECT ${columns.join(', ')} WHERE false`;
     }
-    await connection.run(`CREATE OR REPLACE VIEW ${quoteIdent(table)} AS ${select}`);
+    await connection.run(`CREATE OR REPLACE ${scope} VIEW ${quoteIdent(table)} AS ${select}`);
   }
 }
