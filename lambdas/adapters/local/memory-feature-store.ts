@@ -1,4 +1,4 @@
-import { LRUCache } from 'lru-cache';
+import { GenerationalMap } from '../../core/collections/generational-map.js';
 import type { CounterEvent, FeatureMap, FeatureStore } from '../../core/ports.js';
 
 interface Counter {
@@ -24,20 +24,25 @@ function features(prefix: 'user' | 'ad', c: Counter | undefined): FeatureMap {
 }
 
 /**
- * Per-user and per-ad impression and click counters in process memory, bounded by LRU. They are
+ * Per-user and per-ad impression and click counters in process memory, bounded by generations
+ * (recently used entries survive; the least recently used half goes at once). They are
  * a cache over the event lake (the training set recomputes from the lake), so losing them on a
  * restart costs freshness, not data. `REDIS_URL` swaps in the Redis store (a later issue).
  */
 export class MemoryFeatureStore implements FeatureStore {
-  private readonly users: LRUCache<string, Counter>;
-  private readonly ads: LRUCache<string, Counter>;
+  private readonly users: GenerationalMap<string, Counter>;
+  private readonly ads: GenerationalMap<string, Counter>;
   /** Recent impressions, so a click (which names only its impression) is credited to user and ad. */
-  private readonly impressions: LRUCache<string, { user: string; ad: string }>;
+  private readonly impressions: GenerationalMap<string, { user: string; ad: string }>;
 
+  /** Each bound is the most entries held (two generations of half as many). */
   constructor(options: { maxUsers?: number; maxAds?: number; maxImpressions?: number } = {}) {
-    this.users = new LRUCache({ max: options.maxUsers ?? 250_000 });
-    this.ads = new LRUCache({ max: options.maxAds ?? 50_000 });
-    this.impressions = new LRUCache({ max: options.maxImpressions ?? 250_000 });
+    // An LRU's bookkeeping on every event cost more than the counting itself on the ingest path.
+    const bounded = <V>(max: number) =>
+      new GenerationalMap<string, V>(Number.POSITIVE_INFINITY, Math.max(1, Math.floor(max / 2)));
+    this.users = bounded(options.maxUsers ?? 250_000);
+    this.ads = bounded(options.maxAds ?? 50_000);
+    this.impressions = bounded(options.maxImpressions ?? 250_000);
   }
 
   async get(userKey: string | null, adIds: readonly string[]) {
@@ -62,9 +67,9 @@ export class MemoryFeatureStore implements FeatureStore {
     }
   }
 
-  private bump(lru: LRUCache<string, Counter>, key: string, field: keyof Counter): void {
-    const c = lru.get(key);
+  private bump(counters: GenerationalMap<string, Counter>, key: string, field: keyof Counter): void {
+    const c = counters.get(key);
     if (c) c[field]++;
-    else lru.set(key, { impressions: 0, clicks: 0, [field]: 1 });
+    else counters.set(key, { impressions: 0, clicks: 0, [field]: 1 });
   }
 }

@@ -1,7 +1,7 @@
+import { GenerationalMap } from '../collections/generational-map.js';
 import type { FraudDetector, FraudEvent, FraudFlag, FraudRule } from '../ports.js';
 import { type FraudRulesConfig, resolveFraudRules } from './config.js';
 import { type ClickRecord, FlagCollector, round4 } from './flags.js';
-import { GenerationalMap } from './generational-map.js';
 import { IdHasher } from './hash.js';
 import { RateWindows } from './rate-windows.js';
 import { NO_KEY, RecentImpressions } from './recent-impressions.js';

@@ -1,5 +1,5 @@
+import { GenerationalMap } from '../collections/generational-map.js';
 import type { ClickRecord } from './flags.js';
-import { GenerationalMap } from './generational-map.js';
 
 export interface RateExcess {
   /** The clicks inside the window (the newest `limit + 1`), all to be flagged. */

@@ -29,6 +29,18 @@ const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
  * file the event under another partition), and this runs for every event on the ingest path.
  */
 export function parseRfc3339(s: string): number {
+  // Validation and the use case parse each event's timestamp one after the other: remember the last.
+  if (s === lastParsed) return lastParsedMillis;
+  const millis = parseRfc3339Fields(s);
+  lastParsed = s;
+  lastParsedMillis = millis;
+  return millis;
+}
+
+let lastParsed: string | undefined;
+let lastParsedMillis = Number.NaN;
+
+function parseRfc3339Fields(s: string): number {
   const m = RFC3339.exec(s);
   if (!m) return Number.NaN;
   const y = Number(m[1]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GenerationalMap } from '../../../lambdas/core/fraud/generational-map.js';
+import { GenerationalMap } from '../../../lambdas/core/collections/generational-map.js';
 import { IdHasher } from '../../../lambdas/core/fraud/hash.js';
 import { RecentImpressions } from '../../../lambdas/core/fraud/recent-impressions.js';
 import { click, clicksFrom, detector, impression, MINUTE } from './helpers.js';
