@@ -71,8 +71,9 @@ export async function startLocal(
   });
   const predictions = new SqlitePredictionLog(db);
   // Analytics read the lake with DuckDB (one thread: the predict path owns the machine); large
-  // queries spill under the data dir rather than into the working directory.
-  const lake = await LakeDatabase.open({ lakeDir: join(dataDir, 'lake'), tempDirectory: join(dataDir, 'duckdb-tmp') });
+  // queries spill under the data dir rather than into the working directory. Opened at the first
+  // analytics request, so a server that only predicts does not carry DuckDB's memory.
+  const lake = LakeDatabase.lazy({ lakeDir: join(dataDir, 'lake'), tempDirectory: join(dataDir, 'duckdb-tmp') });
   const ping = db.prepare('SELECT 1');
   let baseUrl = `http://${config.HOST}:${config.PORT}`;
   const deps: Deps = {

@@ -93,4 +93,20 @@ describe('LakeDatabase', () => {
     // Assess
     expect(rows).toEqual([{ site: 'site-9', n: 2 }]);
   });
+
+  it('opens DuckDB at the first query when created lazily, and closes cleanly unused', async () => {
+    // Prepare
+    await writeImpressions(join(root, 'lake'), 'a.parquet', [impression('i1', '2026-12-01T10:15:00Z')]);
+    const lazy = LakeDatabase.lazy({ lakeDir: join(root, 'lake') });
+    const unused = LakeDatabase.lazy({ lakeDir: join(root, 'lake') });
+
+    // Act
+    const rows = await lazy.query('SELECT count(*) AS n FROM ad_impressions');
+    lazy.close();
+    unused.close();
+
+    // Assess
+    expect(rows).toEqual([{ n: 1 }]);
+    await expect(lazy.query('SELECT 1')).rejects.toThrow('closed');
+  });
 });

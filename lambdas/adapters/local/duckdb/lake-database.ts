@@ -91,29 +91,63 @@ export class LakeDatabase {
   /** Replacing a shared view is a catalog write: two connections doing it at once conflict. */
   private viewChanges: Promise<unknown> = Promise.resolve();
 
-  private constructor(
-    private readonly instance: DuckDBInstance,
-    readonly lakeDir: string,
-  ) {}
+  readonly lakeDir: string;
+  private instance: Promise<DuckDBInstance> | undefined;
+  private opened: DuckDBInstance | undefined;
+  private closed = false;
 
+  private constructor(private readonly options: LakeDatabaseOptions) {
+    this.lakeDir = options.lakeDir;
+  }
+
+  /** Opens DuckDB now (a failure to open surfaces here). */
   static async open(options: LakeDatabaseOptions): Promise<LakeDatabase> {
+    const db = new LakeDatabase(options);
+    await db.ready();
+    return db;
+  }
+
+  /**
+   * Opens DuckDB at the first query: a server that never answers an analytics request does not
+   * carry its memory (about 25 MB resident once open).
+   */
+  static lazy(options: LakeDatabaseOptions): LakeDatabase {
+    return new LakeDatabase(options);
+  }
+
+  private ready(): Promise<DuckDBInstance> {
+    if (this.closed) return Promise.reject(new Error('the lake database is closed'));
+    this.instance ??= this.create().catch((err: unknown) => {
+      // Not cached: the next query tries again (a full temp disk, say, may have been freed).
+      this.instance = undefined;
+      throw err;
+    });
+    return this.instance;
+  }
+
+  private async create(): Promise<DuckDBInstance> {
+    const { options } = this;
     const instance = await DuckDBInstance.create(':memory:', {
       threads: String(options.threads ?? 1),
       memory_limit: options.memoryLimit ?? '256MB',
       ...(options.tempDirectory ? { temp_directory: options.tempDirectory } : {}),
     });
-    const db = new LakeDatabase(instance, options.lakeDir);
     const connection = await instance.connect();
     try {
       // Event times are plain TIMESTAMPs holding UTC; a query that meets a TIMESTAMPTZ (now())
       // must read it in UTC too, whatever the machine's zone.
       await connection.run("SET GLOBAL TimeZone = 'UTC'");
       for (const macro of DUCKDB_MACROS) await connection.run(macro);
-      for (const table of LAKE_TABLE_NAMES) await db.createView(connection, table, []);
+      for (const table of LAKE_TABLE_NAMES) await this.createView(connection, table, []);
     } finally {
       connection.closeSync();
     }
-    return db;
+    if (this.closed) {
+      instance.closeSync();
+      throw new Error('the lake database is closed');
+    }
+    this.opened = instance;
+    return instance;
   }
 
   /** Runs `sql/<name>.sql` with its positional parameters. */
@@ -167,7 +201,7 @@ export class LakeDatabase {
    * runs one query per connection at a time); they share the instance's cache and threads.
    */
   async withConnection<T>(fn: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
-    const connection = await this.instance.connect();
+    const connection = await (await this.ready()).connect();
     try {
       const filled = LAKE_TABLE_NAMES.filter(
         (table) => !this.populated.has(table) && hasParquetFiles(join(this.lakeDir, table)),
@@ -190,7 +224,9 @@ export class LakeDatabase {
   }
 
   close(): void {
-    this.instance.closeSync();
+    this.closed = true;
+    this.opened?.closeSync();
+    this.opened = undefined;
   }
 
   /** The table's view over these globs (none: an empty view with the table's columns). */
