@@ -9,7 +9,7 @@
  * (median of `runs`), and a request after a late click landed in an old partition (the hours
  * that read that partition are rebuilt first). See bench/README.md.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDbAnalytics } from '../lambdas/adapters/local/duckdb/duckdb-analytics.js';
 import { LakeDatabase } from '../lambdas/adapters/local/duckdb/lake-database.js';
@@ -17,7 +17,8 @@ import { writeLakeParquetFile } from '../lambdas/adapters/local/lake/parquet-wri
 import { partitionDir } from '../lambdas/adapters/local/lake/partitions.js';
 import { DEFAULT_ATTRIBUTION_WINDOW_SECONDS } from '../lambdas/core/lake/attribution.js';
 import type { AdPerformanceQuery } from '../lambdas/core/schemas/analytics.js';
-import { generateLake, type LakeSummary } from './lake/generate-lake.js';
+import { cachedLake } from './lake/cached-lake.js';
+import type { LakeSummary } from './lake/generate-lake.js';
 import type { Target } from './predict-http.js';
 import { fmtInt, fmtMs, fmtRatio, log, sleep, table, waitQuiet } from './support.js';
 
@@ -65,31 +66,9 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }>
   return { ms: performance.now() - t, value };
 }
 
-/** Generates the lake, or reuses one generated earlier with the same options. */
-async function lakeFor(o: AnalyticsBenchOptions): Promise<LakeSummary & { reused: boolean }> {
-  const marker = join(o.lakeDir, 'bench-lake.json');
-  const wanted = { impressions: o.impressions, days: o.days, seed: o.seed };
-  if (existsSync(marker)) {
-    const saved = JSON.parse(readFileSync(marker, 'utf8'));
-    if (JSON.stringify(saved.options) === JSON.stringify(wanted)) {
-      const s = saved.summary;
-      return { ...s, from: new Date(s.from), to: new Date(s.to), reused: true };
-    }
-  }
-  rmSync(o.lakeDir, { recursive: true, force: true });
-  mkdirSync(o.lakeDir, { recursive: true });
-  log(`generating a lake of ${fmtInt(o.impressions)} impressions over ${o.days} days in ${o.lakeDir} ...`);
-  const { ms, value: summary } = await timed(() =>
-    generateLake({ lakeDir: join(o.lakeDir, 'lake'), impressions: o.impressions, days: o.days, seed: o.seed }),
-  );
-  log(`  generated in ${(ms / 1000).toFixed(1)} s`);
-  writeFileSync(marker, `${JSON.stringify({ options: wanted, summary })}\n`);
-  return { ...summary, reused: false };
-}
-
 export async function runAnalyticsBench(o: AnalyticsBenchOptions): Promise<AnalyticsBenchResult> {
   log('\n== analytics: GET /analytics/ad-performance over the lake ==');
-  const lake = await lakeFor(o);
+  const lake = await cachedLake(o.lakeDir, o);
   const lakeDir = join(o.lakeDir, 'lake');
   log(
     `lake: ${fmtInt(lake.impressions)} impressions, ${fmtInt(lake.clicks)} clicks, ${fmtInt(lake.predictions)} predictions, ` +

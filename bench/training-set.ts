@@ -10,12 +10,13 @@
  * reused; the build's output (training_examples, the csv) is removed afterwards, so every run
  * starts from the same lake.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { LakeDatabase } from '../lambdas/adapters/local/duckdb/lake-database.js';
 import { buildTrainingSet, type TrainingSetBuild } from '../lambdas/adapters/local/duckdb/training-set.js';
-import { generateLake, type LakeSummary } from './lake/generate-lake.js';
+import { cachedLake } from './lake/cached-lake.js';
+import type { LakeSummary } from './lake/generate-lake.js';
 import type { Target } from './predict-http.js';
 import { fmtInt, fmtRatio, leastDisturbed, log, table, waitQuiet } from './support.js';
 
@@ -64,32 +65,6 @@ function jiffies(): { busy: number; total: number; own: number } {
   };
 }
 
-/** The generated lake, or one generated earlier with the same options (the analytics bench's marker). */
-async function lakeFor(o: TrainingSetBenchOptions): Promise<LakeSummary & { reused: boolean }> {
-  const marker = join(o.lakeDir, 'bench-lake.json');
-  const wanted = { impressions: o.impressions, days: o.days, seed: o.seed };
-  if (existsSync(marker)) {
-    const saved = JSON.parse(readFileSync(marker, 'utf8'));
-    if (JSON.stringify(saved.options) === JSON.stringify(wanted)) {
-      const s = saved.summary;
-      return { ...s, from: new Date(s.from), to: new Date(s.to), reused: true };
-    }
-  }
-  rmSync(o.lakeDir, { recursive: true, force: true });
-  mkdirSync(o.lakeDir, { recursive: true });
-  log(`generating a lake of ${fmtInt(o.impressions)} impressions over ${o.days} days in ${o.lakeDir} ...`);
-  const started = performance.now();
-  const summary = await generateLake({
-    lakeDir: join(o.lakeDir, 'lake'),
-    impressions: o.impressions,
-    days: o.days,
-    seed: o.seed,
-  });
-  log(`  generated in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  writeFileSync(marker, `${JSON.stringify({ options: wanted, summary })}\n`);
-  return { ...summary, reused: false };
-}
-
 /** Reads every column the build reads, and nothing more: the floor under any build. */
 const SCAN = `
   SELECT
@@ -102,7 +77,7 @@ const SCAN = `
 
 export async function runTrainingSetBench(o: TrainingSetBenchOptions): Promise<TrainingSetBenchResult> {
   log('\n== training set: adclick build-training-set over the lake ==');
-  const lake = await lakeFor(o);
+  const lake = await cachedLake(o.lakeDir, o);
   const lakeDir = join(o.lakeDir, 'lake');
   const out = join(o.lakeDir, 'bench-training-set');
   const threads = availableParallelism();
