@@ -45,8 +45,9 @@ const DUCKDB_TYPES: Readonly<Record<LakeColumnType, string>> = {
   timestamp: 'TIMESTAMP',
 };
 
-const quoteLiteral = (s: string) => `'${s.replaceAll("'", "''")}'`;
-const quoteIdent = (s: string) => `"${s.replaceAll('"', '""')}"`;
+/** A SQL string literal / identifier for text that cannot be a bound parameter (paths, names). */
+export const quoteLiteral = (s: string) => `'${s.replaceAll("'", "''")}'`;
+export const quoteIdent = (s: string) => `"${s.replaceAll('"', '""')}"`;
 
 /** True when the table has at least one Parquet file in a partition (stops at the first). */
 function hasParquetFiles(tableDir: string): boolean {

@@ -11,6 +11,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { LABEL_COLUMN } from '../../../../sagemaker/data/columns.js';
+import { quoteLiteral } from './lake-database.js';
 
 /** More distinct snapshot keys than this is not a feature set but a runaway key space. */
 export const MAX_FEATURE_COLUMNS = 1024;
@@ -31,8 +32,6 @@ export interface TrainingCsvColumns {
    */
   readonly categorical: string[];
 }
-
-const quoteLiteral = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 /** The RFC 6901 pointer to a top-level key. */
 export function jsonPointer(key: string): string {

@@ -19,7 +19,7 @@ import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { LABEL_COLUMN } from '../../../../sagemaker/data/columns.js';
 import { LAKE_TABLES } from '../../../core/lake/tables.js';
 import { loadSql } from '../../shared/sql-files.js';
-import { LakeDatabase } from './lake-database.js';
+import { LakeDatabase, quoteIdent, quoteLiteral } from './lake-database.js';
 import { publishTrainingExamples, type StagedFile, stagedFiles } from './training-examples-files.js';
 import { type TrainingCsvColumns, trainingCsvColumns, writeTrainingCsv } from './training-set-csv.js';
 import {
@@ -65,9 +65,6 @@ export interface TrainingSetBuild {
   /** Seconds of each step: the query (its rows staged), the csv, publishing into the lake. */
   readonly timings: { readonly query: number; readonly csv: number; readonly publish: number };
 }
-
-const quoteLiteral = (s: string) => `'${s.replaceAll("'", "''")}'`;
-const quoteIdent = (s: string) => `"${s.replaceAll('"', '""')}"`;
 
 /** The COPY that runs the training-set query and stages its rows, partitioned for publishing. */
 function stageStatement(rowsDir: string): string {
