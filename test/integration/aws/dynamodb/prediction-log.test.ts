@@ -1,0 +1,208 @@
+import { BatchGetCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DynamoPredictionLog } from '../../../../lambdas/adapters/aws/dynamodb/prediction-log.js';
+import type { DynamoTableNames } from '../../../../lambdas/adapters/aws/dynamodb/tables.js';
+import { DependencyUnavailableError } from '../../../../lambdas/core/errors.js';
+import type { PredictionRecord } from '../../../../lambdas/core/ports.js';
+import { type Dynalite, startDynalite } from '../../../support/dynalite.js';
+
+const AT = new Date('2026-12-04T10:00:00.123Z');
+
+const record = (id: string, patch: Partial<PredictionRecord> = {}): PredictionRecord => ({
+  prediction_id: id,
+  request_id: 'req-1',
+  user_id: 'u_abc',
+  ad_id: 'ad-1',
+  probability: 0.02,
+  model_id: 'm_1',
+  model_version: 'v1',
+  variant: 'champion',
+  experiment_id: null,
+  fallback: false,
+  consent: true,
+  features: { device_type: 'mobile', position: 1, returning: true, region: null },
+  explanation: { base_value: -3, contributions: { device_type: 0.25, position: -0.5 } },
+  timestamp: AT,
+  ...patch,
+});
+
+describe('the DynamoDB prediction log', () => {
+  let db: Dynalite;
+  let tables: DynamoTableNames;
+  let log: DynamoPredictionLog;
+
+  beforeAll(async () => {
+    db = await startDynalite();
+  });
+
+  afterAll(async () => {
+    await db.stop();
+  });
+
+  beforeEach(async () => {
+    tables = await db.freshTables();
+    log = new DynamoPredictionLog(db.doc, tables.predictions);
+  });
+
+  it('reads back exactly the record it wrote, features and explanation included', async () => {
+    // Prepare
+    const anonymous = record('p2', {
+      user_id: null,
+      consent: false,
+      request_id: null,
+      explanation: null,
+      fallback: true,
+    });
+
+    // Act
+    const result = await log.putAll([record('p1'), anonymous]);
+
+    // Assess
+    expect(result).toEqual({ duplicates: [] });
+    expect(await log.getMany(['p1', 'p2'])).toEqual([record('p1'), anonymous]);
+  });
+
+  it('writes expires_at 90 days after the prediction, in epoch seconds, for DynamoDB TTL', async () => {
+    // Prepare
+    const expected = Math.floor(AT.getTime() / 1000) + 90 * 86_400;
+
+    // Act
+    await log.putAll([record('p1')]);
+
+    // Assess
+    const raw = await db.doc.send(new GetCommand({ TableName: tables.predictions, Key: { prediction_id: 'p1' } }));
+    expect(raw.Item?.expires_at).toBe(expected);
+    expect(new Date(expected * 1000).toISOString()).toBe('2027-03-04T10:00:00.000Z');
+  });
+
+  it('reports a replayed prediction id as a duplicate and keeps the stored record', async () => {
+    // Prepare
+    await log.putAll([record('p1')]);
+
+    // Act
+    const second = await log.putAll([record('p0'), record('p1', { probability: 0.9 })]);
+
+    // Assess
+    expect(second.duplicates).toEqual([1]);
+    const [p0, p1] = await log.getMany(['p0', 'p1']);
+    expect(p0?.prediction_id).toBe('p0');
+    expect(p1?.probability).toBe(0.02);
+  });
+
+  it('reports a repeated id inside one batch as a duplicate of its first occurrence', async () => {
+    // Act
+    const result = await log.putAll([record('a'), record('b'), record('a', { probability: 0.7 })]);
+
+    // Assess
+    expect(result.duplicates).toEqual([2]);
+    expect((await log.getMany(['a']))[0]?.probability).toBe(0.02);
+  });
+
+  it('writes each id once when concurrent batches race on the same ids', async () => {
+    // Prepare: ten writers, each offering the same 20 ids with its own probability
+    const writers = 10;
+    const ids = Array.from({ length: 20 }, (_, i) => `race-${i}`);
+
+    // Act
+    const results = await Promise.all(
+      Array.from({ length: writers }, (_, w) => log.putAll(ids.map((id) => record(id, { probability: w / 100 })))),
+    );
+
+    // Assess: per id exactly one writer was not told "duplicate", and it is the one stored
+    const stored = await log.getMany(ids);
+    ids.forEach((id, i) => {
+      const winners = results.flatMap((r, w) => (r.duplicates.includes(i) ? [] : [w]));
+      expect(winners, id).toHaveLength(1);
+      expect(stored[i]?.probability, id).toBe(winners[0]! / 100);
+    });
+  });
+
+  it('returns getMany results in input order with undefined for unknown ids, repeats included', async () => {
+    // Prepare
+    await log.putAll([record('x'), record('y')]);
+
+    // Act
+    const found = await log.getMany(['y', 'missing', 'x', 'y']);
+
+    // Assess
+    expect(found.map((r) => r?.prediction_id)).toEqual(['y', undefined, 'x', 'y']);
+  });
+
+  it('reads more than 100 ids, across BatchGetItem calls, in input order', async () => {
+    // Prepare
+    const ids = Array.from({ length: 250 }, (_, i) => `many-${String(i).padStart(3, '0')}`);
+    await log.putAll(ids.filter((_, i) => i % 3 !== 0).map((id) => record(id)));
+    const asked = [...ids].reverse();
+
+    // Act
+    const found = await log.getMany(asked);
+
+    // Assess
+    expect(found.map((r) => r?.prediction_id)).toEqual(
+      asked.map((id) => (Number(id.slice(5)) % 3 !== 0 ? id : undefined)),
+    );
+  });
+
+  it('asks again for the keys DynamoDB leaves unprocessed until every one is read', async () => {
+    // Prepare: the service answers only the first key of each request and leaves the rest unprocessed
+    const ids = ['u1', 'u2', 'u3', 'u4'];
+    await log.putAll(ids.map((id) => record(id)));
+    const calls = throttleBatchGets(db, 1);
+    const retried = new DynamoPredictionLog(db.doc, tables.predictions, {
+      retry: { baseMs: 1, capMs: 2, deadlineMs: 5_000 },
+    });
+
+    // Act
+    const found = await retried.getMany(ids);
+
+    // Assess
+    expect(found.map((r) => r?.prediction_id)).toEqual(ids);
+    expect(calls.count).toBe(4);
+    calls.restore();
+  });
+
+  it('fails with DependencyUnavailable once unprocessed keys outlast the deadline', async () => {
+    // Prepare: nothing is ever processed
+    await log.putAll([record('z')]);
+    const calls = throttleBatchGets(db, 0);
+    const retried = new DynamoPredictionLog(db.doc, tables.predictions, {
+      retry: { baseMs: 1, capMs: 2, deadlineMs: 20 },
+    });
+
+    // Act
+    const read = retried.getMany(['z']);
+
+    // Assess
+    await expect(read).rejects.toBeInstanceOf(DependencyUnavailableError);
+    expect(calls.count).toBeGreaterThan(1);
+    calls.restore();
+  });
+});
+
+/**
+ * Makes BatchGetItem process at most `processed` keys per call and return the others as
+ * UnprocessedKeys, as DynamoDB does under throttling; the reads themselves stay real.
+ */
+function throttleBatchGets(db: Dynalite, processed: number): { count: number; restore(): void } {
+  const original = db.doc.send.bind(db.doc);
+  const calls = {
+    count: 0,
+    restore: () => {
+      db.doc.send = original;
+    },
+  };
+  db.doc.send = (async (command: unknown) => {
+    if (!(command instanceof BatchGetCommand)) return original(command as never);
+    calls.count++;
+    const [table, request] = Object.entries(command.input.RequestItems ?? {})[0]!;
+    const keys = request.Keys ?? [];
+    const answered = keys.slice(0, processed);
+    const left = keys.slice(processed);
+    const out =
+      answered.length > 0
+        ? await original(new BatchGetCommand({ RequestItems: { [table]: { ...request, Keys: answered } } }))
+        : { Responses: { [table]: [] } };
+    return { ...out, UnprocessedKeys: left.length > 0 ? { [table]: { ...request, Keys: left } } : {} };
+  }) as typeof db.doc.send;
+  return calls;
+}
