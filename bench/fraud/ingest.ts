@@ -8,7 +8,7 @@
  */
 import { RowCodec } from '../../lambdas/adapters/local/event-log/row-codec.js';
 import { MemoryFeatureStore } from '../../lambdas/adapters/local/memory-feature-store.js';
-import { HmacPseudonymiser } from '../../lambdas/adapters/local/pseudonymiser.js';
+import { HmacPseudonymiser } from '../../lambdas/adapters/shared/pseudonymiser.js';
 import { LAKE_TABLE_NAMES, type LakeTableName } from '../../lambdas/core/lake/tables.js';
 import type { EventLog, FraudDetector, FraudEvent, FraudFlag, LakeRow, Logger } from '../../lambdas/core/ports.js';
 import { DEFAULT_CORE_CONFIG, type Deps } from '../../lambdas/core/usecases/deps.js';

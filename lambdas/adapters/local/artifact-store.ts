@@ -1,17 +1,14 @@
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { InvalidModelError, loadScorer, unpackModel } from '../../../sagemaker/index.js';
 import { InvalidArtifactError } from '../../core/errors.js';
 import type { ArtifactManifest, ModelArtifactStore } from '../../core/ports.js';
+import { unpackAndLoad } from '../shared/model-artifact.js';
 
 /** The folder an artifact (`.../<model_id>/artifact.tar.gz`) is unpacked into for serving. */
 export function unpackedDir(artifactPath: string): string {
   return join(dirname(artifactPath), 'model');
 }
-
-/** Unpacked models may be larger than the packed upload, but never unboundedly. */
-const MAX_UNPACKED_BYTES = 256 * 1024 * 1024;
 
 /**
  * Model artifacts on the local disk: `<data>/models/<model_id>/artifact.tar.gz` as uploaded and
@@ -50,24 +47,7 @@ export class LocalArtifactStore implements ModelArtifactStore {
         throw new InvalidArtifactError('No artifact was uploaded: PUT it to the upload_url first.');
       },
     );
-    const dir = unpackedDir(file);
-    await rm(dir, { recursive: true, force: true });
-    try {
-      await unpackModel(file, dir, { maxBytes: MAX_UNPACKED_BYTES });
-      const { manifest } = await loadScorer(dir);
-      return {
-        format_version: manifest.format_version,
-        algorithm: manifest.algorithm,
-        training_window: manifest.training_window,
-        metrics: manifest.metrics,
-        negative_sampling_rate: manifest.negative_sampling_rate,
-        bytes,
-      };
-    } catch (err) {
-      await rm(dir, { recursive: true, force: true });
-      if (err instanceof InvalidModelError)
-        throw new InvalidArtifactError(`The artifact is not a valid model: ${err.message}`);
-      throw err;
-    }
+    // Unpacked beside the upload, where the in-process endpoint serves it from.
+    return (await unpackAndLoad(file, unpackedDir(file), bytes)).manifest;
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryFeatureStore } from '../../../lambdas/adapters/local/memory-feature-store.js';
-import { HmacPseudonymiser } from '../../../lambdas/adapters/local/pseudonymiser.js';
+import { HmacPseudonymiser } from '../../../lambdas/adapters/shared/pseudonymiser.js';
 
 const at = new Date('2026-12-04T10:00:00Z');
 

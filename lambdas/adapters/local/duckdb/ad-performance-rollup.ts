@@ -10,7 +10,7 @@
  * the counts exactly, the sums of probabilities up to the order of floating-point additions.
  *
  * Why it stays exact:
- * - An hour's answer depends only on the partitions it reads (analytics-sql.ts
+ * - An hour's answer depends only on the partitions it reads (shared/analytics-sql.ts
  *   `labelledImpressionInputs`): its impressions, the clicks and flags up to one attribution
  *   window later, the predictions within one window either side. De-duplication is per hour
  *   partition, so nothing outside those partitions can change it.
@@ -30,14 +30,14 @@ import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { DEFAULT_ATTRIBUTION_WINDOW_SECONDS } from '../../../core/lake/attribution.js';
 import type { AdPerformanceCounts, AdPerformanceQuery, Limited } from '../../../core/schemas/analytics.js';
-import { loadSql } from '../../shared/sql-files.js';
 import {
   adPerformanceCounts,
   adPerformanceParams,
   hourKey,
   labelledImpressionInputs,
   sqlTimestamp,
-} from './analytics-sql.js';
+} from '../../shared/analytics-sql.js';
+import { loadSql } from '../../shared/sql-files.js';
 import { type LakeDatabase, plain, type SqlRow } from './lake-database.js';
 
 const HOUR_MS = 3_600_000;

@@ -14,15 +14,10 @@ import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import { LAKE_TABLE_NAMES, LAKE_TABLES, type LakeColumnType, type LakeTableName } from '../../../core/lake/tables.js';
 import { DUCKDB_MACROS, loadSql } from '../../shared/sql-files.js';
+import type { PartitionRange, SqlParam, SqlRow } from '../../shared/sql-values.js';
 
-export type SqlParam = string | number | boolean | null;
-export type SqlRow = Record<string, string | number | boolean | null>;
-
-/**
- * A table's partitions holding the instants first..last (whole UTC hours, inclusive): what a
- * query reads of it, when it says so up front (`narrowViews`).
- */
-export type PartitionRange = readonly [table: LakeTableName, first: Date, last: Date];
+// Shared with Athena (the same queries, the same values); re-exported for the local callers.
+export type { PartitionRange, SqlParam, SqlRow };
 
 export interface LakeDatabaseOptions {
   readonly lakeDir: string;

@@ -1,0 +1,123 @@
+import { AthenaClient } from '@aws-sdk/client-athena';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { Redis } from 'ioredis';
+import { AthenaAnalytics } from '../adapters/aws/athena/athena-analytics.js';
+import { DynamoAdCatalogue } from '../adapters/aws/dynamodb/ad-catalogue.js';
+import { DynamoExperimentStore } from '../adapters/aws/dynamodb/experiment-store.js';
+import { DynamoModelRegistry } from '../adapters/aws/dynamodb/model-registry.js';
+import { DynamoPredictionLog } from '../adapters/aws/dynamodb/prediction-log.js';
+import { KinesisEventLog } from '../adapters/aws/kinesis/kinesis-event-log.js';
+import { CircuitBreaker } from '../adapters/aws/redis/circuit-breaker.js';
+import { createRedisClient } from '../adapters/aws/redis/redis-client.js';
+import { RedisFeatureStore } from '../adapters/aws/redis/redis-feature-store.js';
+import { PRESIGNING_S3_CLIENT_OPTIONS, S3ArtifactStore } from '../adapters/aws/s3/s3-artifact-store.js';
+import { FallbackModels } from '../adapters/aws/sagemaker/fallback-models.js';
+import { SageMakerModelEndpoint } from '../adapters/aws/sagemaker/sagemaker-endpoint.js';
+import { SecretKeyLoader } from '../adapters/aws/secrets/secret-key.js';
+import { systemClock, TimeOrderedIds } from '../adapters/local/ids.js';
+import { type App, createApp } from '../core/app.js';
+import type { Logger } from '../core/ports.js';
+import { DEFAULT_CORE_CONFIG, type Deps } from '../core/usecases/deps.js';
+import type { ApiConfig } from './config.js';
+import {
+  UnavailableFeatureBackingStore,
+  UnavailableFraudDetector,
+  UnavailableHoldoutEvaluator,
+} from './placeholders.js';
+
+/** The SDK clients and connections of one container. */
+export interface AwsClients {
+  readonly dynamo: DynamoDBDocumentClient;
+  readonly kinesis: KinesisClient;
+  readonly redis: Redis;
+  readonly s3: S3Client;
+  readonly sagemaker: SageMakerRuntimeClient;
+  readonly athena: AthenaClient;
+  readonly secrets: SecretsManagerClient;
+}
+
+/**
+ * Short SDK timeouts and few retries: the API's latency budget is tens of milliseconds, and the
+ * adapters retry what is worth retrying themselves (Kinesis failed records, DynamoDB unprocessed
+ * keys) within bounded totals.
+ */
+const requestHandler = () => new NodeHttpHandler({ connectionTimeout: 1_000, requestTimeout: 2_000 });
+
+export function createAwsClients(config: ApiConfig, logger: Logger): AwsClients {
+  const dynamo = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ region: config.region, maxAttempts: 3, requestHandler: requestHandler() }),
+    { marshallOptions: { removeUndefinedValues: true } },
+  );
+  const kinesis = new KinesisClient({ region: config.region, maxAttempts: 2, requestHandler: requestHandler() });
+  const redis = createRedisClient(config.redisUrl);
+  // ioredis reports each failed reconnect (at most one a second); without a listener it would
+  // print them unstructured. The breaker keeps a dead Redis off the request path meanwhile.
+  redis.on('error', (err: Error) => logger.warn('redis connection error', { error: err.message }));
+  // The endpoint adapter enforces its own time budget and falls back; an SDK retry would only
+  // spend that budget twice.
+  const sagemaker = new SageMakerRuntimeClient({ region: config.region, maxAttempts: 1 });
+  // One client for downloads and presigned uploads: presigning needs checksums only when required.
+  const s3 = new S3Client({ region: config.region, ...PRESIGNING_S3_CLIENT_OPTIONS });
+  const athena = new AthenaClient({ region: config.region });
+  const secrets = new SecretsManagerClient({ region: config.region });
+  return { dynamo, kinesis, redis, s3, sagemaker, athena, secrets };
+}
+
+/**
+ * The AWS composition root: builds every adapter once per container over clients made once,
+ * reads the pseudonymisation key (a rejection is a 503 and the next invoke tries again) and
+ * starts loading the champion's fallback copy. Ports whose AWS adapter does not exist yet get a
+ * placeholder from placeholders.ts that answers 503 (DependencyUnavailableError), never a made-up
+ * result: the holdout evaluator (activation), the fraud detector (the stream consumer's job in
+ * AWS) and the DynamoDB features table behind the Redis counters.
+ */
+export async function composeAws(
+  config: ApiConfig,
+  logger: Logger,
+  clients: AwsClients = createAwsClients(config, logger),
+): Promise<{ app: App; deps: Deps; clients: AwsClients }> {
+  const { dynamo, kinesis, redis, s3, sagemaker, athena, secrets } = clients;
+  const breaker = new CircuitBreaker({ name: 'redis' });
+  const fallbacks = new FallbackModels(s3, { logger });
+  const models = new DynamoModelRegistry(dynamo, config.tables.models);
+  const deps: Deps = {
+    model: new SageMakerModelEndpoint(sagemaker, fallbacks, { endpointName: config.modelEndpoint, logger }),
+    features: new RedisFeatureStore(redis, new UnavailableFeatureBackingStore(), { breaker, logger }),
+    predictions: new DynamoPredictionLog(dynamo, config.tables.predictions),
+    events: new KinesisEventLog(kinesis, { streams: config.streams, logger }),
+    fraud: new UnavailableFraudDetector(),
+    ads: new DynamoAdCatalogue(dynamo, config.tables.ads),
+    models,
+    experiments: new DynamoExperimentStore(dynamo, config.tables.experiments),
+    artifacts: new S3ArtifactStore(s3, { bucket: config.modelBucket }),
+    holdout: new UnavailableHoldoutEvaluator(),
+    analytics: new AthenaAnalytics(athena, { ...config.athena, logger }),
+    pseudonymiser: await new SecretKeyLoader(secrets, config.pseudonymisationSecretArn).pseudonymiser(),
+    clock: systemClock,
+    ids: new TimeOrderedIds(systemClock),
+    logger,
+    health: [
+      {
+        name: 'redis',
+        // Redis is a cache: without it features come from the durable store, so degraded, not down.
+        check: async () =>
+          redis.status === 'ready' && breaker.state === 'closed'
+            ? { status: 'ok' }
+            : { status: 'degraded', detail: `connection ${redis.status}, circuit ${breaker.state}` },
+      },
+    ],
+    config: DEFAULT_CORE_CONFIG,
+  };
+  // The fallback copy of the champion is wanted before the endpoint first fails, not after.
+  void models
+    .champion()
+    .then((c) => c && fallbacks.load({ model_id: c.model_id, version: c.version, artifact_uri: c.artifact_uri }))
+    .catch((err: unknown) => logger.warn('fallback model not preloaded', { error: String(err) }));
+  return { app: createApp(deps), deps, clients };
+}

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseApiConfig } from '../../../lambdas/handlers/config.js';
+
+const ENV = {
+  AWS_REGION: 'eu-west-1',
+  ADCLICK_PREDICTIONS_TABLE: 'adclick-prod-predictions',
+  ADCLICK_MODELS_TABLE: 'adclick-prod-models',
+  ADCLICK_EXPERIMENTS_TABLE: 'adclick-prod-experiments',
+  ADCLICK_ADS_TABLE: 'adclick-prod-ads',
+  ADCLICK_FEATURES_TABLE: 'adclick-prod-features',
+  ADCLICK_IMPRESSIONS_STREAM: 'adclick-prod-ad-impressions',
+  ADCLICK_CLICKS_STREAM: 'adclick-prod-clicks',
+  ADCLICK_SUSPICIOUS_EVENTS_STREAM: 'adclick-prod-suspicious-events',
+  ADCLICK_MODEL_ENDPOINT: 'adclick-prod-ctr',
+  ADCLICK_MODEL_BUCKET: 'adclick-prod-models-123456789012',
+  ADCLICK_ATHENA_WORKGROUP: 'adclick-prod',
+  ADCLICK_ATHENA_DATABASE: 'adclick_lake',
+  ADCLICK_REDIS_URL: 'rediss://:s3cr3t-auth-token@master.adclick.abc123.euw1.cache.amazonaws.com:6379',
+  ADCLICK_PSEUDONYMISATION_SECRET_ARN:
+    'arn:aws:secretsmanager:eu-west-1:123456789012:secret:adclick/pseudonymisation-key-AbCdEf',
+  // The runtime sets many more; they are ignored.
+  AWS_LAMBDA_FUNCTION_NAME: 'adclick-api',
+};
+
+function errorOf(env: Record<string, string | undefined>): ConfigError {
+  try {
+    parseApiConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('parseApiConfig accepted the environment');
+}
+
+describe('API function configuration', () => {
+  it('maps the environment to the typed config of the adapters', () => {
+    const config = parseApiConfig(ENV);
+
+    expect(config.tables).toEqual({
+      predictions: 'adclick-prod-predictions',
+      models: 'adclick-prod-models',
+      experiments: 'adclick-prod-experiments',
+      ads: 'adclick-prod-ads',
+      features: 'adclick-prod-features',
+    });
+    expect(config.streams).toEqual({
+      ad_impressions: 'adclick-prod-ad-impressions',
+      clicks: 'adclick-prod-clicks',
+      suspicious_events: 'adclick-prod-suspicious-events',
+    });
+    expect(config.athena).toEqual({ workgroup: 'adclick-prod', database: 'adclick_lake' });
+  });
+
+  it('fails naming a variable that is not set', () => {
+    const { ADCLICK_MODELS_TABLE: _, ...env } = ENV;
+
+    const err = errorOf(env);
+
+    expect(err.message).toContain('ADCLICK_MODELS_TABLE is not set');
+    expect(err.problems).toHaveLength(1);
+  });
+
+  it('names every faulty variable at once', () => {
+    const err = errorOf({ ...ENV, ADCLICK_CLICKS_STREAM: '  ', ADCLICK_ATHENA_WORKGROUP: undefined });
+
+    expect(err.problems).toEqual(
+      expect.arrayContaining([expect.stringContaining('ADCLICK_CLICKS_STREAM'), 'ADCLICK_ATHENA_WORKGROUP is not set']),
+    );
+  });
+
+  it('refuses a Redis URL of another scheme without echoing its value', () => {
+    const err = errorOf({ ...ENV, ADCLICK_REDIS_URL: 'http://:s3cr3t-auth-token@cache.internal:6379' });
+
+    expect(err.message).toContain('ADCLICK_REDIS_URL must be a redis:// or rediss:// URL');
+    expect(err.message).not.toContain('s3cr3t');
+  });
+
+  it('refuses a secret name where the ARN of the secret is expected', () => {
+    const err = errorOf({ ...ENV, ADCLICK_PSEUDONYMISATION_SECRET_ARN: 'adclick/pseudonymisation-key' });
+
+    expect(err.problems).toEqual(['ADCLICK_PSEUDONYMISATION_SECRET_ARN must be a Secrets Manager secret ARN']);
+  });
+});
