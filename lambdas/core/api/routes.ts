@@ -224,6 +224,7 @@ export const ROUTES: readonly Route[] = [
       400: problem('The artifact is not a loadable model (the detail says why).'),
       ...ADMIN,
       404: problem('Unknown model.'),
+      503: problem('The artifact store is unreachable; retry later.'),
     },
     handle: async (app, req) => ({ status: 200, body: await app.models.completeUpload(req.params.id) }),
   },

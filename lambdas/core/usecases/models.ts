@@ -1,4 +1,10 @@
-import { ConflictError, GateRefusedError, InvalidArtifactError, NotFoundError } from '../errors.js';
+import {
+  ConflictError,
+  DependencyUnavailableError,
+  GateRefusedError,
+  InvalidArtifactError,
+  NotFoundError,
+} from '../errors.js';
 import type { ModelRef } from '../ports.js';
 import type { GateReport, ModelRecord, ModelUploadRequest } from '../schemas/models.js';
 import type { Deps } from './deps.js';
@@ -84,7 +90,8 @@ export class ModelsUseCase {
     try {
       manifest = await this.deps.artifacts.inspect(model.artifact_uri);
     } catch (err) {
-      if (err instanceof InvalidArtifactError) throw err;
+      // The store being down is not the artifact's fault: a 503 the client may retry, not a 400.
+      if (err instanceof InvalidArtifactError || err instanceof DependencyUnavailableError) throw err;
       throw new InvalidArtifactError(`The artifact of model ${id} cannot be loaded: ${(err as Error).message}`);
     }
     return this.deps.models.update(id, {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ConflictError, GateRefusedError, InvalidArtifactError, NotFoundError } from '../../../lambdas/core/errors.js';
+import {
+  ConflictError,
+  DependencyUnavailableError,
+  GateRefusedError,
+  InvalidArtifactError,
+  NotFoundError,
+} from '../../../lambdas/core/errors.js';
 import type { GateReport } from '../../../lambdas/core/schemas/models.js';
 import { decideGate } from '../../../lambdas/core/usecases/gate.js';
 import {
@@ -119,6 +125,22 @@ describe('model upload', () => {
 
     // Assess
     await expect(act).rejects.toBeInstanceOf(InvalidArtifactError);
+    expect((await app.models.get(model_id)).status).toBe('uploading');
+  });
+
+  it('reports an artifact store that is down as a dependency failure, not as a bad artifact', async () => {
+    // Prepare
+    const { app, ports } = makeApp();
+    const { model_id } = await upload(app, 'v2', MemoryArtifactStore.manifest());
+    ports.artifacts.inspect = async () => {
+      throw new DependencyUnavailableError('the artifact bucket is unreachable');
+    };
+
+    // Act
+    const act = app.models.completeUpload(model_id);
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(DependencyUnavailableError);
     expect((await app.models.get(model_id)).status).toBe('uploading');
   });
 
