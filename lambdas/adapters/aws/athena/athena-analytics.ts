@@ -8,60 +8,23 @@
  * on the file system. In AWS the later step is a rollup table built by CTAS / INSERT INTO from
  * the same query per closed hour, which this adapter would then read like the local one does.
  */
-import type { Analytics } from '../../../core/ports.js';
-import type {
-  AdPerformanceCounts,
-  AdPerformanceQuery,
-  FraudCounts,
-  FraudQuery,
-  Limited,
-  ModelBinCounts,
-  ModelsQuery,
-  UserSegmentCounts,
-  UserSegmentsQuery,
-} from '../../../core/schemas/analytics.js';
-import {
-  type AnalyticsStatement,
-  adPerformanceCounts,
-  adPerformanceStatement,
-  fraudCounts,
-  fraudStatement,
-  limited,
-  modelBins,
-  modelsStatement,
-  userSegmentCounts,
-  userSegmentsStatement,
-} from '../../shared/analytics-sql.js';
+import type { AnalyticsStatement } from '../../shared/analytics-sql.js';
 import type { SqlRow } from '../../shared/sql-values.js';
+import { StatementAnalytics } from '../../shared/statement-analytics.js';
 import { type AthenaQueryConfig, AthenaQueryRunner, type AthenaSender } from './athena-query-runner.js';
 
 export type AthenaAnalyticsConfig = AthenaQueryConfig;
 
-export class AthenaAnalytics implements Analytics {
+export class AthenaAnalytics extends StatementAnalytics {
   private readonly runner: AthenaQueryRunner;
 
   constructor(client: AthenaSender, config: AthenaAnalyticsConfig) {
+    super();
     this.runner = new AthenaQueryRunner(client, config);
   }
 
-  async adPerformance(q: AdPerformanceQuery): Promise<Limited<AdPerformanceCounts>> {
-    return limited((await this.run(adPerformanceStatement(q))).map(adPerformanceCounts), q.limit);
-  }
-
-  async userSegments(q: UserSegmentsQuery): Promise<Limited<UserSegmentCounts>> {
-    return limited((await this.run(userSegmentsStatement(q))).map(userSegmentCounts), q.limit);
-  }
-
-  async models(q: ModelsQuery): Promise<Limited<ModelBinCounts>> {
-    return modelBins(await this.run(modelsStatement(q)), q.limit);
-  }
-
-  async fraud(q: FraudQuery): Promise<Limited<FraudCounts>> {
-    return limited((await this.run(fraudStatement(q))).map(fraudCounts), q.limit);
-  }
-
   /** Athena prunes partitions from the dt/hour bounds in the parameters: `inputs` is for DuckDB's views. */
-  private run({ name, params }: AnalyticsStatement): Promise<SqlRow[]> {
+  protected run({ name, params }: AnalyticsStatement): Promise<SqlRow[]> {
     return this.runner.run(name, params);
   }
 }

@@ -35,10 +35,11 @@ import {
   adPerformanceParams,
   hourKey,
   labelledImpressionInputs,
+  limited,
   sqlTimestamp,
 } from '../../shared/analytics-sql.js';
 import { loadSql } from '../../shared/sql-files.js';
-import { type LakeDatabase, plain, type SqlRow } from './lake-database.js';
+import { type LakeDatabase, plainRows } from './lake-database.js';
 
 const HOUR_MS = 3_600_000;
 /** Rows a build or live step may return: every ad of every hour it covers. */
@@ -83,14 +84,6 @@ function mergeRanges(ranges: readonly Range[]): Range[] {
 }
 
 /** A query's values as JSON-friendly data, as LakeDatabase.query gives them. */
-function rowsOf(objects: Record<string, unknown>[]): SqlRow[] {
-  return objects.map((row) => {
-    const out: SqlRow = {};
-    for (const [k, v] of Object.entries(row)) out[k] = plain(v);
-    return out;
-  });
-}
-
 export class AdPerformanceRollup {
   private readonly windowSeconds: number;
   private readonly now: () => Date;
@@ -198,8 +191,7 @@ export class AdPerformanceRollup {
           q.limit + 1,
         ] as DuckDBValue[],
       );
-      const rows = rowsOf(reader.getRowObjectsJS() as Record<string, unknown>[]).map(adPerformanceCounts);
-      return { rows: rows.slice(0, q.limit), truncated: rows.length > q.limit };
+      return limited(plainRows(reader.getRowObjectsJS()).map(adPerformanceCounts), q.limit);
     });
   }
 

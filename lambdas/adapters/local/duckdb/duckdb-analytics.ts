@@ -5,34 +5,13 @@
  * they were built (ad-performance-rollup.ts).
  */
 import type { DuckDBValue } from '@duckdb/node-api';
-import type { Analytics } from '../../../core/ports.js';
-import type {
-  AdPerformanceCounts,
-  AdPerformanceQuery,
-  FraudCounts,
-  FraudQuery,
-  Limited,
-  ModelBinCounts,
-  ModelsQuery,
-  UserSegmentCounts,
-  UserSegmentsQuery,
-} from '../../../core/schemas/analytics.js';
-import {
-  type AnalyticsStatement,
-  adPerformanceCounts,
-  adPerformanceStatement,
-  fraudCounts,
-  fraudStatement,
-  limited,
-  modelBins,
-  modelsStatement,
-  userSegmentCounts,
-  userSegmentsStatement,
-} from '../../shared/analytics-sql.js';
+import type { AdPerformanceCounts, AdPerformanceQuery, Limited } from '../../../core/schemas/analytics.js';
+import type { AnalyticsStatement } from '../../shared/analytics-sql.js';
 import { loadSql } from '../../shared/sql-files.js';
 import type { SqlRow } from '../../shared/sql-values.js';
+import { StatementAnalytics } from '../../shared/statement-analytics.js';
 import { AdPerformanceRollup, type AdPerformanceRollupOptions } from './ad-performance-rollup.js';
-import { type LakeDatabase, plain } from './lake-database.js';
+import { type LakeDatabase, plainRows } from './lake-database.js';
 
 export interface DuckDbAnalyticsOptions {
   /**
@@ -43,46 +22,28 @@ export interface DuckDbAnalyticsOptions {
   readonly rollupOptions?: AdPerformanceRollupOptions;
 }
 
-/** Runs a statement with the lake's views narrowed to the partitions it reads. */
-function queryNarrowed(db: LakeDatabase, { name, params, inputs }: AnalyticsStatement): Promise<SqlRow[]> {
-  return db.withConnection(async (c) => {
-    await db.narrowViews(c, inputs);
-    const reader = await c.runAndReadAll(loadSql(name, 'duckdb'), params as DuckDBValue[]);
-    return reader.getRowObjectsJS().map((row) => {
-      const out: SqlRow = {};
-      for (const [k, v] of Object.entries(row)) out[k] = plain(v);
-      return out;
-    });
-  });
-}
-
-export class DuckDbAnalytics implements Analytics {
+export class DuckDbAnalytics extends StatementAnalytics {
   private readonly rollup: AdPerformanceRollup | undefined;
 
   constructor(
     private readonly db: LakeDatabase,
     options: DuckDbAnalyticsOptions = {},
   ) {
+    super();
     this.rollup = options.rollup === false ? undefined : new AdPerformanceRollup(db, options.rollupOptions);
   }
 
-  async adPerformance(q: AdPerformanceQuery): Promise<Limited<AdPerformanceCounts>> {
+  override async adPerformance(q: AdPerformanceQuery): Promise<Limited<AdPerformanceCounts>> {
     if (this.rollup?.serves(q)) return this.rollup.query(q);
-    const rows = await queryNarrowed(this.db, adPerformanceStatement(q));
-    return limited(rows.map(adPerformanceCounts), q.limit);
+    return super.adPerformance(q);
   }
 
-  async userSegments(q: UserSegmentsQuery): Promise<Limited<UserSegmentCounts>> {
-    const rows = await queryNarrowed(this.db, userSegmentsStatement(q));
-    return limited(rows.map(userSegmentCounts), q.limit);
-  }
-
-  async models(q: ModelsQuery): Promise<Limited<ModelBinCounts>> {
-    return modelBins(await queryNarrowed(this.db, modelsStatement(q)), q.limit);
-  }
-
-  async fraud(q: FraudQuery): Promise<Limited<FraudCounts>> {
-    const rows = await queryNarrowed(this.db, fraudStatement(q));
-    return limited(rows.map(fraudCounts), q.limit);
+  /** Runs a statement with the lake's views narrowed to the partitions it reads. */
+  protected run({ name, params, inputs }: AnalyticsStatement): Promise<SqlRow[]> {
+    return this.db.withConnection(async (c) => {
+      await this.db.narrowViews(c, inputs);
+      const reader = await c.runAndReadAll(loadSql(name, 'duckdb'), params as DuckDBValue[]);
+      return plainRows(reader.getRowObjectsJS());
+    });
   }
 }

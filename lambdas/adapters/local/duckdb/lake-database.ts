@@ -81,6 +81,15 @@ export function plain(v: unknown): string | number | boolean | null {
   return String(v);
 }
 
+/** Rows as DuckDB's reader returns them, with every value made plain (see `plain`). */
+export function plainRows(objects: readonly Record<string, unknown>[]): SqlRow[] {
+  return objects.map((row) => {
+    const out: SqlRow = {};
+    for (const [k, v] of Object.entries(row)) out[k] = plain(v);
+    return out;
+  });
+}
+
 export class LakeDatabase {
   /** Tables whose view reads files; an empty table's view is re-checked on each query. */
   private readonly populated = new Set<LakeTableName>();
@@ -155,11 +164,7 @@ export class LakeDatabase {
   async query(sql: string, params: readonly SqlParam[] = []): Promise<SqlRow[]> {
     return this.withConnection(async (connection) => {
       const reader = await connection.runAndReadAll(sql, params as DuckDBValue[]);
-      return reader.getRowObjectsJS().map((row) => {
-        const out: SqlRow = {};
-        for (const [k, v] of Object.entries(row)) out[k] = plain(v);
-        return out;
-      });
+      return plainRows(reader.getRowObjectsJS());
     });
   }
 
