@@ -27,7 +27,7 @@ import {
 import type { Logger } from '../../../core/ports.js';
 import { loadSql } from '../../shared/sql-files.js';
 import type { SqlParam, SqlRow } from '../../shared/sql-values.js';
-import { type BackoffOptions, fullJitterDelay, realTiming, type Timing } from '../kinesis/backoff.js';
+import { type BackoffOptions, fullJitterDelay, realTiming, type Timing } from '../backoff.js';
 import {
   AthenaQueryFailedError,
   AthenaQueryTimeoutError,

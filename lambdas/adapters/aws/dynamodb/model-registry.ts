@@ -3,6 +3,7 @@ import { ConflictError, NotFoundError } from '../../../core/errors.js';
 import type { ModelRegistry } from '../../../core/ports.js';
 import type { GateReport, ModelRecord } from '../../../core/schemas/models.js';
 import { versionExists } from '../../../core/usecases/models.js';
+import { realTiming } from '../backoff.js';
 import { backoffMs, DEFAULT_RETRY, type Item, isConditionalCheckFailed } from './retry.js';
 import { DYNAMO_TABLES } from './tables.js';
 
@@ -304,7 +305,7 @@ export class DynamoModelRegistry implements ModelRegistry {
 
   async promote(modelId: string, now: Date, gate: GateReport | null): Promise<ModelRecord> {
     for (let attempt = 0; attempt < this.promoteAttempts; attempt++) {
-      if (attempt > 0) await new Promise((r) => setTimeout(r, backoffMs(attempt - 1, DEFAULT_RETRY)));
+      if (attempt > 0) await realTiming.sleep(backoffMs(attempt - 1, DEFAULT_RETRY));
       const [item, pointer] = await Promise.all([this.getItem(modelKey(modelId)), this.pointer()]);
       if (!item) throw new NotFoundError(`Model ${modelId} does not exist.`);
       const current = reconcile(fromItem(item), pointer);

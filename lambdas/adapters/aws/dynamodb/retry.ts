@@ -4,6 +4,7 @@
  */
 import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DependencyUnavailableError } from '../../../core/errors.js';
+import { type BackoffOptions, fullJitterDelay, realTiming } from '../backoff.js';
 
 export type Item = Record<string, unknown>;
 
@@ -11,23 +12,16 @@ export function isConditionalCheckFailed(err: unknown): boolean {
   return (err as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
 }
 
-export interface RetryPolicy {
-  /** First backoff ceiling; the ceiling doubles per attempt up to capMs. */
-  readonly baseMs: number;
-  readonly capMs: number;
-  /** Retries stop once this much time has passed since the first attempt. */
-  readonly deadlineMs: number;
-}
+/** The shared backoff's options, all given: first ceiling, cap, and the total deadline. */
+export type RetryPolicy = Required<BackoffOptions>;
 
 /** Inside a request's latency budget: a few short retries, then the caller hears why. */
-export const DEFAULT_RETRY: RetryPolicy = { baseMs: 20, capMs: 400, deadlineMs: 2_000 };
+export const DEFAULT_RETRY: RetryPolicy = { baseDelayMs: 20, maxDelayMs: 400, maxTotalMs: 2_000 };
 
-/** Full jitter (AWS Architecture Blog, "Exponential Backoff and Jitter"): uniform in [0, ceiling). */
-export function backoffMs(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
-  return random() * Math.min(policy.capMs, policy.baseMs * 2 ** attempt);
+/** The jittered wait before retry `attempt` (0-based) under `policy`. */
+export function backoffMs(attempt: number, policy: RetryPolicy): number {
+  return fullJitterDelay(attempt, policy, realTiming.random);
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** BatchGetItem's limit of keys per request. */
 export const BATCH_GET_MAX_KEYS = 100;
@@ -35,7 +29,7 @@ export const BATCH_GET_MAX_KEYS = 100;
 /**
  * Reads the items of `keys` (distinct key values of `keyName`) with BatchGetItem, at most 100 per
  * request and the requests in parallel; keys the service returns unprocessed (throttling, the
- * 16 MB response limit) are asked for again after a jittered backoff until `policy.deadlineMs`,
+ * 16 MB response limit) are asked for again after a jittered backoff until `policy.maxTotalMs`,
  * then the read fails with a DependencyUnavailableError. Returns the found items by key.
  */
 export async function batchGetByKey(
@@ -55,12 +49,12 @@ export async function batchGetByKey(
       let pending: Item[] = chunk.map((k) => ({ [keyName]: k }));
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt > 0) {
-          if (Date.now() - started >= policy.deadlineMs) {
+          if (Date.now() - started >= policy.maxTotalMs) {
             throw new DependencyUnavailableError(
-              `DynamoDB left ${pending.length} keys of ${tableName} unprocessed for ${policy.deadlineMs} ms.`,
+              `DynamoDB left ${pending.length} keys of ${tableName} unprocessed for ${policy.maxTotalMs} ms.`,
             );
           }
-          await sleep(backoffMs(attempt - 1, policy));
+          await realTiming.sleep(backoffMs(attempt - 1, policy));
         }
         const out = await doc.send(
           new BatchGetCommand({

@@ -30,7 +30,7 @@ import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { LAKE_TABLE_NAMES, type LakeTableName } from '../../../core/lake/tables.js';
 import type { EventLog, LakeRow, Logger } from '../../../core/ports.js';
 import { RecentIds } from '../../local/event-log/recent-ids.js';
-import { type BackoffOptions, DEFAULT_BACKOFF, fullJitterDelay, realTiming, type Timing } from './backoff.js';
+import { type BackoffOptions, DEFAULT_BACKOFF, fullJitterDelay, realTiming, type Timing } from '../backoff.js';
 import { KinesisRowError, KinesisUnavailableError } from './errors.js';
 import { LakeJsonCodec } from './lake-json.js';
 import { MAX_BYTES_PER_RECORD, MAX_PARTITION_KEY_LENGTH, splitIntoRequests } from './record-batches.js';

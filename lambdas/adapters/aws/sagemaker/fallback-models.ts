@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import type { Scorer } from '../../../../sagemaker/model/scorer.js';
 import type { Logger, ModelRef } from '../../../core/ports.js';
 import { DEFAULT_MAX_ARTIFACT_BYTES, unpackAndLoad } from '../../shared/model-artifact.js';
-import { type BackoffOptions, fullJitterDelay, realTiming, type Timing } from '../kinesis/backoff.js';
+import { type BackoffOptions, fullJitterDelay, realTiming, type Timing } from '../backoff.js';
 import { downloadObject, type GetObjectClient } from '../s3/download.js';
 import { parseS3Uri } from '../s3/s3-uri.js';
 

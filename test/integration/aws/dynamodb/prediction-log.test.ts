@@ -149,7 +149,7 @@ describe('the DynamoDB prediction log', () => {
     await log.putAll(ids.map((id) => record(id)));
     const calls = throttleBatchGets(db, 1);
     const retried = new DynamoPredictionLog(db.doc, tables.predictions, {
-      retry: { baseMs: 1, capMs: 2, deadlineMs: 5_000 },
+      retry: { baseDelayMs: 1, maxDelayMs: 2, maxTotalMs: 5_000 },
     });
 
     // Act
@@ -166,7 +166,7 @@ describe('the DynamoDB prediction log', () => {
     await log.putAll([record('z')]);
     const calls = throttleBatchGets(db, 0);
     const retried = new DynamoPredictionLog(db.doc, tables.predictions, {
-      retry: { baseMs: 1, capMs: 2, deadlineMs: 20 },
+      retry: { baseDelayMs: 1, maxDelayMs: 2, maxTotalMs: 20 },
     });
 
     // Act

@@ -1,4 +1,4 @@
-/** Capped exponential backoff with full jitter, within a total time budget. */
+/** Capped exponential backoff with full jitter, within a total time budget: shared by the AWS adapters. */
 
 export interface BackoffOptions {
   /** Upper bound of the first delay. Default 50 ms. */
