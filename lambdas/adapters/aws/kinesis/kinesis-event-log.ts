@@ -13,7 +13,7 @@
  *
  * Validation. Every row is validated and serialised before anything is sent: a row that does not
  * fit its table, has no stream configured, or would be a record over 1 MiB rejects the whole
- * append with KinesisRowError.
+ * append with EventLogRowError.
  *
  * Partition key. The row's id column: ids are random, so keys spread over the shards, and a
  * replay of an id lands on the same shard as the original.
@@ -30,8 +30,9 @@ import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { LAKE_TABLE_NAMES, type LakeTableName } from '../../../core/lake/tables.js';
 import type { EventLog, LakeRow, Logger } from '../../../core/ports.js';
 import { RecentIds } from '../../local/event-log/recent-ids.js';
+import { EventLogRowError } from '../../shared/event-log-errors.js';
 import { type BackoffOptions, DEFAULT_BACKOFF, fullJitterDelay, realTiming, type Timing } from '../backoff.js';
-import { KinesisRowError, KinesisUnavailableError } from './errors.js';
+import { KinesisUnavailableError } from './errors.js';
 import { LakeJsonCodec } from './lake-json.js';
 import { MAX_BYTES_PER_RECORD, MAX_PARTITION_KEY_LENGTH, splitIntoRequests } from './record-batches.js';
 
@@ -137,7 +138,7 @@ export class KinesisEventLog implements EventLog {
 
   /**
    * Sends the rows to their tables' streams and resolves once Kinesis accepted all of them (see
-   * the module comment). Rejects with KinesisRowError, sending nothing, when a row cannot be
+   * the module comment). Rejects with EventLogRowError, sending nothing, when a row cannot be
    * appended; with KinesisUnavailableError when Kinesis did not accept every record in time.
    */
   append(rows: readonly LakeRow[]): Promise<{ duplicates: number[] }> {
@@ -181,27 +182,27 @@ export class KinesisEventLog implements EventLog {
     return { ...this.counters };
   }
 
-  /** Validates and serialises every row (one record each), or throws KinesisRowError. */
+  /** Validates and serialises every row (one record each), or throws EventLogRowError. */
   private encode(rows: readonly LakeRow[]): PendingRecord[] {
     const out: PendingRecord[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const { table, row } = rows[i]!;
       const codec = this.codecs.get(table);
       if (codec === undefined) {
-        throw new KinesisRowError(
+        throw new EventLogRowError(
           i,
           LAKE_TABLE_NAMES.includes(table) ? `no stream configured for ${table}` : `unknown table ${String(table)}`,
         );
       }
-      if (typeof row !== 'object' || row === null) throw new KinesisRowError(i, 'row is not an object');
+      if (typeof row !== 'object' || row === null) throw new EventLogRowError(i, 'row is not an object');
       const json = codec.serialize(row);
-      if (json === null) throw new KinesisRowError(i, codec.problem);
+      if (json === null) throw new EventLogRowError(i, codec.problem);
       const id = row[codec.idColumn] as string;
       const partitionKey = id.length <= MAX_PARTITION_KEY_LENGTH ? id : createHash('sha256').update(id).digest('hex');
       const data = Buffer.from(json, 'utf8');
       const bytes = data.length + Buffer.byteLength(partitionKey, 'utf8');
       if (bytes > MAX_BYTES_PER_RECORD) {
-        throw new KinesisRowError(
+        throw new EventLogRowError(
           i,
           `${table} record is ${bytes} bytes, over the Kinesis limit of ${MAX_BYTES_PER_RECORD} bytes a record`,
         );

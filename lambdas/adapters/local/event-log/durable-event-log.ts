@@ -33,6 +33,7 @@ import { join, resolve } from 'node:path';
 import { DependencyUnavailableError } from '../../../core/errors.js';
 import { LAKE_TABLE_NAMES } from '../../../core/lake/tables.js';
 import type { EventLog, LakeRow, Logger } from '../../../core/ports.js';
+import { EventLogRowError } from '../../shared/event-log-errors.js';
 import { inlineCompactor, type SegmentCompactor, WorkerCompactor } from '../lake/compactor.js';
 import type { PredictionExportResult } from '../lake/prediction-export.js';
 import { readRecentLakeIds } from '../lake/recent-ids.js';
@@ -105,16 +106,7 @@ export interface DurableEventLogStats {
   readonly dedup: { readonly ids: number; readonly bytes: number; readonly windowMs: number; readonly maxIds: number };
 }
 
-/** A row that does not fit its table; nothing of the append was written. */
-export class EventLogRowError extends TypeError {
-  constructor(
-    readonly index: number,
-    detail: string,
-  ) {
-    super(`row ${index}: ${detail}`);
-    this.name = 'EventLogRowError';
-  }
-}
+export { EventLogRowError };
 
 /**
  * The log is closing, closed, or unusable after an I/O failure it could not undo: a dependency

@@ -1,11 +1,12 @@
 import { PutRecordsCommand, type PutRecordsCommandOutput, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KinesisRowError, KinesisUnavailableError } from '../../../../lambdas/adapters/aws/kinesis/errors.js';
+import { KinesisUnavailableError } from '../../../../lambdas/adapters/aws/kinesis/errors.js';
 import {
   KinesisEventLog,
   type KinesisEventLogConfig,
   type PutRecordsClient,
 } from '../../../../lambdas/adapters/aws/kinesis/kinesis-event-log.js';
+import { EventLogRowError } from '../../../../lambdas/adapters/shared/event-log-errors.js';
 import { LAKE_TABLES } from '../../../../lambdas/core/lake/tables.js';
 import type { LakeRow } from '../../../../lambdas/core/ports.js';
 import { type Kinesalite, startKinesalite } from '../../../support/kinesalite.js';
@@ -248,8 +249,8 @@ describe('KinesisEventLog against kinesalite', () => {
       .catch((err: unknown) => err);
 
     // Assess
-    expect(refused).toBeInstanceOf(KinesisRowError);
-    expect((refused as KinesisRowError).index).toBe(1);
+    expect(refused).toBeInstanceOf(EventLogRowError);
+    expect((refused as EventLogRowError).index).toBe(1);
     expect((refused as Error).message).toMatch(/row 1: ad_impressions record is \d+ bytes, over the Kinesis limit/);
     expect(client.calls).toHaveLength(0);
     expect(await kinesis.readRecords(streams.clicks)).toEqual([]);
@@ -265,9 +266,9 @@ describe('KinesisEventLog against kinesalite', () => {
     // Act
     const refused = await log.append([impression('imp-1', AT), bad]).catch((err: unknown) => err);
 
-    // Assess: the local DurableEventLog's EventLogRowError reads the same.
+    // Assess: the same error, with the same text, as the local DurableEventLog gives.
     expect(refused).toBeInstanceOf(TypeError);
-    expect((refused as KinesisRowError).index).toBe(1);
+    expect((refused as EventLogRowError).index).toBe(1);
     expect((refused as Error).message).toBe('row 1: ad_impressions.ad_id expected a string, got number');
     expect(client.calls).toHaveLength(0);
   });
