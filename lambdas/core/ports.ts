@@ -45,6 +45,26 @@ export interface ModelRef {
   readonly artifact_uri: string;
 }
 
+// ---------------------------------------------------------------- prediction cache
+
+export interface PredictionCacheKey {
+  readonly modelVersion: string;
+  /** Pseudonym; null when consent was withheld (the score then uses no user feature). */
+  readonly userKey: string | null;
+  readonly adId: string;
+  /** The caller's request-time context for this ad (shared features, then the ad's own). */
+  readonly context: FeatureMap;
+}
+
+/**
+ * Scores kept for a short time (seconds), so a caller asking again for the same user, ad and
+ * context skips the model endpoint. A cache never fails a request: a failure is a miss.
+ */
+export interface PredictionCache {
+  getMany(keys: readonly PredictionCacheKey[]): Promise<(ScoreResult | undefined)[]>;
+  setMany(entries: readonly { key: PredictionCacheKey; result: ScoreResult }[]): Promise<void>;
+}
+
 // ---------------------------------------------------------------- features
 
 export type CounterEvent =

@@ -1,4 +1,5 @@
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { Router } from '../core/api/dispatch.js';
 import { createHttpAdapter, type HttpRequest, type HttpResponse } from '../core/api/http-adapter.js';
@@ -9,9 +10,9 @@ import type { App } from '../core/app.js';
 import type { Logger } from '../core/ports.js';
 import { VERSION } from '../core/version.js';
 import { requestFromEvent, resultFromResponse, trustApiGateway } from './apigateway.js';
-import { composeAws } from './composition.js';
+import { composeAws, createAwsClients } from './composition.js';
 import { parseApiConfig } from './config.js';
-import { coreLogger, powertoolsMetrics, type RequestMetrics } from './observability.js';
+import { coreLogger, powertoolsMetrics, type RequestMetrics, traced } from './observability.js';
 
 export interface ApiHandlerOptions {
   /**
@@ -22,6 +23,8 @@ export interface ApiHandlerOptions {
   readonly compose: (logger: Logger) => Promise<App> | App;
   readonly logger: PowertoolsLogger;
   readonly metrics?: RequestMetrics;
+  /** X-Ray through Powertools Tracer; each invoke is a subsegment (see `traced`). */
+  readonly tracer?: Tracer;
 }
 
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -41,7 +44,7 @@ const predictionsIn = (response: HttpResponse): number => {
  * to build the App or to read the event is a logged, bare 500.
  */
 export function createApiHandler(options: ApiHandlerOptions): ApiHandler {
-  const { logger: powertools, metrics } = options;
+  const { logger: powertools, metrics, tracer } = options;
   const logger = coreLogger(powertools);
   const router = new Router(ROUTES);
   // Serialised once per container: the document never changes while it runs.
@@ -68,7 +71,12 @@ export function createApiHandler(options: ApiHandlerOptions): ApiHandler {
       let response: HttpResponse;
       try {
         const respond = await ready();
-        response = await respond(requestFromEvent(event));
+        response = await traced(tracer, 'api', async () => {
+          const answer = await respond(requestFromEvent(event));
+          // On the handler's subsegment: X-Ray refuses annotations on Lambda's own segment.
+          if (answer.operationId) tracer?.putAnnotation('operation', answer.operationId);
+          return answer;
+        });
       } catch (err) {
         logger.error('request failed before routing', { error: (err as Error)?.name, stack: (err as Error)?.stack });
         const problem = toProblem(err);
@@ -88,6 +96,7 @@ export function createApiHandler(options: ApiHandlerOptions): ApiHandler {
 }
 
 const powertools = new PowertoolsLogger({ serviceName: 'adclick-api' });
+const tracer = new Tracer({ serviceName: 'adclick-api' });
 
 /**
  * The deployed handler: configuration is parsed from the environment at the first invoke, then
@@ -98,5 +107,9 @@ const powertools = new PowertoolsLogger({ serviceName: 'adclick-api' });
 export const handler: ApiHandler = createApiHandler({
   logger: powertools,
   metrics: powertoolsMetrics(),
-  compose: async (logger) => (await composeAws(parseApiConfig(process.env), logger)).app,
+  tracer,
+  compose: async (logger) => {
+    const config = parseApiConfig(process.env);
+    return (await composeAws(config, logger, createAwsClients(config, logger, tracer))).app;
+  },
 });

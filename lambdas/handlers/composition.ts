@@ -1,3 +1,4 @@
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
@@ -16,20 +17,23 @@ import { KinesisEventLog } from '../adapters/aws/kinesis/kinesis-event-log.js';
 import { CircuitBreaker } from '../adapters/aws/redis/circuit-breaker.js';
 import { createRedisClient } from '../adapters/aws/redis/redis-client.js';
 import { RedisFeatureStore } from '../adapters/aws/redis/redis-feature-store.js';
+import { RedisPredictionCache } from '../adapters/aws/redis/redis-prediction-cache.js';
 import { PRESIGNING_S3_CLIENT_OPTIONS, S3ArtifactStore } from '../adapters/aws/s3/s3-artifact-store.js';
 import { FallbackModels } from '../adapters/aws/sagemaker/fallback-models.js';
 import { SageMakerModelEndpoint } from '../adapters/aws/sagemaker/sagemaker-endpoint.js';
 import { SecretKeyLoader } from '../adapters/aws/secrets/secret-key.js';
 import { systemClock, TimeOrderedIds } from '../adapters/local/ids.js';
 import { type App, createApp } from '../core/app.js';
-import type { Logger } from '../core/ports.js';
+import type { FraudDetector, Logger } from '../core/ports.js';
 import { DEFAULT_CORE_CONFIG, type Deps } from '../core/usecases/deps.js';
 import type { ApiConfig } from './config.js';
-import {
-  UnavailableFeatureBackingStore,
-  UnavailableFraudDetector,
-  UnavailableHoldoutEvaluator,
-} from './placeholders.js';
+import { UnavailableFeatureBackingStore, UnavailableHoldoutEvaluator } from './placeholders.js';
+
+/**
+ * In AWS the fraud rules run in the fraud consumer (fraud-consumer.ts), one detector over every
+ * container's events; an API container sees a random share of them, too few to judge a rate.
+ */
+const RULES_RUN_IN_THE_FRAUD_CONSUMER: FraudDetector = { inspect: async () => [] };
 
 /** The SDK clients and connections of one container. */
 export interface AwsClients {
@@ -49,7 +53,11 @@ export interface AwsClients {
  */
 const requestHandler = () => new NodeHttpHandler({ connectionTimeout: 1_000, requestTimeout: 2_000 });
 
-export function createAwsClients(config: ApiConfig, logger: Logger): AwsClients {
+/**
+ * The clients of one container. With a tracer, each SDK client is instrumented (every AWS call
+ * becomes an X-Ray subsegment: the latency budget is spent where the trace shows it).
+ */
+export function createAwsClients(config: ApiConfig, logger: Logger, tracer?: Tracer): AwsClients {
   const dynamo = DynamoDBDocumentClient.from(
     new DynamoDBClient({ region: config.region, maxAttempts: 3, requestHandler: requestHandler() }),
     { marshallOptions: { removeUndefinedValues: true } },
@@ -66,6 +74,7 @@ export function createAwsClients(config: ApiConfig, logger: Logger): AwsClients 
   const s3 = new S3Client({ region: config.region, ...PRESIGNING_S3_CLIENT_OPTIONS });
   const athena = new AthenaClient({ region: config.region });
   const secrets = new SecretsManagerClient({ region: config.region });
+  if (tracer) for (const client of [dynamo, kinesis, s3, sagemaker, athena, secrets]) tracer.captureAWSv3Client(client);
   return { dynamo, kinesis, redis, s3, sagemaker, athena, secrets };
 }
 
@@ -88,10 +97,11 @@ export async function composeAws(
   const models = new DynamoModelRegistry(dynamo, config.tables.models);
   const deps: Deps = {
     model: new SageMakerModelEndpoint(sagemaker, fallbacks, { endpointName: config.modelEndpoint, logger }),
+    predictionCache: new RedisPredictionCache(redis, { breaker, logger }),
     features: new RedisFeatureStore(redis, new UnavailableFeatureBackingStore(), { breaker, logger }),
     predictions: new DynamoPredictionLog(dynamo, config.tables.predictions),
     events: new KinesisEventLog(kinesis, { streams: config.streams, logger }),
-    fraud: new UnavailableFraudDetector(),
+    fraud: RULES_RUN_IN_THE_FRAUD_CONSUMER,
     ads: new DynamoAdCatalogue(dynamo, config.tables.ads),
     models,
     experiments: new DynamoExperimentStore(dynamo, config.tables.experiments),

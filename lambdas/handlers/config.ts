@@ -35,7 +35,7 @@ export const ApiEnvironment = z.object({
 
 export interface ApiConfig {
   readonly region: string;
-  readonly tables: DynamoTableNames & { readonly features: string };
+  readonly tables: DynamoTableNames;
   readonly streams: Readonly<Partial<Record<LakeTableName, string>>>;
   readonly modelEndpoint: string;
   readonly modelBucket: string;
@@ -52,17 +52,21 @@ export class ConfigError extends Error {
   }
 }
 
+/** One line per variable at fault, naming it and what is wrong, never its value. */
+export function describeConfigIssues(
+  issues: readonly z.core.$ZodIssue[],
+  env: Readonly<Record<string, string | undefined>>,
+): string[] {
+  return issues.map((i) => {
+    const variable = String(i.path[0] ?? '(environment)');
+    return env[variable] === undefined ? `${variable} is not set` : `${variable} ${i.message}`;
+  });
+}
+
 /** Parses and checks the environment once; never echoes a value (the Redis URL may hold a password). */
 export function parseApiConfig(env: Readonly<Record<string, string | undefined>>): ApiConfig {
   const parsed = ApiEnvironment.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => {
-        const variable = String(i.path[0] ?? '(environment)');
-        return env[variable] === undefined ? `${variable} is not set` : `${variable} ${i.message}`;
-      }),
-    );
-  }
+  if (!parsed.success) throw new ConfigError(describeConfigIssues(parsed.error.issues, env));
   const e = parsed.data;
   return {
     region: e.AWS_REGION,

@@ -1,5 +1,6 @@
 import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Logger } from '../core/ports.js';
 
 /** The core's Logger port over a Powertools Logger: the fields become keys of the JSON line. */
@@ -42,4 +43,27 @@ export function powertoolsMetrics(metrics: Metrics = new Metrics({ serviceName: 
       metrics.publishStoredMetrics();
     },
   };
+}
+
+/**
+ * Runs one invoke inside an X-Ray subsegment named for the handler (Powertools' manual mode,
+ * which needs no middleware), annotated with the cold start and the service. Outside Lambda, or
+ * with POWERTOOLS_TRACE_ENABLED=false, the tracer is disabled and this only calls `work`.
+ */
+export async function traced<T>(tracer: Tracer | undefined, name: string, work: () => Promise<T>): Promise<T> {
+  if (!tracer?.isTracingEnabled()) return work();
+  const segment = tracer.getSegment();
+  const subsegment = segment?.addNewSubsegment(`## ${name}`);
+  if (subsegment) tracer.setSegment(subsegment);
+  tracer.annotateColdStart();
+  tracer.addServiceNameAnnotation();
+  try {
+    return await work();
+  } catch (err) {
+    tracer.addErrorAsMetadata(err as Error);
+    throw err;
+  } finally {
+    subsegment?.close();
+    if (segment) tracer.setSegment(segment);
+  }
 }

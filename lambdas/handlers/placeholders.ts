@@ -7,7 +7,7 @@
 import type { Counter, CounterDelta, CounterKey } from '../adapters/aws/redis/counters.js';
 import type { FeatureBackingStore } from '../adapters/aws/redis/feature-backing-store.js';
 import { DependencyUnavailableError } from '../core/errors.js';
-import type { FraudDetector, FraudFlag, HoldoutEvaluator } from '../core/ports.js';
+import type { HoldoutEvaluator } from '../core/ports.js';
 
 /** Said to the client: names the missing piece, nothing about the deployment's internals. */
 const unavailable = (what: string) => new DependencyUnavailableError(`${what} is not available in this deployment.`);
@@ -19,16 +19,6 @@ const unavailable = (what: string) => new DependencyUnavailableError(`${what} is
 export class UnavailableHoldoutEvaluator implements HoldoutEvaluator {
   async evaluate(): Promise<never> {
     throw unavailable('The holdout evaluator');
-  }
-}
-
-/**
- * In AWS the fraud rules run in the Kinesis consumer over every container's events; the events
- * use case logs this failure and still acknowledges the events.
- */
-export class UnavailableFraudDetector implements FraudDetector {
-  async inspect(): Promise<FraudFlag[]> {
-    throw unavailable('The fraud detector');
   }
 }
 

@@ -422,7 +422,8 @@ export class MemoryModelRegistry implements ModelRegistry {
       ...m,
       status: 'champion',
       alias: 'champion',
-      gate,
+      // As the real registries: a promotion without a report (forced) keeps the model's last one.
+      gate: gate ?? m.gate,
       activated_at: now.toISOString(),
       previous_champion_id: current && current.model_id !== modelId ? current.model_id : m.previous_champion_id,
     };
@@ -443,7 +444,14 @@ export class MemoryExperimentStore implements ExperimentStore {
 
   async running(): Promise<Experiment[]> {
     this.runningCalls++;
-    return this.experiments.filter((e) => e.status === 'running').map((e) => structuredClone(e));
+    return this.experiments
+      .filter((e) => e.status === 'running')
+      .sort(
+        (a, b) =>
+          a.created_at.localeCompare(b.created_at) ||
+          (a.experiment_id < b.experiment_id ? -1 : a.experiment_id > b.experiment_id ? 1 : 0),
+      )
+      .map((e) => structuredClone(e));
   }
 }
 

@@ -12,6 +12,7 @@ import type {
   ModelArtifactStore,
   ModelEndpoint,
   ModelRegistry,
+  PredictionCache,
   PredictionLog,
   Pseudonymiser,
 } from '../ports.js';
@@ -39,6 +40,11 @@ export const DEFAULT_CORE_CONFIG: CoreConfig = {
 /** Everything a use case may touch, built once by a composition root. */
 export interface Deps {
   readonly model: ModelEndpoint;
+  /**
+   * Optional: recent scores by model version, user, ad and context (Redis in AWS). Locally the
+   * model answers in-process in microseconds, so no cache is worth its staleness there.
+   */
+  readonly predictionCache?: PredictionCache;
   readonly features: FeatureStore;
   readonly predictions: PredictionLog;
   readonly events: EventLog;

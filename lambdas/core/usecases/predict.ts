@@ -1,5 +1,5 @@
 import { ConflictError, DependencyUnavailableError } from '../errors.js';
-import type { FeatureMap, PredictionRecord } from '../ports.js';
+import type { FeatureMap, PredictionCacheKey, PredictionRecord } from '../ports.js';
 import type { Ad } from '../schemas/ads.js';
 import type { Features } from '../schemas/common.js';
 import type { PredictBatchRequest, Prediction, PredictRequest } from '../schemas/predict.js';
@@ -120,8 +120,27 @@ export class PredictUseCase {
     const scores = new Array<{ probability: number; explanation?: Prediction['explanation']; fallback?: boolean }>(
       todo.length,
     );
+    const cache = explain ? undefined : deps.predictionCache;
+    const cacheKeys = cache
+      ? todo.map(
+          (i, k): PredictionCacheKey => ({
+            modelVersion: assignments[k]!.model.version,
+            userKey,
+            adId: adIds[i]!,
+            context: { ...input.features, ...input.ads[i]!.features },
+          }),
+        )
+      : undefined;
+    if (cache && cacheKeys) {
+      const cached = await cache.getMany(cacheKeys).catch(() => []);
+      cached.forEach((hit, k) => {
+        if (hit) scores[k] = { probability: hit.probability };
+      });
+    }
     await Promise.all(
-      [...byModel.values()].map(async (ks) => {
+      [...byModel.values()].map(async (all) => {
+        const ks = cache ? all.filter((k) => scores[k] === undefined) : all;
+        if (ks.length === 0) return;
         const model = assignments[ks[0]!]!.model;
         const results = await deps.model.score(
           model,
@@ -131,6 +150,15 @@ export class PredictUseCase {
         ks.forEach((k, j) => {
           scores[k] = results[j]!;
         });
+        // A fallback score is not cached: it must not outlive the endpoint's outage.
+        if (cache && cacheKeys) {
+          const fresh = ks.flatMap((k, j) =>
+            results[j]!.fallback === true
+              ? []
+              : [{ key: cacheKeys[k]!, result: { probability: results[j]!.probability } }],
+          );
+          if (fresh.length > 0) await cache.setMany(fresh).catch(() => undefined);
+        }
       }),
     );
 

@@ -1,16 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { FeatureMap, Logger, ScoreResult } from '../../../core/ports.js';
+import type { FeatureMap, Logger, PredictionCache, PredictionCacheKey, ScoreResult } from '../../../core/ports.js';
 import { CircuitBreaker, CircuitOpenError } from './circuit-breaker.js';
 
-export interface PredictionCacheKey {
-  readonly modelVersion: string;
-  /** Pseudonym; null when consent was withheld. */
-  readonly userKey: string | null;
-  readonly adId: string;
-  /** Request-time context the score depends on (placement, device, ...). */
-  readonly context: FeatureMap;
-}
+export type { PredictionCacheKey };
 
 export interface RedisPredictionCacheOptions {
   readonly keyPrefix?: string;
@@ -29,6 +22,17 @@ export function contextHash(context: FeatureMap): string {
   return createHash('sha256').update(JSON.stringify(entries)).digest('base64url');
 }
 
+/** A cached entry, or undefined for a miss or anything unreadable (a cache never fails a request). */
+function parse(raw: string | null): ScoreResult | undefined {
+  if (raw === null) return undefined;
+  try {
+    const value: unknown = JSON.parse(raw);
+    return isScoreResult(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function isScoreResult(v: unknown): v is ScoreResult {
   if (typeof v !== 'object' || v === null) return false;
   const p = (v as { probability?: unknown }).probability;
@@ -41,7 +45,7 @@ function isScoreResult(v: unknown): v is ScoreResult {
  * when Redis fails or its circuit is open. A fallback score is not cached, so it does not outlive
  * the endpoint's outage.
  */
-export class RedisPredictionCache {
+export class RedisPredictionCache implements PredictionCache {
   private readonly prefix: string;
   private readonly ttlMs: number;
   private readonly breaker: CircuitBreaker;
@@ -69,26 +73,39 @@ export class RedisPredictionCache {
   }
 
   async get(k: PredictionCacheKey): Promise<ScoreResult | undefined> {
-    let raw: string | null;
-    try {
-      raw = await this.breaker.run(() => this.redis.get(this.key(k)));
-    } catch (err) {
-      this.report('get', err);
-      return undefined;
-    }
-    if (raw === null) return undefined;
-    try {
-      const value: unknown = JSON.parse(raw);
-      return isScoreResult(value) ? value : undefined;
-    } catch {
-      return undefined;
-    }
+    return (await this.getMany([k]))[0];
   }
 
   async set(k: PredictionCacheKey, result: ScoreResult): Promise<void> {
-    if (result.fallback === true) return;
+    await this.setMany([{ key: k, result }]);
+  }
+
+  /** One MGET for a whole batch request. */
+  async getMany(keys: readonly PredictionCacheKey[]): Promise<(ScoreResult | undefined)[]> {
+    if (keys.length === 0) return [];
+    let raw: (string | null)[];
     try {
-      await this.breaker.run(() => this.redis.set(this.key(k), JSON.stringify(result), 'PX', this.ttlMs));
+      raw = await this.breaker.run(() => this.redis.mget(keys.map((k) => this.key(k))));
+    } catch (err) {
+      this.report('get', err);
+      return keys.map(() => undefined);
+    }
+    return keys.map((_, i) => parse(raw[i] ?? null));
+  }
+
+  /** One pipeline of SET … PX for the batch; fallback scores are skipped. */
+  async setMany(entries: readonly { key: PredictionCacheKey; result: ScoreResult }[]): Promise<void> {
+    const kept = entries.filter((e) => e.result.fallback !== true);
+    if (kept.length === 0) return;
+    try {
+      await this.breaker.run(async () => {
+        const pipeline = this.redis.pipeline();
+        for (const e of kept)
+          pipeline.set(this.key(e.key), JSON.stringify({ probability: e.result.probability }), 'PX', this.ttlMs);
+        const results = await pipeline.exec();
+        const failed = results?.find(([err]) => err !== null);
+        if (failed) throw failed[0];
+      });
     } catch (err) {
       this.report('set', err);
     }

@@ -81,6 +81,24 @@ describe.skipIf(!hasRedisServer)('RedisPredictionCache against redis-server', ()
     expect(await cache.get(key)).toBeUndefined();
   });
 
+  it('answers a batch with one MGET: hits where set, misses elsewhere, in key order', async () => {
+    const cache = newCache();
+    const other = { ...key, adId: 'ad-2' };
+    await cache.setMany([{ key: other, result: { probability: 0.25 } }]);
+
+    const results = await cache.getMany([key, other]);
+
+    expect(results).toEqual([undefined, { probability: 0.25 }]);
+  });
+
+  it('stores only the probability, never an explanation', async () => {
+    const cache = newCache();
+
+    await cache.set(key, { probability: 0.5, explanation: { base_value: -1, contributions: { a: 0.1 } } });
+
+    expect(await cache.get(key)).toEqual({ probability: 0.5 });
+  });
+
   it('does not cache a fallback score', async () => {
     const cache = newCache();
 
