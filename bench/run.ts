@@ -3,7 +3,7 @@
  * the same run (as a ratio), prints a summary table, and writes the results as JSON to
  * bench/results/<timestamp>.json. See bench/README.md.
  *
- *   npm run bench -- [--duration 10] [--warmup 3] [--connections 32] [--only predict|ingest|model|fraud|analytics|training-set] [--cpu-prof]
+ *   npm run bench -- [--duration 10] [--warmup 3] [--connections 32] [--only predict|ingest|model|fraud|analytics|training-set|lambda-cold-start] [--cpu-prof]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { type AnalyticsBenchResult, runAnalyticsBench } from './analytics.js';
 import { nonNegativeInt, positiveInt } from './args.js';
 import { type FraudBenchResult, runFraudBench } from './fraud.js';
 import { type IngestBenchResult, runIngestBench } from './ingest.js';
+import { type LambdaColdStartResult, runLambdaColdStartBench } from './lambda-cold-start.js';
 import { DATASETS, type DatasetName } from './model/datasets.js';
 import { defaultPeersDir } from './model/peers.js';
 import { fmtRatio3, type ModelBenchResult, modelBenchProblem, runModelBench } from './model.js';
@@ -51,6 +52,7 @@ const program = new Command()
       'fraud',
       'analytics',
       'training-set',
+      'lambda-cold-start',
     ]),
   )
   .option('--bootstrap-rows <n>', 'ADCLICK_BOOTSTRAP_ROWS of the server under test', positiveInt, 200_000)
@@ -134,13 +136,14 @@ const program = new Command()
     "training-set benchmark: where the lake is generated (and reused; the analytics benchmark's by default)",
     join(tmpdir(), 'adclick-bench-lake'),
   )
+  .option('--lambda-init-runs <n>', 'lambda cold-start benchmark: fresh node processes per bundle', positiveInt, 15)
   .parse();
 
 const opts = program.opts<{
   duration: number;
   warmup: number;
   connections: number;
-  only?: 'predict' | 'ingest' | 'model' | 'fraud' | 'analytics' | 'training-set';
+  only?: 'predict' | 'ingest' | 'model' | 'fraud' | 'analytics' | 'training-set' | 'lambda-cold-start';
   bootstrapRows: number;
   batchSize: number;
   users: number;
@@ -165,6 +168,7 @@ const opts = program.opts<{
   trainingSetImpressions: number;
   trainingSetNegativeRate: number;
   trainingSetLake: string;
+  lambdaInitRuns: number;
 }>();
 
 const runs = {
@@ -174,6 +178,7 @@ const runs = {
   fraud: opts.only === undefined || opts.only === 'fraud',
   analytics: opts.only === undefined || opts.only === 'analytics',
   trainingSet: opts.only === undefined || opts.only === 'training-set',
+  lambdaColdStart: opts.only === undefined || opts.only === 'lambda-cold-start',
 };
 const http = runs.predict || runs.ingest;
 
@@ -272,6 +277,7 @@ let model: ModelBenchResult | undefined;
 let fraud: FraudBenchResult | undefined;
 let analytics: AnalyticsBenchResult | undefined;
 let trainingSet: TrainingSetBenchResult | undefined;
+let lambdaColdStart: LambdaColdStartResult | undefined;
 if (runs.predict) {
   predict = await runPredictBench({
     durationS: opts.duration,
@@ -481,6 +487,14 @@ if (runs.trainingSet) {
     fmtRatio(trainingSet.buildS / trainingSet.scanS),
   ]);
 }
+if (runs.lambdaColdStart) {
+  lambdaColdStart = await runLambdaColdStartBench({
+    initRuns: opts.lambdaInitRuns,
+    quietWaitS: opts.quietWait,
+    keepData: opts.keepData,
+  });
+  rows.push(...lambdaColdStart.rows);
+}
 const targets: Target[] = [
   ...(predict?.targets ?? []),
   ...(ingest?.targets ?? []),
@@ -488,6 +502,7 @@ const targets: Target[] = [
   ...(fraud?.targets ?? []),
   ...(analytics?.targets ?? []),
   ...(trainingSet?.targets ?? []),
+  ...(lambdaColdStart?.targets ?? []),
 ];
 log('\n== summary ==');
 log(table(['figure', 'adclick', 'baseline', 'baseline is', 'ratio (ours/baseline)'], rows));
@@ -502,6 +517,6 @@ log(
 const file = join(resultsDir, `${stamp}.json`);
 writeFileSync(
   file,
-  `${JSON.stringify({ startedAt: stamp, options: opts, machine, predict, ingest, model, fraud, analytics, trainingSet, targets }, null, 2)}\n`,
+  `${JSON.stringify({ startedAt: stamp, options: opts, machine, predict, ingest, model, fraud, analytics, trainingSet, lambdaColdStart, targets }, null, 2)}\n`,
 );
 log(`\nresults: ${file}${profDir ? `\nprofiles: ${profDir}` : ''}`);

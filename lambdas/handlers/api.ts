@@ -47,9 +47,20 @@ export function createApiHandler(options: ApiHandlerOptions): ApiHandler {
   const { logger: powertools, metrics, tracer } = options;
   const logger = coreLogger(powertools);
   const router = new Router(ROUTES);
-  // Serialised once per container: the document never changes while it runs.
+  // Built at its first request, once per container: building it costs tens of milliseconds that
+  // a cold start of /predict should not pay.
+  let openApiJson: string | undefined;
   const documents = new Map([
-    ['/openapi.json', { contentType: 'application/json', body: JSON.stringify(openApiDocument(ROUTES, VERSION)) }],
+    [
+      '/openapi.json',
+      {
+        contentType: 'application/json',
+        body: () => {
+          openApiJson ??= JSON.stringify(openApiDocument(ROUTES, VERSION));
+          return openApiJson;
+        },
+      },
+    ],
   ]);
   let adapter: Promise<(req: HttpRequest) => Promise<HttpResponse>> | undefined;
   const ready = () => {

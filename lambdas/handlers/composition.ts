@@ -5,12 +5,14 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Redis } from 'ioredis';
 import { AthenaAnalytics } from '../adapters/aws/athena/athena-analytics.js';
 import { DynamoAdCatalogue } from '../adapters/aws/dynamodb/ad-catalogue.js';
 import { DynamoExperimentStore } from '../adapters/aws/dynamodb/experiment-store.js';
+import { DynamoFeatureBackingStore } from '../adapters/aws/dynamodb/feature-table.js';
 import { DynamoModelRegistry } from '../adapters/aws/dynamodb/model-registry.js';
 import { DynamoPredictionLog } from '../adapters/aws/dynamodb/prediction-log.js';
 import { KinesisEventLog } from '../adapters/aws/kinesis/kinesis-event-log.js';
@@ -19,15 +21,16 @@ import { createRedisClient } from '../adapters/aws/redis/redis-client.js';
 import { RedisFeatureStore } from '../adapters/aws/redis/redis-feature-store.js';
 import { RedisPredictionCache } from '../adapters/aws/redis/redis-prediction-cache.js';
 import { PRESIGNING_S3_CLIENT_OPTIONS, S3ArtifactStore } from '../adapters/aws/s3/s3-artifact-store.js';
+import { S3HoldoutEvaluator } from '../adapters/aws/s3/s3-holdout-evaluator.js';
 import { FallbackModels } from '../adapters/aws/sagemaker/fallback-models.js';
 import { SageMakerModelEndpoint } from '../adapters/aws/sagemaker/sagemaker-endpoint.js';
 import { SecretKeyLoader } from '../adapters/aws/secrets/secret-key.js';
+import { DeadLetterPredictionLog } from '../adapters/aws/sqs/dead-letter-prediction-log.js';
 import { systemClock, TimeOrderedIds } from '../adapters/local/ids.js';
 import { type App, createApp } from '../core/app.js';
 import type { FraudDetector, Logger } from '../core/ports.js';
 import { DEFAULT_CORE_CONFIG, type Deps } from '../core/usecases/deps.js';
 import type { ApiConfig } from './config.js';
-import { UnavailableFeatureBackingStore, UnavailableHoldoutEvaluator } from './placeholders.js';
 
 /**
  * In AWS the fraud rules run in the fraud consumer (fraud-consumer.ts), one detector over every
@@ -44,6 +47,7 @@ export interface AwsClients {
   readonly sagemaker: SageMakerRuntimeClient;
   readonly athena: AthenaClient;
   readonly secrets: SecretsManagerClient;
+  readonly sqs: SQSClient;
 }
 
 /**
@@ -74,39 +78,54 @@ export function createAwsClients(config: ApiConfig, logger: Logger, tracer?: Tra
   const s3 = new S3Client({ region: config.region, ...PRESIGNING_S3_CLIENT_OPTIONS });
   const athena = new AthenaClient({ region: config.region });
   const secrets = new SecretsManagerClient({ region: config.region });
-  if (tracer) for (const client of [dynamo, kinesis, s3, sagemaker, athena, secrets]) tracer.captureAWSv3Client(client);
-  return { dynamo, kinesis, redis, s3, sagemaker, athena, secrets };
+  const sqs = new SQSClient({ region: config.region, maxAttempts: 2, requestHandler: requestHandler() });
+  if (tracer)
+    for (const client of [dynamo, kinesis, s3, sagemaker, athena, secrets, sqs]) tracer.captureAWSv3Client(client);
+  return { dynamo, kinesis, redis, s3, sagemaker, athena, secrets, sqs };
 }
 
 /**
  * The AWS composition root: builds every adapter once per container over clients made once,
  * reads the pseudonymisation key (a rejection is a 503 and the next invoke tries again) and
- * starts loading the champion's fallback copy. Ports whose AWS adapter does not exist yet get a
- * placeholder from placeholders.ts that answers 503 (DependencyUnavailableError), never a made-up
- * result: the holdout evaluator (activation), the fraud detector (the stream consumer's job in
- * AWS) and the DynamoDB features table behind the Redis counters.
+ * starts loading the champion's fallback copy. Two jobs of the local server's request path live
+ * in stream consumers here, which see every container's events: counting features
+ * (feature-counters.ts; the feature store is read-only in the API) and the fraud rules
+ * (fraud-consumer.ts).
  */
 export async function composeAws(
   config: ApiConfig,
   logger: Logger,
   clients: AwsClients = createAwsClients(config, logger),
 ): Promise<{ app: App; deps: Deps; clients: AwsClients }> {
-  const { dynamo, kinesis, redis, s3, sagemaker, athena, secrets } = clients;
+  const { dynamo, kinesis, redis, s3, sagemaker, athena, secrets, sqs } = clients;
   const breaker = new CircuitBreaker({ name: 'redis' });
   const fallbacks = new FallbackModels(s3, { logger });
   const models = new DynamoModelRegistry(dynamo, config.tables.models);
   const deps: Deps = {
     model: new SageMakerModelEndpoint(sagemaker, fallbacks, { endpointName: config.modelEndpoint, logger }),
     predictionCache: new RedisPredictionCache(redis, { breaker, logger }),
-    features: new RedisFeatureStore(redis, new UnavailableFeatureBackingStore(), { breaker, logger }),
-    predictions: new DynamoPredictionLog(dynamo, config.tables.predictions),
+    // Read-only here: the feature-counters consumer counts every event once, from the streams.
+    features: new RedisFeatureStore(
+      redis,
+      new DynamoFeatureBackingStore(dynamo, { tableName: config.tables.features }),
+      {
+        breaker,
+        logger,
+        countEvents: false,
+      },
+    ),
+    // A write DynamoDB keeps throttling is parked on SQS and redriven (prediction-log-redrive.ts).
+    predictions: new DeadLetterPredictionLog(new DynamoPredictionLog(dynamo, config.tables.predictions), sqs, {
+      queueUrl: config.predictionLogDeadLetterQueueUrl,
+      logger,
+    }),
     events: new KinesisEventLog(kinesis, { streams: config.streams, logger }),
     fraud: RULES_RUN_IN_THE_FRAUD_CONSUMER,
     ads: new DynamoAdCatalogue(dynamo, config.tables.ads),
     models,
     experiments: new DynamoExperimentStore(dynamo, config.tables.experiments),
     artifacts: new S3ArtifactStore(s3, { bucket: config.modelBucket }),
-    holdout: new UnavailableHoldoutEvaluator(),
+    holdout: new S3HoldoutEvaluator(s3, fallbacks, { location: config.holdout }),
     analytics: new AthenaAnalytics(athena, { ...config.athena, logger }),
     pseudonymiser: await new SecretKeyLoader(secrets, config.pseudonymisationSecretArn).pseudonymiser(),
     clock: systemClock,

@@ -1,6 +1,9 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DynamoTableNames } from '../adapters/aws/dynamodb/tables.js';
+import { DEFAULT_HOLDOUT_KEY } from '../adapters/aws/s3/s3-holdout-evaluator.js';
+import { parseS3Uri, type S3Location } from '../adapters/aws/s3/s3-uri.js';
 import type { LakeTableName } from '../core/lake/tables.js';
+import { ConfigError, describeConfigIssues } from './config-error.js';
 
 /** A resource name: table, stream, endpoint, bucket, workgroup (AWS caps each well under this). */
 const name = z.string().trim().min(1, 'is empty').max(1024);
@@ -27,40 +30,36 @@ export const ApiEnvironment = z.object({
     .string()
     .trim()
     .regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// or rediss:// URL'),
+  ADCLICK_PREDICTION_LOG_DLQ_URL: z
+    .string()
+    .trim()
+    .regex(/^https:\/\/sqs\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/\d{12}\/[\w-]+$/, 'must be an SQS queue URL'),
+  ADCLICK_HOLDOUT_URI: z
+    .string()
+    .trim()
+    .refine((uri) => parseS3Uri(uri) !== undefined, 'must be an s3://bucket/key URI')
+    .optional(),
   ADCLICK_PSEUDONYMISATION_SECRET_ARN: z
     .string()
     .trim()
     .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[^\s]+$/, 'must be a Secrets Manager secret ARN'),
 });
 
+export { ConfigError };
+
 export interface ApiConfig {
   readonly region: string;
   readonly tables: DynamoTableNames;
   readonly streams: Readonly<Partial<Record<LakeTableName, string>>>;
+  /** The SQS queue a throttled prediction log write is parked on (redriven by its own Lambda). */
+  readonly predictionLogDeadLetterQueueUrl: string;
   readonly modelEndpoint: string;
   readonly modelBucket: string;
+  /** The gate's holdout (JSON Lines); by default `holdout/holdout.jsonl` in the model bucket. */
+  readonly holdout: S3Location;
   readonly athena: { readonly workgroup: string; readonly database: string };
   readonly redisUrl: string;
   readonly pseudonymisationSecretArn: string;
-}
-
-/** Thrown at the first invoke of a misconfigured function: names every variable at fault. */
-export class ConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(`Invalid Lambda configuration (environment variables): ${problems.join('; ')}`);
-    this.name = 'ConfigError';
-  }
-}
-
-/** One line per variable at fault, naming it and what is wrong, never its value. */
-export function describeConfigIssues(
-  issues: readonly z.core.$ZodIssue[],
-  env: Readonly<Record<string, string | undefined>>,
-): string[] {
-  return issues.map((i) => {
-    const variable = String(i.path[0] ?? '(environment)');
-    return env[variable] === undefined ? `${variable} is not set` : `${variable} ${i.message}`;
-  });
 }
 
 /** Parses and checks the environment once; never echoes a value (the Redis URL may hold a password). */
@@ -82,8 +81,13 @@ export function parseApiConfig(env: Readonly<Record<string, string | undefined>>
       clicks: e.ADCLICK_CLICKS_STREAM,
       suspicious_events: e.ADCLICK_SUSPICIOUS_EVENTS_STREAM,
     },
+    predictionLogDeadLetterQueueUrl: e.ADCLICK_PREDICTION_LOG_DLQ_URL,
     modelEndpoint: e.ADCLICK_MODEL_ENDPOINT,
     modelBucket: e.ADCLICK_MODEL_BUCKET,
+    holdout:
+      e.ADCLICK_HOLDOUT_URI === undefined
+        ? { bucket: e.ADCLICK_MODEL_BUCKET, key: DEFAULT_HOLDOUT_KEY }
+        : parseS3Uri(e.ADCLICK_HOLDOUT_URI)!,
     athena: { workgroup: e.ADCLICK_ATHENA_WORKGROUP, database: e.ADCLICK_ATHENA_DATABASE },
     redisUrl: e.ADCLICK_REDIS_URL,
     pseudonymisationSecretArn: e.ADCLICK_PSEUDONYMISATION_SECRET_ARN,

@@ -4,13 +4,13 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { KinesisEventLog } from '../adapters/aws/kinesis/kinesis-event-log.js';
 import { LakeStreamDecoder, PoisonRecordError } from '../adapters/aws/kinesis/stream-records.js';
 import { RuleFraudDetector } from '../core/fraud/detector.js';
 import { fraudEventFromLakeRow, suspiciousEventRow } from '../core/fraud/lake-rows.js';
 import type { EventLog, FraudDetector, LakeRow } from '../core/ports.js';
-import { ConfigError, describeConfigIssues } from './config.js';
+import { ConfigError, describeConfigIssues } from './config-error.js';
 import { coreLogger } from './observability.js';
 
 export interface FraudConsumer {

@@ -3,7 +3,7 @@
  * bounded (SageMaker caps a real-time payload at 6 MB; the bounds keep one request's work bounded
  * too). One user's many candidate ads can share their user/context part once in `shared`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Explanation, Scorer, Uncertainty } from '../model/scorer.js';
 
 export const MAX_INSTANCES = 1000;

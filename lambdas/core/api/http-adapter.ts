@@ -61,7 +61,8 @@ export type Authorise = (access: Access, request: HttpRequest) => void;
 /** A document served as it is, outside the route table (GET and HEAD only). */
 export interface StaticDocument {
   readonly contentType: string;
-  readonly body: string;
+  /** The text, or what builds it at the first request (kept off a Lambda's cold start). */
+  readonly body: string | (() => string);
 }
 
 export interface HttpAdapterOptions {
@@ -164,7 +165,8 @@ export function createHttpAdapter(options: HttpAdapterOptions): (req: HttpReques
         if (req.method !== 'GET' && req.method !== 'HEAD') {
           throw new MethodNotAllowedError(`${req.method} is not allowed on ${req.path}.`, ['GET', 'HEAD']);
         }
-        return { status: 200, headers: { 'content-type': document.contentType }, body: document.body };
+        const body = typeof document.body === 'function' ? document.body() : document.body;
+        return { status: 200, headers: { 'content-type': document.contentType }, body };
       }
       const match = router.match(req.method, req.path);
       operationId = match.route.operationId;

@@ -1,5 +1,7 @@
 import { OpenAPIRegistry, OpenApiGeneratorV3, type ZodRequestBody } from '@asteasolutions/zod-to-openapi';
-import { z } from '../schemas/common.js';
+import * as z from 'zod';
+// The OpenAPI extension of zod is applied there; it must run before any schema is built.
+import '../schemas/common.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
 import type { Route } from './route.js';
 

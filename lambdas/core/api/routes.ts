@@ -1,3 +1,4 @@
+import * as z from 'zod';
 import { Ad, AdIdParams, AdUpsert } from '../schemas/ads.js';
 import {
   AdPerformanceParams,
@@ -9,7 +10,8 @@ import {
   UserSegmentsParams,
   UserSegmentsResponse,
 } from '../schemas/analytics.js';
-import { z } from '../schemas/common.js';
+// The OpenAPI extension of zod is applied there; it must run before any schema is built.
+import '../schemas/common.js';
 import {
   ClickEvent,
   EventAccepted,

@@ -1,4 +1,5 @@
-import { Features, Id, z } from './common.js';
+import * as z from 'zod';
+import { Features, Id } from './common.js';
 
 export const AdUpsert = z
   .object({

@@ -2,7 +2,8 @@
  * The analytics routes (`GET /analytics/*`): their query parameters and answers. Definitions of
  * every figure (attribution, de-duplication, fraud exclusion, activity levels): docs/analytics.md.
  */
-import { Id, parseRfc3339, Timestamp, z } from './common.js';
+import * as z from 'zod';
+import { Id, parseRfc3339, Timestamp } from './common.js';
 
 /** Longest range one analytics request may cover (DESIGN.md "API contract"; issue 4). */
 export const MAX_ANALYTICS_RANGE_DAYS = 92;

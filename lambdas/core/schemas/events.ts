@@ -1,4 +1,5 @@
-import { Features, Id, MAX_BATCH, Timestamp, z } from './common.js';
+import * as z from 'zod';
+import { Features, Id, MAX_BATCH, Timestamp } from './common.js';
 
 const ShortText = z.string().min(1).max(128);
 /** IPv4 or IPv6 text; it is pseudonymised before anything stores it. */

@@ -1,4 +1,5 @@
-import { Id, z } from './common.js';
+import * as z from 'zod';
+import { Id } from './common.js';
 
 export const MODEL_STATUSES = ['uploading', 'candidate', 'champion', 'challenger', 'retired', 'rejected'] as const;
 export type ModelStatus = (typeof MODEL_STATUSES)[number];

@@ -1,4 +1,5 @@
-import { Features, Id, MAX_BATCH, z } from './common.js';
+import * as z from 'zod';
+import { Features, Id, MAX_BATCH } from './common.js';
 
 export const PredictRequest = z
   .object({

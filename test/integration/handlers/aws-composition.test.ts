@@ -3,6 +3,7 @@ import { AthenaClient } from '@aws-sdk/client-athena';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisClient } from '../../../lambdas/adapters/aws/redis/redis-client.js';
@@ -38,11 +39,12 @@ describe('AWS composition root behind the API handler', () => {
       ADCLICK_MODELS_TABLE: tables.models,
       ADCLICK_EXPERIMENTS_TABLE: tables.experiments,
       ADCLICK_ADS_TABLE: tables.ads,
-      ADCLICK_FEATURES_TABLE: 'features',
+      ADCLICK_FEATURES_TABLE: tables.features,
       ADCLICK_IMPRESSIONS_STREAM: 'impressions',
       ADCLICK_CLICKS_STREAM: 'clicks',
       ADCLICK_SUSPICIOUS_EVENTS_STREAM: 'suspicious',
       ADCLICK_MODEL_ENDPOINT: 'ctr',
+      ADCLICK_PREDICTION_LOG_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/adclick-prediction-log-dlq',
       ADCLICK_MODEL_BUCKET: 'adclick-models',
       ADCLICK_ATHENA_WORKGROUP: 'adclick',
       ADCLICK_ATHENA_DATABASE: 'adclick_lake',
@@ -55,10 +57,11 @@ describe('AWS composition root behind the API handler', () => {
       dynamo: dynamo.doc,
       kinesis: kinesis.client,
       redis,
-      // Never called by these requests: no model is active and no analytics are asked.
+      // Never called by these requests: no model is active, no analytics are asked, DynamoDB does not throttle.
       s3: new S3Client(offline),
       sagemaker: new SageMakerRuntimeClient(offline),
       athena: new AthenaClient(offline),
+      sqs: new SQSClient(offline),
       secrets: {
         send: async () => ({ SecretString: 'ab'.repeat(32), $metadata: {} }),
       } as unknown as SecretsManagerClient,

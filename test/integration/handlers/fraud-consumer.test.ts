@@ -1,5 +1,4 @@
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
-import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KinesisEventLog } from '../../../lambdas/adapters/aws/kinesis/kinesis-event-log.js';
 import { LakeStreamDecoder } from '../../../lambdas/adapters/aws/kinesis/stream-records.js';
@@ -8,37 +7,14 @@ import { fraudEventFromLakeRow, suspiciousEventRow } from '../../../lambdas/core
 import type { EventLog, LakeRow } from '../../../lambdas/core/ports.js';
 import { createFraudConsumerHandler } from '../../../lambdas/handlers/fraud-consumer.js';
 import { type Kinesalite, startKinesalite } from '../../support/kinesalite.js';
+import { kinesisEvent as kinesisEventOf } from '../../support/kinesis-events.js';
 import { lambdaContext } from '../../unit/handlers/api-gateway-events.js';
 
-const ACCOUNT = '123456789012';
 const T0 = Date.parse('2026-12-04T10:00:00Z');
-let sequence = 49_657_000_000_000_000_000_000_000_000_000_000_000_000_000n;
 
-/** A Kinesis event as Lambda delivers it: base64 JSON of the lake row, the stream's ARN. */
-function kinesisEvent(stream: string, rows: readonly object[], shard = 'shardId-000000000000'): KinesisStreamEvent {
-  return {
-    Records: rows.map((row): KinesisStreamRecord => {
-      sequence += 1_000n;
-      const sequenceNumber = String(sequence);
-      return {
-        kinesis: {
-          kinesisSchemaVersion: '1.0',
-          partitionKey: 'pk',
-          sequenceNumber,
-          data: Buffer.from(JSON.stringify(row)).toString('base64'),
-          approximateArrivalTimestamp: T0 / 1000,
-        },
-        eventSource: 'aws:kinesis',
-        eventVersion: '1.0',
-        eventID: `${shard}:${sequenceNumber}`,
-        eventName: 'aws:kinesis:record',
-        invokeIdentityArn: `arn:aws:iam::${ACCOUNT}:role/adclick-fraud`,
-        awsRegion: 'eu-west-1',
-        eventSourceARN: `arn:aws:kinesis:eu-west-1:${ACCOUNT}:stream/${stream}`,
-      };
-    }),
-  };
-}
+/** A batch of one stream as Lambda delivers it (base64 JSON of each lake row). */
+const kinesisEvent = (streamName: string, rows: readonly object[]) =>
+  kinesisEventOf(rows.map((data) => ({ data, streamName })));
 
 const impression = (i: number, user = `user-${i}`) => ({
   impression_id: `imp-${i}`,

@@ -31,7 +31,7 @@ function eventFor(call: Call): APIGatewayProxyEvent {
   const binary = call.body instanceof Uint8Array;
   const body =
     call.body === undefined ? null : binary ? Buffer.from(call.body).toString('base64') : (call.body as string);
-  const headers: Record<string, string> = { ...base.headers };
+  const headers: Record<string, string | undefined> = { ...base.headers };
   delete headers['Content-Type'];
   if (call.body !== undefined) headers['Content-Type'] = call.contentType ?? 'application/json';
   return {
@@ -45,7 +45,7 @@ function eventFor(call: Call): APIGatewayProxyEvent {
       ? Object.fromEntries(Object.entries(call.query).map(([k, v]) => [k, [v]]))
       : null,
     headers,
-    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, v === undefined ? [] : [v]])),
     body,
     isBase64Encoded: binary,
     requestContext: { ...base.requestContext, httpMethod: call.method, resourcePath: call.resource },

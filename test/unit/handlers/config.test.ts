@@ -13,6 +13,7 @@ const ENV = {
   ADCLICK_SUSPICIOUS_EVENTS_STREAM: 'adclick-prod-suspicious-events',
   ADCLICK_MODEL_ENDPOINT: 'adclick-prod-ctr',
   ADCLICK_MODEL_BUCKET: 'adclick-prod-models-123456789012',
+  ADCLICK_PREDICTION_LOG_DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/adclick-prod-prediction-log-dlq',
   ADCLICK_ATHENA_WORKGROUP: 'adclick-prod',
   ADCLICK_ATHENA_DATABASE: 'adclick_lake',
   ADCLICK_REDIS_URL: 'rediss://:s3cr3t-auth-token@master.adclick.abc123.euw1.cache.amazonaws.com:6379',
@@ -79,5 +80,27 @@ describe('API function configuration', () => {
     const err = errorOf({ ...ENV, ADCLICK_PSEUDONYMISATION_SECRET_ARN: 'adclick/pseudonymisation-key' });
 
     expect(err.problems).toEqual(['ADCLICK_PSEUDONYMISATION_SECRET_ARN must be a Secrets Manager secret ARN']);
+  });
+});
+
+describe('the holdout location', () => {
+  it('defaults to holdout/holdout.jsonl in the model bucket', () => {
+    expect(parseApiConfig(ENV).holdout).toEqual({ bucket: ENV.ADCLICK_MODEL_BUCKET, key: 'holdout/holdout.jsonl' });
+  });
+
+  it('reads ADCLICK_HOLDOUT_URI when set, and refuses one that is not an s3:// URI', () => {
+    const set = parseApiConfig({ ...ENV, ADCLICK_HOLDOUT_URI: 's3://adclick-lake/holdout/2026-12-04.jsonl' });
+    const err = errorOf({ ...ENV, ADCLICK_HOLDOUT_URI: 'https://example.com/holdout.jsonl' });
+
+    expect(set.holdout).toEqual({ bucket: 'adclick-lake', key: 'holdout/2026-12-04.jsonl' });
+    expect(err.problems).toEqual(['ADCLICK_HOLDOUT_URI must be an s3://bucket/key URI']);
+  });
+});
+
+describe('the prediction log dead-letter queue', () => {
+  it('refuses a queue name where the queue URL is expected', () => {
+    const err = errorOf({ ...ENV, ADCLICK_PREDICTION_LOG_DLQ_URL: 'adclick-prod-prediction-log-dlq' });
+
+    expect(err.problems).toEqual(['ADCLICK_PREDICTION_LOG_DLQ_URL must be an SQS queue URL']);
   });
 });

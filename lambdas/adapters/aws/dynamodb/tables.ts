@@ -35,6 +35,12 @@ export const DYNAMO_TABLES = {
     partitionKey: 'ad_id',
     description: 'The ad catalogue, one item per ad.',
   },
+  features: {
+    partitionKey: 'pk',
+    ttlAttribute: 'expires_at',
+    description:
+      'Feature counters: `user#<pseudonym>` and `ad#<id>` items (all-time impressions and clicks, and per Kinesis shard the last sequence number counted), and `event#<table>#<id>` markers (one per counted event, TTL 7 days: de-duplication and click attribution).',
+  },
 } as const satisfies Record<string, DynamoTableDefinition>;
 
 export type DynamoTableKey = keyof typeof DYNAMO_TABLES;

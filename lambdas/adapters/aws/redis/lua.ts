@@ -51,3 +51,19 @@ return 1
 export function impressionMapping(userKey: string, adId: string): string {
   return `${Buffer.byteLength(userKey)}:${userKey}${adId}`;
 }
+
+/**
+ * KEYS: counter hash. ARGV: impressions, clicks, TTL ms. Raises each field to the given total,
+ * never lowers it: the stream consumer writes totals DynamoDB returned, and counters only grow, so
+ * totals arriving out of order (two shards, a retry) cannot move a cached counter backwards. A
+ * hash it creates gets the TTL (the cache re-reads DynamoDB now and then); an existing one keeps its own.
+ */
+export const RAISE_COUNTER_LUA = `
+local created = redis.call('EXISTS', KEYS[1]) == 0
+local i = tonumber(redis.call('HGET', KEYS[1], 'i') or '-1')
+local c = tonumber(redis.call('HGET', KEYS[1], 'c') or '-1')
+if tonumber(ARGV[1]) > i then redis.call('HSET', KEYS[1], 'i', ARGV[1]) end
+if tonumber(ARGV[2]) > c then redis.call('HSET', KEYS[1], 'c', ARGV[2]) end
+if created then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+return 1
+`;

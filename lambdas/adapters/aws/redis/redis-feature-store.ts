@@ -16,6 +16,23 @@ export interface RedisFeatureStoreOptions {
   /** Shared with the other users of the same connection (the prediction cache). */
   readonly breaker?: CircuitBreaker;
   readonly logger?: Logger;
+  /**
+   * False makes `record` a no-op: in AWS the Kinesis consumer (lambdas/handlers/feature-counters.ts)
+   * counts every event exactly once, from the streams, and keeps these hashes fresh; the API then
+   * only reads. Default true (the store counts what `record` is given, as the local store does).
+   */
+  readonly countEvents?: boolean;
+}
+
+/** The key prefix when none is given. */
+export const DEFAULT_FEATURE_KEY_PREFIX = 'adclick:';
+
+/**
+ * The Redis hash holding a counter (fields `i` and `c`), as `get` reads it: what a writer outside
+ * this class (the stream consumer) must use.
+ */
+export function counterRedisKey(key: CounterKey, keyPrefix: string = DEFAULT_FEATURE_KEY_PREFIX): string {
+  return `${keyPrefix}${key.entity === 'user' ? 'fu:' : 'fa:'}${key.id}`;
 }
 
 /** Margin over the attribution window: a click may reach the store a little after its deadline. */
@@ -79,21 +96,23 @@ export class RedisFeatureStore implements FeatureStore {
   private readonly impressionTtlMs: number;
   private readonly counterTtlMs: number;
   private readonly logger: Logger | undefined;
+  private readonly countEvents: boolean;
 
   constructor(
     private readonly redis: Redis,
     private readonly backing: FeatureBackingStore,
     options: RedisFeatureStoreOptions = {},
   ) {
-    const prefix = options.keyPrefix ?? 'adclick:';
-    this.userPrefix = `${prefix}fu:`;
-    this.adPrefix = `${prefix}fa:`;
+    const prefix = options.keyPrefix ?? DEFAULT_FEATURE_KEY_PREFIX;
+    this.userPrefix = counterRedisKey({ entity: 'user', id: '' }, prefix);
+    this.adPrefix = counterRedisKey({ entity: 'ad', id: '' }, prefix);
     this.impressionPrefix = `${prefix}imp:`;
     this.impressionTtlMs =
       options.impressionTtlMs ?? (DEFAULT_ATTRIBUTION_WINDOW_SECONDS + IMPRESSION_TTL_MARGIN_SECONDS) * 1_000;
     this.counterTtlMs = options.counterTtlMs ?? 15 * 60_000;
     this.breaker = options.breaker ?? new CircuitBreaker({ name: 'redis' });
     this.logger = options.logger;
+    this.countEvents = options.countEvents ?? true;
     // Defined on the connection (idempotent): ioredis sends EVAL once per socket, then EVALSHA.
     redis.defineCommand('adclickRecordImpression', { numberOfKeys: 3, lua: RECORD_IMPRESSION_LUA });
     redis.defineCommand('adclickRecordClick', { numberOfKeys: 1, lua: RECORD_CLICK_LUA });
@@ -113,7 +132,7 @@ export class RedisFeatureStore implements FeatureStore {
   }
 
   async record(events: readonly CounterEvent[]): Promise<void> {
-    if (events.length === 0) return;
+    if (events.length === 0 || !this.countEvents) return;
     let results: readonly unknown[] | undefined;
     let redisError: unknown;
     try {

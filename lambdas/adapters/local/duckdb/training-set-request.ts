@@ -2,7 +2,7 @@
  * What a training-set build is asked for, validated, and the positional parameters of
  * `sql/training/training-set.sql` it turns into (the order that file's header lists).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_ATTRIBUTION_WINDOW_SECONDS } from '../../../core/lake/attribution.js';
 import { partitionOf } from '../../../core/lake/tables.js';
 import type { SqlParam } from './lake-database.js';

@@ -1,0 +1,41 @@
+import * as z from 'zod';
+import { DEFAULT_FEATURE_KEY_PREFIX } from '../adapters/aws/redis/redis-feature-store.js';
+import { ConfigError, describeConfigIssues } from './config-error.js';
+
+const name = z.string().trim().min(1, 'is empty').max(1024);
+
+/** The environment of the feature-counter consumer, as the CDK stack sets it. */
+export const FeatureCountersEnvironment = z.object({
+  AWS_REGION: name,
+  ADCLICK_FEATURES_TABLE: name,
+  ADCLICK_REDIS_URL: z
+    .string()
+    .trim()
+    .regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// or rediss:// URL'),
+  /** Must equal the API's (RedisFeatureStore's keyPrefix), or the API never sees the fresh counters. */
+  ADCLICK_REDIS_KEY_PREFIX: z
+    .string()
+    .max(64)
+    .regex(/^[\x21-\x7e]*$/, 'must be printable ASCII without spaces')
+    .optional(),
+});
+
+export interface FeatureCountersConfig {
+  readonly region: string;
+  readonly featuresTable: string;
+  readonly redisUrl: string;
+  readonly redisKeyPrefix: string;
+}
+
+/** Parses and checks the environment once; never echoes a value (the Redis URL may hold a password). */
+export function parseFeatureCountersConfig(env: Readonly<Record<string, string | undefined>>): FeatureCountersConfig {
+  const parsed = FeatureCountersEnvironment.safeParse(env);
+  if (!parsed.success) throw new ConfigError(describeConfigIssues(parsed.error.issues, env));
+  const e = parsed.data;
+  return {
+    region: e.AWS_REGION,
+    featuresTable: e.ADCLICK_FEATURES_TABLE,
+    redisUrl: e.ADCLICK_REDIS_URL,
+    redisKeyPrefix: e.ADCLICK_REDIS_KEY_PREFIX ?? DEFAULT_FEATURE_KEY_PREFIX,
+  };
+}
