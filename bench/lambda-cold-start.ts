@@ -1,7 +1,7 @@
 /**
  * The Lambda cold-start benchmark (issue 5, item 7): every handler entry of lambdas/handlers
  * bundled as issue 7's CDK NodejsFunction bundles it, its size (against the 1 MB budget) and
- * what weighs in it, its module-init time in a fresh node process (against an empty ES module's,
+ * what weighs in it, its module-init time in a fresh node process (against an empty CommonJS module's,
  * measured in the same run), and the API handler's own overhead per warm request (against the
  * use case called directly, in the same run). See bench/README.md.
  */
@@ -100,7 +100,7 @@ export async function runLambdaColdStartBench(o: LambdaColdStartOptions): Promis
   if (entries.length === 0) throw new Error(`no file of ${handlersDir} exports a handler`);
   log('\n== Lambda cold start ==');
   log(
-    `handlers: ${entries.map((e) => basename(e)).join(', ')}; esbuild ESM, minified, target node22, ` +
+    `handlers: ${entries.map((e) => basename(e)).join(', ')}; esbuild CommonJS (loaded with require, as the runtime does), minified, target node22, ` +
       `external ${SDK_EXTERNAL.join(', ')} (sizes with ${SDK_AND_SMITHY_EXTERNAL.join(', ')} external too)`,
   );
 
@@ -237,7 +237,7 @@ export async function runLambdaColdStartBench(o: LambdaColdStartOptions): Promis
           `lambda ${h.name} module init, median`,
           fmtMs(h.init.medianMs),
           fmtMs(emptyModule.medianMs),
-          'empty ES module',
+          'empty CommonJS module',
           fmtRatio(h.init.medianMs / emptyModule.medianMs),
         ]);
       }

@@ -11,20 +11,24 @@ import { pathToFileURL } from 'node:url';
 import { percentile } from '../support.js';
 
 /** Plain JavaScript, run by node without a TypeScript loader, so it times nothing but the import. */
-const IMPORT_TIMER = `const url = process.argv[2];
+const IMPORT_TIMER = `import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+const url = process.argv[2];
 const t0 = performance.now();
-await import(url);
+// As the Lambda runtime loads a handler: require for CommonJS, import() for an ES module.
+if (url.endsWith('.mjs')) await import(url);
+else createRequire(import.meta.url)(fileURLToPath(url));
 const t1 = performance.now();
 process.stdout.write(JSON.stringify({ importMs: t1 - t0, bootMs: t0 }) + '\\n');
 process.exit(0);
 `;
 
-/** Writes the import timer and an empty ES module (the baseline) into `dir`. */
+/** Writes the import timer and an empty CommonJS module (the baseline) into `dir`. */
 export function writeInitProbes(dir: string): { timer: string; empty: string } {
   const timer = join(dir, 'import-timer.mjs');
-  const empty = join(dir, 'empty.mjs');
+  const empty = join(dir, 'empty.cjs');
   writeFileSync(timer, IMPORT_TIMER);
-  writeFileSync(empty, 'export {};\n');
+  writeFileSync(empty, 'module.exports = {};\n');
   return { timer, empty };
 }
 

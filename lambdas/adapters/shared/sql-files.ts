@@ -42,6 +42,8 @@ export const DIALECT_REWRITES: Readonly<Record<SqlDialect, readonly (readonly [R
 export function sqlDirectory(): string {
   const fromEnv = process.env.ADCLICK_SQL_DIR;
   if (fromEnv) return fromEnv;
+  // A CommonJS Lambda bundle has no import.meta.url: its stack must say where sql/ was copied.
+  if (typeof import.meta.url !== 'string') throw new Error('ADCLICK_SQL_DIR is not set: this bundle cannot find sql/.');
   // lambdas/adapters/shared/ → the repository (or dist/) root.
   return join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', 'sql');
 }
