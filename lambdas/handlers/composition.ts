@@ -7,7 +7,6 @@ import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Redis } from 'ioredis';
 import { AthenaAnalytics } from '../adapters/aws/athena/athena-analytics.js';
 import { DynamoAdCatalogue } from '../adapters/aws/dynamodb/ad-catalogue.js';
@@ -55,7 +54,9 @@ export interface AwsClients {
  * adapters retry what is worth retrying themselves (Kinesis failed records, DynamoDB unprocessed
  * keys) within bounded totals.
  */
-const requestHandler = () => new NodeHttpHandler({ connectionTimeout: 1_000, requestTimeout: 2_000 });
+// Options, not a handler instance: the SDK builds its own default handler (HTTP/2 for Kinesis)
+// from them, and the bundle need not carry a second copy of @smithy's HTTP stack.
+const requestHandler = () => ({ connectionTimeout: 1_000, requestTimeout: 2_000 });
 
 /**
  * The clients of one container. With a tracer, each SDK client is instrumented (every AWS call

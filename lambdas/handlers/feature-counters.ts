@@ -13,7 +13,6 @@ import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import type { ChainableCommander, Redis } from 'ioredis';
 import * as z from 'zod';
@@ -431,7 +430,7 @@ export const handler: FeatureCountersHandler = createFeatureCountersHandler({
   onBatch: batchMetrics(new Metrics({ serviceName: 'adclick-feature-counters' })),
   compose: async () => {
     const config = parseFeatureCountersConfig(process.env);
-    const requestHandler = new NodeHttpHandler({ connectionTimeout: 1_000, requestTimeout: 5_000 });
+    const requestHandler = { connectionTimeout: 1_000, requestTimeout: 5_000 };
     const doc = DynamoDBDocumentClient.from(
       new DynamoDBClient({ region: config.region, maxAttempts: 5, requestHandler }),
       {

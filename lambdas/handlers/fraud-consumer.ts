@@ -2,7 +2,6 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import * as z from 'zod';
 import { KinesisEventLog } from '../adapters/aws/kinesis/kinesis-event-log.js';
@@ -154,7 +153,7 @@ export const handler: FraudConsumerHandler = createFraudConsumerHandler({
     const kinesis = new KinesisClient({
       region: env.AWS_REGION,
       maxAttempts: 3,
-      requestHandler: new NodeHttpHandler({ connectionTimeout: 1_000, requestTimeout: 5_000 }),
+      requestHandler: { connectionTimeout: 1_000, requestTimeout: 5_000 },
     });
     return {
       detector: new RuleFraudDetector(),

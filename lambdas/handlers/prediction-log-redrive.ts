@@ -15,7 +15,6 @@ import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
 import { DynamoPredictionLog } from '../adapters/aws/dynamodb/prediction-log.js';
@@ -148,7 +147,7 @@ export const handler: PredictionLogRedriveHandler = createPredictionLogRedriveHa
       new DynamoDBClient({
         region: config.region,
         maxAttempts: 5,
-        requestHandler: new NodeHttpHandler({ connectionTimeout: 1_000, requestTimeout: 5_000 }),
+        requestHandler: { connectionTimeout: 1_000, requestTimeout: 5_000 },
       }),
       { marshallOptions: { removeUndefinedValues: true } },
     );

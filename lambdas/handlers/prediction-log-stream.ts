@@ -19,7 +19,6 @@
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { lakeRowOfStreamImage } from '../adapters/aws/dynamodb/prediction-item.js';
@@ -173,7 +172,7 @@ export const handler: PredictionLogStreamHandler = createPredictionLogStreamHand
     const client = new FirehoseClient({
       region: config.region,
       maxAttempts: 2,
-      requestHandler: new NodeHttpHandler({ connectionTimeout: 1_000, requestTimeout: 5_000 }),
+      requestHandler: { connectionTimeout: 1_000, requestTimeout: 5_000 },
     });
     return new FirehoseWriter(client, {
       deliveryStreamName: config.deliveryStreamName,
