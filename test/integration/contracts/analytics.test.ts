@@ -3,23 +3,13 @@ import { AthenaAnalytics } from '../../../lambdas/adapters/aws/athena/athena-ana
 import { DuckDbAnalytics } from '../../../lambdas/adapters/local/duckdb/duckdb-analytics.js';
 import { LakeDatabase } from '../../../lambdas/adapters/local/duckdb/lake-database.js';
 import { bindParameters, duckDbAthena, javaDouble } from '../../support/duckdb-athena.js';
+import { fakeTiming } from '../../support/fake-timing.js';
 import { analyticsContract } from './analytics.contract.js';
 
 const WORKGROUP = 'adclick-analytics';
 const DATABASE = 'adclick_lake';
 
 /** A clock that moves only when the adapter sleeps: polling costs no wall-clock time. */
-function fakeTiming() {
-  let t = 0;
-  return {
-    now: () => t,
-    sleep: async (ms: number) => {
-      t += ms;
-    },
-    random: () => 0.5,
-  };
-}
-
 // The hourly rollups are the local adapter's serving path: the hours of the range closed and settled.
 analyticsContract('DuckDbAnalytics (hourly rollups)', (db) => ({
   analytics: new DuckDbAnalytics(db, {

@@ -20,6 +20,7 @@ import {
   parsePredictionLogStreamConfig,
 } from '../../../lambdas/handlers/prediction-log-stream.js';
 import { type Dynalite, startDynalite } from '../../support/dynalite.js';
+import { fakeTiming } from '../../support/fake-timing.js';
 import { dynamodbStreamEvent, dynamodbStreamRecord, sequenceNumber } from '../../support/stream-events.js';
 import { lambdaContext } from '../../unit/handlers/api-gateway-events.js';
 
@@ -70,18 +71,6 @@ const partly = (input: PutRecordBatchCommandInput, fails: (line: string) => bool
 
 function linesOf(input: PutRecordBatchCommandInput): string[] {
   return (input.Records ?? []).map((r) => Buffer.from(r.Data!).toString('utf8'));
-}
-
-/** A clock that moves only when the writer sleeps: retry budgets run out without waiting. */
-function fakeTiming() {
-  let t = 1_000_000;
-  return {
-    now: () => t,
-    sleep: async (ms: number) => {
-      t += ms;
-    },
-    random: () => 0.999,
-  };
 }
 
 describe('the prediction log stream consumer', () => {

@@ -21,6 +21,7 @@ import {
 } from '@aws-sdk/client-firehose';
 import type { Logger } from '../../../core/ports.js';
 import { type BackoffOptions, DEFAULT_BACKOFF, fullJitterDelay, realTiming, type Timing } from '../backoff.js';
+import { describeError as describe, isRetryableSdkError as isRetryable } from '../sdk-errors.js';
 
 /** Records in one PutRecordBatch request. */
 export const FIREHOSE_MAX_RECORDS_PER_REQUEST = 500;
@@ -193,25 +194,4 @@ function notAccepted(sent: Pending[], output: PutRecordBatchCommandOutput): Pend
     }
   });
   return failed;
-}
-
-/** Firehose throttles with ServiceUnavailableException (a server fault); client faults are final. */
-const RETRYABLE_CLIENT_ERRORS: ReadonlySet<string> = new Set([
-  'ThrottlingException',
-  'LimitExceededException',
-  'RequestTimeout',
-  'RequestTimeoutException',
-]);
-
-function isRetryable(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const e = err as { name?: string; $fault?: string; $retryable?: unknown };
-  if (e.$retryable) return true;
-  if (e.$fault === 'client') return RETRYABLE_CLIENT_ERRORS.has(e.name ?? '');
-  // Server faults, and errors without $fault: timeouts and network errors never reached the service.
-  return true;
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }

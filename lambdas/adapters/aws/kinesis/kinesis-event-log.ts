@@ -32,6 +32,7 @@ import type { EventLog, LakeRow, Logger } from '../../../core/ports.js';
 import { RecentIds } from '../../local/event-log/recent-ids.js';
 import { EventLogRowError } from '../../shared/event-log-errors.js';
 import { type BackoffOptions, DEFAULT_BACKOFF, fullJitterDelay, realTiming, type Timing } from '../backoff.js';
+import { describeError as describe, isRetryableSdkError as isRetryable } from '../sdk-errors.js';
 import { KinesisUnavailableError } from './errors.js';
 import { LakeJsonCodec } from './lake-json.js';
 import { MAX_BYTES_PER_RECORD, MAX_PARTITION_KEY_LENGTH, splitIntoRequests } from './record-batches.js';
@@ -68,16 +69,6 @@ export interface KinesisEventLogStats {
 
 export const DEFAULT_DEDUP_WINDOW_MS = 3_600_000;
 export const DEFAULT_DEDUP_MAX_IDS = 200_000;
-
-/** Whole-request errors that a later attempt may not meet (the rest of the `client` faults are final). */
-const RETRYABLE_CLIENT_ERRORS: ReadonlySet<string> = new Set([
-  'ProvisionedThroughputExceededException',
-  'KMSThrottlingException',
-  'LimitExceededException',
-  'ThrottlingException',
-  'RequestTimeout',
-  'RequestTimeoutException',
-]);
 
 interface PendingRecord {
   readonly data: Buffer;
@@ -313,17 +304,4 @@ function errorCodes(results: PutRecordsResultEntry[] | undefined): string {
   const counts = new Map<string, number>();
   for (const r of results ?? []) if (r.ErrorCode) counts.set(r.ErrorCode, (counts.get(r.ErrorCode) ?? 0) + 1);
   return counts.size === 0 ? 'no per-record results' : [...counts].map(([code, n]) => `${code} ×${n}`).join(', ');
-}
-
-/** Throttling, server faults and network errors may pass; other client faults will not. */
-function isRetryable(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const e = err as { name?: string; $fault?: string; $retryable?: unknown };
-  if (e.$retryable) return true;
-  if (e.$fault === 'client') return RETRYABLE_CLIENT_ERRORS.has(e.name ?? '');
-  return true;
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }

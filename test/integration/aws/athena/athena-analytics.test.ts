@@ -23,6 +23,7 @@ import {
 import { loadSql } from '../../../../lambdas/adapters/shared/sql-files.js';
 import { toProblem } from '../../../../lambdas/core/api/problem.js';
 import type { AdPerformanceQuery } from '../../../../lambdas/core/schemas/analytics.js';
+import { fakeTiming } from '../../../support/fake-timing.js';
 
 const ID = '7f1c2c1e-3b7a-4a5e-9c39-0d3f1b1e8a11';
 const range = { from: new Date('2026-12-01T10:00:00Z'), to: new Date('2026-12-01T12:00:00Z') };
@@ -35,20 +36,6 @@ const adQuery: AdPerformanceQuery = {
 };
 
 /** A clock that only moves when the adapter sleeps, so time budgets are spent without waiting. */
-function fakeTiming(random = 0.999) {
-  let t = 1_000_000;
-  const slept: number[] = [];
-  return {
-    now: () => t,
-    sleep: async (ms: number) => {
-      slept.push(ms);
-      t += ms;
-    },
-    random: () => random,
-    slept,
-  };
-}
-
 // Column metadata as Athena (engine v3) reports it.
 const col = (Name: string, Type: string, Precision: number): ColumnInfo => ({
   CatalogName: 'hive',

@@ -9,31 +9,13 @@ import {
 import { EventLogRowError } from '../../../../lambdas/adapters/shared/event-log-errors.js';
 import { LAKE_TABLES } from '../../../../lambdas/core/lake/tables.js';
 import type { LakeRow } from '../../../../lambdas/core/ports.js';
+import { fakeTiming } from '../../../support/fake-timing.js';
 import { type Kinesalite, startKinesalite } from '../../../support/kinesalite.js';
 import { click, impression } from '../../event-log/rows.js';
 
 const AT = '2024-05-01T10:00:00.000Z';
 
 /** A clock that only moves when the adapter sleeps, so retry budgets are spent without waiting. */
-function fakeTiming(random = 0.999): {
-  now: () => number;
-  sleep: (ms: number) => Promise<void>;
-  random: () => number;
-  slept: number[];
-} {
-  let t = 1_000_000;
-  const slept: number[] = [];
-  return {
-    now: () => t,
-    sleep: async (ms) => {
-      slept.push(ms);
-      t += ms;
-    },
-    random: () => random,
-    slept,
-  };
-}
-
 /** Wraps a client's send so a test sees each PutRecords request and may answer it itself. */
 function recordingClient(
   inner: PutRecordsClient,

@@ -14,22 +14,12 @@ import { toProblem } from '../../../../lambdas/core/api/problem.js';
 import { DependencyUnavailableError } from '../../../../lambdas/core/errors.js';
 import type { PredictionRecord } from '../../../../lambdas/core/ports.js';
 import { type Dynalite, startDynalite } from '../../../support/dynalite.js';
+import { fakeTiming } from '../../../support/fake-timing.js';
 import { queueUrl } from '../../../support/stream-events.js';
 import { prediction, sqsAnswer } from './dead-letter-fixtures.js';
 import { type ThrottledDynamo, throttledDynamo } from './throttled-dynamo.js';
 
 const QUEUE = queueUrl('adclick-prediction-log-dlq');
-function fakeTiming() {
-  let t = 1_000_000;
-  return {
-    now: () => t,
-    sleep: async (ms: number) => {
-      t += ms;
-    },
-    random: () => 0.999,
-  };
-}
-
 describe('the dead-letter prediction log', () => {
   let db: Dynalite;
   let tables: DynamoTableNames;
