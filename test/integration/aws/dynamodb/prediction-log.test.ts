@@ -3,28 +3,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoPredictionLog } from '../../../../lambdas/adapters/aws/dynamodb/prediction-log.js';
 import type { DynamoTableNames } from '../../../../lambdas/adapters/aws/dynamodb/tables.js';
 import { DependencyUnavailableError } from '../../../../lambdas/core/errors.js';
-import type { PredictionRecord } from '../../../../lambdas/core/ports.js';
 import { type Dynalite, startDynalite } from '../../../support/dynalite.js';
+import { predictionRecord } from '../../contracts/prediction-log.contract.js';
 
 const AT = new Date('2026-12-04T10:00:00.123Z');
 
-const record = (id: string, patch: Partial<PredictionRecord> = {}): PredictionRecord => ({
-  prediction_id: id,
-  request_id: 'req-1',
-  user_id: 'u_abc',
-  ad_id: 'ad-1',
-  probability: 0.02,
-  model_id: 'm_1',
-  model_version: 'v1',
-  variant: 'champion',
-  experiment_id: null,
-  fallback: false,
-  consent: true,
-  features: { device_type: 'mobile', position: 1, returning: true, region: null },
-  explanation: { base_value: -3, contributions: { device_type: 0.25, position: -0.5 } },
-  timestamp: AT,
-  ...patch,
-});
+const record = predictionRecord;
 
 describe('the DynamoDB prediction log', () => {
   let db: Dynalite;
