@@ -4,8 +4,10 @@ import { VERSION } from '../lambdas/core/version.js';
 import { defineBuildTrainingSetCommand } from './commands/build-training-set.js';
 import { defineEvaluateCommand } from './commands/evaluate.js';
 import { uploadModel } from './commands/model-upload.js';
+import { defineRetrainCommand } from './commands/retrain.js';
 import { defineScoreCommand } from './commands/score.js';
 import { serve } from './commands/serve.js';
+import { defineSimulateCommand } from './commands/simulate.js';
 import { defineTrainCommand } from './commands/train.js';
 
 const program = new Command()
@@ -41,6 +43,8 @@ defineTrainCommand(program);
 defineScoreCommand(program);
 defineEvaluateCommand(program);
 defineBuildTrainingSetCommand(program);
+defineRetrainCommand(program);
+defineSimulateCommand(program);
 
 const model = program
   .command('model')

@@ -1,7 +1,9 @@
 import { AdsUseCase } from './usecases/ads.js';
 import { AnalyticsUseCase } from './usecases/analytics.js';
 import type { Deps } from './usecases/deps.js';
+import { type DriftConfig, DriftMonitor } from './usecases/drift.js';
 import { RecordEventsUseCase } from './usecases/events.js';
+import { ExperimentsUseCase } from './usecases/experiments.js';
 import { ModelsUseCase } from './usecases/models.js';
 import { PredictUseCase } from './usecases/predict.js';
 import { ModelRouting } from './usecases/routing.js';
@@ -13,7 +15,10 @@ export interface App {
   readonly events: RecordEventsUseCase;
   readonly ads: AdsUseCase;
   readonly models: ModelsUseCase;
+  readonly experiments: ExperimentsUseCase;
   readonly analytics: AnalyticsUseCase;
+  /** A drift monitor over this App's ports that switches its routing at once when it acts. */
+  driftMonitor(config?: Partial<DriftConfig>): DriftMonitor;
   health(): Promise<{
     status: 'ok' | 'degraded' | 'down';
     dependencies: Record<string, { status: string; detail?: string }>;
@@ -28,7 +33,9 @@ export function createApp(deps: Deps): App {
     events: new RecordEventsUseCase(deps),
     ads: new AdsUseCase(deps),
     models: new ModelsUseCase(deps, routing),
+    experiments: new ExperimentsUseCase(deps, routing),
     analytics: new AnalyticsUseCase(deps),
+    driftMonitor: (config) => new DriftMonitor(deps, config, routing),
     async health() {
       const entries = await Promise.all(
         deps.health.map(async (probe) => {

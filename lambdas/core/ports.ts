@@ -174,7 +174,18 @@ export interface Experiment {
 }
 
 export interface ExperimentStore {
+  /** The running experiments, oldest first (ties by id): routing takes the first that matches. */
   running(): Promise<Experiment[]>;
+  /** Stores a new experiment; an experiment_id that exists is refused with a ConflictError. */
+  create(experiment: Experiment): Promise<void>;
+  get(experimentId: string): Promise<Experiment | undefined>;
+  /** Every experiment, newest first (ties by id, descending). */
+  list(): Promise<Experiment[]>;
+  /**
+   * Stops a running experiment at `at`, atomically (only a running one changes). Returns the
+   * experiment as stored afterwards: a stopped one unchanged; undefined when it does not exist.
+   */
+  stop(experimentId: string, at: Date): Promise<Experiment | undefined>;
 }
 
 // ---------------------------------------------------------------- model artifacts and the gate

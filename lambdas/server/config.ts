@@ -25,7 +25,24 @@ export const LocalConfig = z
     ADCLICK_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     ADCLICK_LOG_LEVEL: z.enum(['info', 'warn', 'error', 'silent']).default('info'),
     ADCLICK_BOOTSTRAP_ROWS: z.coerce.number().int().min(1000).max(10_000_000).default(200_000),
+    /** Run `adclick retrain` against this server every so many minutes (0: never). */
+    ADCLICK_RETRAIN_INTERVAL_MINUTES: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 24 * 60)
+      .default(0),
+    /** Whether the interval's retrains activate a candidate that passes the gate. */
+    ADCLICK_RETRAIN_ACTIVATE: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((v) => v === 'true'),
     REDIS_URL: z.string().optional(),
+    /** Minutes between drift checks of the serving models (docs/drift.md); 0 turns them off. */
+    ADCLICK_DRIFT_CHECK_MINUTES: z.coerce.number().int().min(0).max(1440).default(15),
+    ADCLICK_DRIFT_WINDOW_HOURS: z.coerce.number().positive().max(168).default(6),
+    ADCLICK_DRIFT_MIN_IMPRESSIONS: z.coerce.number().int().min(1).max(1_000_000_000).default(10_000),
+    ADCLICK_DRIFT_MIN_CLICKS: z.coerce.number().int().min(1).max(1_000_000_000).default(500),
   })
   .superRefine((c, ctx) => {
     if (!isLoopback(c.HOST) && c.ADCLICK_API_KEYS.length === 0) {

@@ -25,6 +25,7 @@ import { type App, createApp } from '../core/app.js';
 import { RuleFraudDetector } from '../core/fraud/detector.js';
 import type { Logger } from '../core/ports.js';
 import { DEFAULT_CORE_CONFIG, type Deps } from '../core/usecases/deps.js';
+import { scheduleDriftChecks } from '../core/usecases/drift.js';
 import { VERSION } from '../core/version.js';
 import { AccessControl } from './access.js';
 import { resolveAdminToken } from './admin-token.js';
@@ -32,6 +33,7 @@ import { ensureBootstrapModel } from './bootstrap.js';
 import type { LocalConfig } from './config.js';
 import { createHttpServer, listen } from './http-server.js';
 import { landingPage } from './landing.js';
+import { type RetrainSchedule, startRetrainSchedule } from './retrain-schedule.js';
 
 const PREDICTION_LOG_TTL_DAYS = 90;
 /** How long requests in flight get to finish at shutdown before their connections are cut. */
@@ -109,6 +111,18 @@ export async function startLocal(
   };
   const app = createApp(deps);
   await ensureBootstrapModel(app, join(dataDir, 'holdout'), config.ADCLICK_BOOTSTRAP_ROWS, logger);
+  const drift =
+    config.ADCLICK_DRIFT_CHECK_MINUTES > 0
+      ? scheduleDriftChecks(
+          app.driftMonitor({
+            windowMs: config.ADCLICK_DRIFT_WINDOW_HOURS * 3_600_000,
+            minImpressions: config.ADCLICK_DRIFT_MIN_IMPRESSIONS,
+            minClicks: config.ADCLICK_DRIFT_MIN_CLICKS,
+          }),
+          config.ADCLICK_DRIFT_CHECK_MINUTES * 60_000,
+          logger,
+        )
+      : undefined;
 
   const exporter = new PredictionExporter(db, dbFile, events, logger);
   exporter.start(PREDICTION_EXPORT_INTERVAL_MS);
@@ -135,11 +149,25 @@ export async function startLocal(
     process.stderr.write(`\nAdmin token (shown once, also in ${join(dataDir, 'admin-token')}):\n  ${admin.token}\n\n`);
   }
 
+  const retrain: RetrainSchedule | null =
+    config.ADCLICK_RETRAIN_INTERVAL_MINUTES > 0
+      ? startRetrainSchedule({
+          minutes: config.ADCLICK_RETRAIN_INTERVAL_MINUTES,
+          activate: config.ADCLICK_RETRAIN_ACTIVATE,
+          url: baseUrl,
+          dataDir,
+          adminToken: admin.token,
+          logger,
+        })
+      : null;
+
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      await retrain?.stop();
       await http.shutdown(SHUTDOWN_GRACE_MS);
       clearInterval(expiry);
+      await drift?.stop();
       await exporter.stop();
       await events.close();
       lake.close();

@@ -6,7 +6,7 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import { type App, createApp } from '../../lambdas/core/app.js';
-import { InvalidArtifactError, NotFoundError } from '../../lambdas/core/errors.js';
+import { ConflictError, InvalidArtifactError, NotFoundError } from '../../lambdas/core/errors.js';
 import { LAKE_TABLES } from '../../lambdas/core/lake/tables.js';
 import type {
   AdCatalogue,
@@ -452,6 +452,39 @@ export class MemoryExperimentStore implements ExperimentStore {
           (a.experiment_id < b.experiment_id ? -1 : a.experiment_id > b.experiment_id ? 1 : 0),
       )
       .map((e) => structuredClone(e));
+  }
+
+  async create(experiment: Experiment): Promise<void> {
+    if (this.experiments.some((e) => e.experiment_id === experiment.experiment_id)) {
+      throw new ConflictError(`Experiment ${experiment.experiment_id} already exists.`);
+    }
+    this.experiments = [...this.experiments, structuredClone(experiment)];
+  }
+
+  async get(experimentId: string): Promise<Experiment | undefined> {
+    const found = this.experiments.find((e) => e.experiment_id === experimentId);
+    return found === undefined ? undefined : structuredClone(found);
+  }
+
+  async list(): Promise<Experiment[]> {
+    return this.experiments
+      .map((e) => structuredClone(e))
+      .sort(
+        (a, b) =>
+          b.created_at.localeCompare(a.created_at) ||
+          (a.experiment_id < b.experiment_id ? 1 : a.experiment_id > b.experiment_id ? -1 : 0),
+      );
+  }
+
+  async stop(experimentId: string, at: Date): Promise<Experiment | undefined> {
+    const index = this.experiments.findIndex((e) => e.experiment_id === experimentId);
+    if (index < 0) return undefined;
+    const current = this.experiments[index]!;
+    if (current.status === 'running') {
+      const stopped: Experiment = { ...current, status: 'stopped', stopped_at: at.toISOString() };
+      this.experiments = this.experiments.map((e, i) => (i === index ? stopped : e));
+    }
+    return structuredClone(this.experiments[index]!);
   }
 }
 

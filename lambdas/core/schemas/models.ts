@@ -50,6 +50,37 @@ export const GateReport = z
   .openapi('GateReport');
 export type GateReport = z.infer<typeof GateReport>;
 
+/** At most this many drift events are kept per model (the newest). */
+export const MAX_DRIFT_EVENTS = 20;
+
+export const DRIFT_EVENT_KINDS = ['rolled_back', 'experiment_stopped', 'flagged'] as const;
+
+/**
+ * What the drift monitor saw and did (docs/drift.md). The same event is kept on the drifting
+ * model and, after a rollback, on the model that took over.
+ */
+export const DriftEvent = z
+  .object({
+    at: z.string(),
+    kind: z.enum(DRIFT_EVENT_KINDS).openapi({
+      description:
+        'rolled_back: the drifting champion was replaced by its previous champion; experiment_stopped: the experiments it served in were stopped; flagged: nothing could be done automatically.',
+    }),
+    model_id: z.string().openapi({ description: 'The model whose online metrics drifted.' }),
+    rolled_back_to: z.string().nullable(),
+    experiment_ids: z.array(z.string()).openapi({ description: 'Experiments stopped because of it.' }),
+    reasons: z.array(z.string()),
+    impressions: z.number().int(),
+    clicks: z.number().int(),
+    calibration: z.number().nullable().openapi({ description: 'Online mean predicted / observed over the window.' }),
+    logloss: z.number().nullable(),
+    baseline_logloss: z.number().nullable().openapi({ description: "The model's own holdout log loss." }),
+    window: z.object({ from: z.string(), to: z.string() }),
+    detail: z.string(),
+  })
+  .openapi('DriftEvent');
+export type DriftEvent = z.infer<typeof DriftEvent>;
+
 export const ModelRecord = z
   .object({
     model_id: z.string(),
@@ -67,6 +98,11 @@ export const ModelRecord = z
     previous_champion_id: z.string().nullable(),
     created_at: z.string(),
     activated_at: z.string().nullable(),
+    drift_events: z
+      .array(DriftEvent)
+      .max(MAX_DRIFT_EVENTS)
+      .optional()
+      .openapi({ description: 'What the drift monitor did about this model, oldest first (docs/drift.md).' }),
   })
   .openapi('Model');
 export type ModelRecord = z.infer<typeof ModelRecord>;

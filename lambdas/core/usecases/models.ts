@@ -105,6 +105,24 @@ export class ModelsUseCase {
   }
 
   /**
+   * Names a candidate the challenger (the model `adclick retrain` proposes to compare with the
+   * champion); the previous challenger, if any, goes back to being a plain candidate. Traffic is
+   * unchanged: experiments own every split.
+   */
+  async nameChallenger(id: string): Promise<ModelRecord> {
+    const { models } = this.deps;
+    const model = await this.get(id);
+    if (model.alias === 'challenger') return model;
+    if (model.status !== 'candidate') {
+      throw new ConflictError(`Model ${id} is ${model.status}; only a candidate can be named challenger.`);
+    }
+    for (const other of await models.list()) {
+      if (other.alias === 'challenger') await models.update(other.model_id, { status: 'candidate', alias: null });
+    }
+    return models.update(id, { status: 'challenger', alias: 'challenger' });
+  }
+
+  /**
    * Makes a model the champion if it passes the gate against the current champion on the same
    * holdout; `force` overrides a refusal (the report is kept on the model either way).
    * Rollback is activating the previous champion.

@@ -2,7 +2,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError } from '../../../lambdas/core/errors.js';
 import type { ModelRegistry } from '../../../lambdas/core/ports.js';
-import type { GateReport } from '../../../lambdas/core/schemas/models.js';
+import type { DriftEvent, GateReport } from '../../../lambdas/core/schemas/models.js';
 import { modelRecord, T0 } from '../../support/memory-ports.js';
 
 const LATER = new Date(T0.getTime() + 60_000);
@@ -138,6 +138,36 @@ export function describeModelRegistryContract(adapter: string, open: () => Promi
 
       expect(again).toMatchObject({ status: 'champion', previous_champion_id: 'm_a' });
       expect((await registry.list()).filter((m) => m.status === 'champion')).toHaveLength(1);
+    });
+
+    it('keeps drift events through updates and promotions, and leaves them out of a model that has none', async () => {
+      await withChampion();
+      const event: DriftEvent = {
+        at: LATER.toISOString(),
+        kind: 'rolled_back',
+        model_id: 'm_b',
+        rolled_back_to: 'm_a',
+        experiment_ids: ['exp_1'],
+        reasons: ['online calibration 1.500 is outside [0.8, 1.2]'],
+        impressions: 50_000,
+        clicks: 1_000,
+        calibration: 1.5,
+        logloss: null,
+        baseline_logloss: 0.1,
+        window: { from: T0.toISOString(), to: LATER.toISOString() },
+        detail: 'rolled back',
+      };
+
+      await registry.promote('m_b', LATER, gate(true));
+      await registry.update('m_b', { drift_events: [event] });
+      await registry.promote('m_a', LATER, null);
+      await registry.update('m_a', { drift_events: [event] });
+
+      expect((await registry.get('m_b'))?.drift_events).toEqual([event]);
+      expect(await registry.champion()).toMatchObject({ model_id: 'm_a', drift_events: [event] });
+      expect((await registry.list()).map((m) => m.drift_events)).toEqual([[event], [event]]);
+      await registry.create(modelRecord({ model_id: 'm_c', version: 'v3' }));
+      expect(await registry.get('m_c')).not.toHaveProperty('drift_events');
     });
 
     it('says NotFound when promoting an unknown model and leaves the champion alone', async () => {

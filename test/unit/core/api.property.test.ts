@@ -160,6 +160,16 @@ const NEAR_VALID: Record<string, fc.Arbitrary<unknown>> = {
   putAd: nearValid({ campaign_id: idish, advertiser_id: idish, category: fc.string(), attributes: features }),
   startModelUpload: nearValid({ version: idish, metadata: fc.dictionary(fc.string(), anyJson, { maxKeys: 5 }) }),
   activateModel: nearValid({ force: fc.boolean() }),
+  createExperiment: nearValid({
+    name: fc.string(),
+    variants: fc.array(
+      nearValid({ model_id: fc.oneof(idish, fc.constantFrom(CHAMPION_ID, 'm_cand')), weight: fc.double() }),
+      {
+        maxLength: 12,
+      },
+    ),
+    campaign_ids: fc.array(idish, { maxLength: 4 }),
+  }),
 };
 
 describe('invoke over arbitrary JSON bodies', () => {

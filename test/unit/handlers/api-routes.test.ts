@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../../lambdas/core/api/routes.js';
 import { createApiHandler } from '../../../lambdas/handlers/api.js';
 import type { RequestMeasure } from '../../../lambdas/handlers/observability.js';
-import { MemoryArtifactStore, makeApp } from '../../support/memory-ports.js';
+import { CHAMPION_ID, MemoryArtifactStore, makeApp } from '../../support/memory-ports.js';
 import { apiEvent, lambdaContext } from './api-gateway-events.js';
 
 interface Call {
@@ -125,8 +125,31 @@ describe('the API handler over every route of the table', () => {
       (await send({ method: 'POST', resource: '/model/upload/{id}/complete', params: id })).status,
     );
     record('getModel', (await send({ method: 'GET', resource: '/models/{id}', params: id })).status);
+    record('nameChallenger', (await send({ method: 'PUT', resource: '/model/challenger/{id}', params: id })).status);
     const activate = { method: 'PUT', resource: '/model/activate/{id}', params: id, body: '{"force":true}' };
     record('activateModel', (await send(activate)).status);
+    const experiment = JSON.stringify({
+      name: 'new vs old',
+      variants: [
+        { model_id: id.id, weight: 1 },
+        { model_id: CHAMPION_ID, weight: 1 },
+      ],
+    });
+    const started = await send({ method: 'POST', resource: '/experiments', body: experiment });
+    record('createExperiment', started.status);
+    const experimentId = { id: String(started.body.experiment_id) };
+    record(
+      'listExperiments',
+      (await send({ method: 'GET', resource: '/experiments', query: { status: 'running' } })).status,
+    );
+    record(
+      'getExperiment',
+      (await send({ method: 'GET', resource: '/experiments/{id}', params: experimentId })).status,
+    );
+    record(
+      'stopExperiment',
+      (await send({ method: 'PUT', resource: '/experiments/{id}/stop', params: experimentId })).status,
+    );
     record(
       'adPerformance',
       (await send({ method: 'GET', resource: '/analytics/ad-performance', query: range })).status,

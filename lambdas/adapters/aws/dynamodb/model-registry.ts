@@ -28,13 +28,22 @@ const FIELDS = [
   'previous_champion_id',
   'created_at',
   'activated_at',
+  'drift_events',
 ] as const satisfies readonly (keyof ModelRecord)[];
 
 /**
  * Free-form nested fields are JSON text: they are read whole, and JSON keeps what the local
  * registry keeps (DynamoDB numbers refuse NaN, which a gate report can hold, and JSON turns into null).
  */
-const JSON_FIELDS: ReadonlySet<string> = new Set(['metadata', 'training_window', 'holdout_metrics', 'gate']);
+const JSON_FIELDS: ReadonlySet<string> = new Set([
+  'metadata',
+  'training_window',
+  'holdout_metrics',
+  'gate',
+  'drift_events',
+]);
+/** Optional fields: absent from a record that never had them, as in the local registry (not null). */
+const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(['drift_events']);
 
 const encode = (field: string, value: unknown): unknown =>
   JSON_FIELDS.has(field) && value !== null && value !== undefined ? JSON.stringify(value) : value;
@@ -48,7 +57,12 @@ interface StoredModel {
 }
 
 function fromItem(item: Item): StoredModel {
-  const record = Object.fromEntries(FIELDS.map((f) => [f, decode(f, item[f] ?? null)])) as ModelRecord;
+  const record = Object.fromEntries(
+    FIELDS.filter((f) => !OPTIONAL_FIELDS.has(f) || (item[f] ?? null) !== null).map((f) => [
+      f,
+      decode(f, item[f] ?? null),
+    ]),
+  ) as ModelRecord;
   return { record, generation: item.champion_generation as number | undefined };
 }
 
