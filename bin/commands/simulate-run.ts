@@ -199,6 +199,9 @@ export class TrafficRun {
       {
         user_id: page.user_id,
         features: { device_type: page.device_type, location: page.location, site_id: page.site_id },
+        // The page's simulated time: its impressions then join their predictions in the training
+        // set, which matches them within one attribution window.
+        timestamp: new Date(page.timeMs).toISOString(),
         ads: page.candidates.map((c) => ({ ad_id: c.ad_id, features: { position: c.position } })),
       },
       false,

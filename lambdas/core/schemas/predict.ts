@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { Features, Id, MAX_BATCH } from './common.js';
+import { Features, Id, MAX_BATCH, Timestamp } from './common.js';
 
 export const PredictRequest = z
   .object({
@@ -14,6 +14,10 @@ export const PredictRequest = z
       .optional()
       .openapi({ description: 'false: score without personal features, store no user id.' }),
     explain: z.boolean().optional().openapi({ description: 'true: add per-feature SHAP contributions (logit space).' }),
+    timestamp: Timestamp.optional().openapi({
+      description:
+        "When the ad server made the request (RFC 3339); default: when this server received it. For replays and simulations; bounded like event times (at most 5 minutes ahead, within the lake's retention).",
+    }),
   })
   .strict()
   .openapi('PredictRequest');
@@ -47,6 +51,10 @@ export const PredictBatchRequest = z
     request_id: Id.optional(),
     consent: z.boolean().optional(),
     explain: z.boolean().optional(),
+    timestamp: Timestamp.optional().openapi({
+      description:
+        "When the ad server made the request (RFC 3339); default: when this server received it. For replays and simulations; bounded like event times (at most 5 minutes ahead, within the lake's retention).",
+    }),
     ads: z
       .array(z.object({ ad_id: Id, features: Features.optional() }).strict())
       .min(1, 'must hold at least one ad')

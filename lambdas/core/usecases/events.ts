@@ -1,12 +1,11 @@
 import { ValidationError } from '../errors.js';
 import { siteIdOf, suspiciousEventRow } from '../fraud/lake-rows.js';
 import type { CounterEvent, FraudEvent, FraudFlag, LakeRow } from '../ports.js';
-import { parseTimestamp } from '../schemas/common.js';
 import { BatchEvent, type ClickEvent, type EventBatchResult, type ImpressionEvent } from '../schemas/events.js';
 import { fieldErrors, summarise } from '../validation.js';
 import type { Deps } from './deps.js';
+import { checkedEventTime } from './event-time.js';
 
-const DAY_MS = 86_400_000;
 const NONE: ReadonlySet<string> = new Set();
 
 export type EventStatus = 'accepted' | 'duplicate';
@@ -119,20 +118,7 @@ export class RecordEventsUseCase {
   }
 
   private eventTime(timestamp: string, path: string): Date {
-    const at = parseTimestamp(timestamp);
-    const now = this.deps.clock.now().getTime();
-    const { maxFutureSkewMs, retentionDays } = this.deps.config;
-    if (at.getTime() > now + maxFutureSkewMs) {
-      throw new ValidationError(`${path} is more than ${maxFutureSkewMs / 60_000} minutes in the future`, [
-        { path, message: `is more than ${maxFutureSkewMs / 60_000} minutes in the future` },
-      ]);
-    }
-    if (at.getTime() < now - retentionDays * DAY_MS) {
-      throw new ValidationError(`${path} is older than the lake's retention of ${retentionDays} days`, [
-        { path, message: `is older than the lake's retention of ${retentionDays} days` },
-      ]);
-    }
-    return at;
+    return checkedEventTime(timestamp, path, this.deps.clock.now(), this.deps.config);
   }
 
   private prepareImpression(e: ImpressionEvent, timePath: string): PreparedEvent {

@@ -4,6 +4,7 @@ import type { Ad } from '../schemas/ads.js';
 import type { Features } from '../schemas/common.js';
 import type { PredictBatchRequest, Prediction, PredictRequest } from '../schemas/predict.js';
 import type { Deps } from './deps.js';
+import { checkedEventTime } from './event-time.js';
 import type { Assignment, ModelRouting } from './routing.js';
 
 /**
@@ -62,6 +63,7 @@ export class PredictUseCase {
       request_id: input.request_id,
       consent: input.consent,
       explain: input.explain,
+      timestamp: input.timestamp,
       ads: [{ ad_id: input.ad_id }],
     });
     return prediction!;
@@ -69,6 +71,11 @@ export class PredictUseCase {
 
   async predictBatch(input: PredictBatchRequest): Promise<Prediction[]> {
     const { deps } = this;
+    // Checked before any work: a request time out of bounds is the caller's error.
+    const requestTime =
+      input.timestamp === undefined
+        ? undefined
+        : checkedEventTime(input.timestamp, 'timestamp', deps.clock.now(), deps.config);
     const consent = input.consent !== false;
     const explain = input.explain === true;
     const userKey = consent ? deps.pseudonymiser.pseudonymise('user', input.user_id) : null;
@@ -162,7 +169,7 @@ export class PredictUseCase {
       }),
     );
 
-    const now = deps.clock.now();
+    const now = requestTime ?? deps.clock.now();
     const records: PredictionRecord[] = todo.map((i, k) => ({
       prediction_id: predictionIds[i]!,
       request_id: input.request_id ?? null,
