@@ -1,16 +1,23 @@
 /**
- * The world of `sagemaker/simulate.ts` (the one the bootstrap model is trained on), rebuilt with
- * its parts in the open: `simulate.ts` draws a whole (user, ad, site, position) request at once
- * and keeps its effects private, while a page of the traffic driver needs one user and site with
- * several candidate ads, each at its own slot, and the true probability of each.
+ * The simulated world, defined once: users (an interest segment the model never sees, a device,
+ * a location), ads in campaigns and advertisers with a category, sites, slots, their effects on
+ * the true logit, and the base solved so that the mean true probability is `ctr`. The bootstrap
+ * simulator (`sagemaker/simulate.ts`) draws whole requests from it (`drawLikeSimulator`); the
+ * traffic driver draws pages (one user and site, several candidate ads, each at its own slot).
  *
- * Every draw from the world's random streams is made in the same order as in `simulate.ts`, so
- * for the same options the catalogue, the effects and the solved base are the same numbers;
- * test/unit/simulate/world.test.ts holds the two to that (same requests, same true probabilities).
+ * Every draw from the world's random stream is made in a fixed order: the same options give the
+ * same catalogue, effects and base, which is what makes the bootstrap model's world reproducible.
  */
 import { createRandom, cumulative, type Random, sample } from '../model/prng.js';
 import { sigmoid } from '../model/scorer.js';
-import { CATEGORIES, type CatalogueAd, DEVICE_TYPES, LOCATIONS, SEGMENTS, type SimulatorOptions } from '../simulate.js';
+import {
+  CATEGORIES,
+  type CatalogueAd,
+  DEVICE_TYPES,
+  LOCATIONS,
+  SEGMENTS,
+  type SimulatorOptions,
+} from './vocabulary.js';
 
 const DEVICE_SHARE = [0.62, 0.3, 0.08];
 const DEVICE_EFFECT = [0.15, -0.1, 0.05];
