@@ -8,6 +8,7 @@
  */
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -19,7 +20,7 @@ import { DynamoModelRegistry } from '../adapters/aws/dynamodb/model-registry.js'
 import { systemClock } from '../adapters/local/ids.js';
 import { type DriftConfig, DriftMonitor, type DriftReport } from '../core/usecases/drift.js';
 import { ConfigError, describeConfigIssues } from './config-error.js';
-import { coreLogger } from './observability.js';
+import { coreLogger, tracedHandler } from './observability.js';
 
 const name = z.string().trim().min(1, 'is empty').max(1024);
 
@@ -62,22 +63,26 @@ export function parseDriftMonitorConfig(env: Readonly<Record<string, string | un
 }
 
 /** What the monitor needs: the registry, the experiments and the analytics, nothing else. */
-export function composeDriftMonitor(config: DriftMonitorConfig, logger: PowertoolsLogger): DriftMonitor {
+export function composeDriftMonitor(
+  config: DriftMonitorConfig,
+  logger: PowertoolsLogger,
+  tracer?: Tracer,
+): DriftMonitor {
   // Nobody waits on a scheduled check: the SDK may retry a throttle longer than the API's.
-  const dynamo = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      region: config.region,
-      maxAttempts: 5,
-      requestHandler: { connectionTimeout: 1_000, requestTimeout: 5_000 },
-    }),
-    { marshallOptions: { removeUndefinedValues: true } },
-  );
+  const client = new DynamoDBClient({
+    region: config.region,
+    maxAttempts: 5,
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 5_000 },
+  });
+  const athena = new AthenaClient({ region: config.region });
+  if (tracer) for (const c of [client, athena]) tracer.captureAWSv3Client(c);
+  const dynamo = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   const log = coreLogger(logger);
   return new DriftMonitor(
     {
       models: new DynamoModelRegistry(dynamo, config.modelsTable),
       experiments: new DynamoExperimentStore(dynamo, config.experimentsTable),
-      analytics: new AthenaAnalytics(new AthenaClient({ region: config.region }), { ...config.athena, logger: log }),
+      analytics: new AthenaAnalytics(athena, { ...config.athena, logger: log }),
       clock: systemClock,
       logger: log,
     },
@@ -163,9 +168,14 @@ export function createDriftMonitorHandler(options: DriftMonitorHandlerOptions): 
 }
 
 const powertools = new PowertoolsLogger({ serviceName: 'adclick-drift-monitor' });
+const tracer = new Tracer({ serviceName: 'adclick-drift-monitor' });
 
-export const handler: DriftMonitorHandler = createDriftMonitorHandler({
-  logger: powertools,
-  metrics: new Metrics({ serviceName: 'adclick-drift-monitor' }),
-  compose: () => composeDriftMonitor(parseDriftMonitorConfig(process.env), powertools),
-});
+export const handler: DriftMonitorHandler = tracedHandler(
+  tracer,
+  'drift-monitor',
+  createDriftMonitorHandler({
+    logger: powertools,
+    metrics: new Metrics({ serviceName: 'adclick-drift-monitor' }),
+    compose: () => composeDriftMonitor(parseDriftMonitorConfig(process.env), powertools, tracer),
+  }),
+);

@@ -11,6 +11,7 @@
  */
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
@@ -30,7 +31,7 @@ import { counterRedisKey, DEFAULT_FEATURE_KEY_PREFIX } from '../adapters/aws/red
 import { DEFAULT_ATTRIBUTION_WINDOW_SECONDS } from '../core/lake/attribution.js';
 import type { Logger } from '../core/ports.js';
 import { parseFeatureCountersConfig } from './consumer-config.js';
-import { coreLogger } from './observability.js';
+import { coreLogger, tracedHandler } from './observability.js';
 
 // ---------------------------------------------------------------- records
 
@@ -419,34 +420,39 @@ export function batchMetrics(metrics: Metrics): (report: BatchReport) => void {
 }
 
 const powertools = new PowertoolsLogger({ serviceName: 'adclick-feature-counters' });
+const tracer = new Tracer({ serviceName: 'adclick-feature-counters' });
 
 /**
  * The deployed handler: configuration from the environment and the clients, once per container.
  * Redis commands may wait a little here (no request is waiting on this function), but a Redis
  * that does not answer is skipped: DynamoDB is the truth and the API's cache-aside reads refill.
  */
-export const handler: FeatureCountersHandler = createFeatureCountersHandler({
-  logger: coreLogger(powertools),
-  onBatch: batchMetrics(new Metrics({ serviceName: 'adclick-feature-counters' })),
-  compose: async () => {
-    const config = parseFeatureCountersConfig(process.env);
-    const requestHandler = { connectionTimeout: 1_000, requestTimeout: 5_000 };
-    const doc = DynamoDBDocumentClient.from(
-      new DynamoDBClient({ region: config.region, maxAttempts: 5, requestHandler }),
-      {
-        marshallOptions: { removeUndefinedValues: true },
-      },
-    );
-    const redis = createRedisClient(config.redisUrl, {
-      connectTimeout: 1_000,
-      commandTimeout: 1_000,
-      enableOfflineQueue: true,
-    });
-    redis.on('error', (err: Error) => powertools.warn('redis connection error', { error: err.message }));
-    await waitUntilReady(redis, 1_000);
-    return {
-      table: new FeatureCounterTable(doc, { tableName: config.featuresTable }),
-      cache: new RedisCounterCache(redis, { keyPrefix: config.redisKeyPrefix }),
-    };
-  },
-});
+export const handler: FeatureCountersHandler = tracedHandler(
+  tracer,
+  'feature-counters',
+  createFeatureCountersHandler({
+    logger: coreLogger(powertools),
+    onBatch: batchMetrics(new Metrics({ serviceName: 'adclick-feature-counters' })),
+    compose: async () => {
+      const config = parseFeatureCountersConfig(process.env);
+      const requestHandler = { connectionTimeout: 1_000, requestTimeout: 5_000 };
+      const doc = DynamoDBDocumentClient.from(
+        tracer.captureAWSv3Client(new DynamoDBClient({ region: config.region, maxAttempts: 5, requestHandler })),
+        {
+          marshallOptions: { removeUndefinedValues: true },
+        },
+      );
+      const redis = createRedisClient(config.redisUrl, {
+        connectTimeout: 1_000,
+        commandTimeout: 1_000,
+        enableOfflineQueue: true,
+      });
+      redis.on('error', (err: Error) => powertools.warn('redis connection error', { error: err.message }));
+      await waitUntilReady(redis, 1_000);
+      return {
+        table: new FeatureCounterTable(doc, { tableName: config.featuresTable }),
+        cache: new RedisCounterCache(redis, { keyPrefix: config.redisKeyPrefix }),
+      };
+    },
+  }),
+);

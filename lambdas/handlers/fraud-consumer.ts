@@ -1,6 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import * as z from 'zod';
@@ -10,7 +11,7 @@ import { RuleFraudDetector } from '../core/fraud/detector.js';
 import { fraudEventFromLakeRow, suspiciousEventRow } from '../core/fraud/lake-rows.js';
 import type { EventLog, FraudDetector, LakeRow } from '../core/ports.js';
 import { ConfigError, describeConfigIssues } from './config-error.js';
-import { coreLogger } from './observability.js';
+import { coreLogger, tracedHandler } from './observability.js';
 
 export interface FraudConsumer {
   /** The rules' state: one detector for the life of the container (see the handler's doc). */
@@ -144,27 +145,34 @@ export function parseFraudConsumerConfig(env: Readonly<Record<string, string | u
 }
 
 const powertools = new PowertoolsLogger({ serviceName: 'adclick-fraud' });
+const tracer = new Tracer({ serviceName: 'adclick-fraud' });
 
-export const handler: FraudConsumerHandler = createFraudConsumerHandler({
-  logger: powertools,
-  metrics: new Metrics({ serviceName: 'adclick-fraud' }),
-  compose: () => {
-    const env = parseFraudConsumerConfig(process.env);
-    const kinesis = new KinesisClient({
-      region: env.AWS_REGION,
-      maxAttempts: 3,
-      requestHandler: { connectionTimeout: 1_000, requestTimeout: 5_000 },
-    });
-    return {
-      detector: new RuleFraudDetector(),
-      decoder: new LakeStreamDecoder({
-        ad_impressions: env.ADCLICK_IMPRESSIONS_STREAM,
-        clicks: env.ADCLICK_CLICKS_STREAM,
-      }),
-      flags: new KinesisEventLog(kinesis, {
-        streams: { suspicious_events: env.ADCLICK_SUSPICIOUS_EVENTS_STREAM },
-        logger: coreLogger(powertools),
-      }),
-    };
-  },
-});
+export const handler: FraudConsumerHandler = tracedHandler(
+  tracer,
+  'fraud-consumer',
+  createFraudConsumerHandler({
+    logger: powertools,
+    metrics: new Metrics({ serviceName: 'adclick-fraud' }),
+    compose: () => {
+      const env = parseFraudConsumerConfig(process.env);
+      const kinesis = tracer.captureAWSv3Client(
+        new KinesisClient({
+          region: env.AWS_REGION,
+          maxAttempts: 3,
+          requestHandler: { connectionTimeout: 1_000, requestTimeout: 5_000 },
+        }),
+      );
+      return {
+        detector: new RuleFraudDetector(),
+        decoder: new LakeStreamDecoder({
+          ad_impressions: env.ADCLICK_IMPRESSIONS_STREAM,
+          clicks: env.ADCLICK_CLICKS_STREAM,
+        }),
+        flags: new KinesisEventLog(kinesis, {
+          streams: { suspicious_events: env.ADCLICK_SUSPICIOUS_EVENTS_STREAM },
+          logger: coreLogger(powertools),
+        }),
+      };
+    },
+  }),
+);

@@ -67,3 +67,12 @@ export async function traced<T>(tracer: Tracer | undefined, name: string, work: 
     if (segment) tracer.setSegment(segment);
   }
 }
+
+/** A handler whose every invoke runs in a `## name` subsegment (see `traced`). */
+export function tracedHandler<A extends unknown[], R>(
+  tracer: Tracer,
+  name: string,
+  handler: (...args: A) => Promise<R>,
+): (...args: A) => Promise<R> {
+  return (...args) => traced(tracer, name, () => handler(...args));
+}

@@ -13,6 +13,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -21,6 +22,7 @@ import { DynamoPredictionLog } from '../adapters/aws/dynamodb/prediction-log.js'
 import { decodePredictionMessage } from '../adapters/aws/sqs/prediction-log-message.js';
 import type { PredictionLog } from '../core/ports.js';
 import { ConfigError } from './config-error.js';
+import { tracedHandler } from './observability.js';
 
 export interface PredictionLogRedriveHandlerOptions {
   /**
@@ -133,24 +135,31 @@ export function parsePredictionLogRedriveConfig(
 }
 
 const powertools = new PowertoolsLogger({ serviceName: 'adclick-prediction-log-redrive' });
+const tracer = new Tracer({ serviceName: 'adclick-prediction-log-redrive' });
 
 /**
  * The deployed handler. Nobody is waiting on a redrive, so the DynamoDB client may retry a
  * throttle longer than the API's (standard retry mode, 5 attempts).
  */
-export const handler: PredictionLogRedriveHandler = createPredictionLogRedriveHandler({
-  logger: powertools,
-  metrics: new Metrics({ serviceName: 'adclick-prediction-log-redrive' }),
-  log: () => {
-    const config = parsePredictionLogRedriveConfig(process.env);
-    const doc = DynamoDBDocumentClient.from(
-      new DynamoDBClient({
-        region: config.region,
-        maxAttempts: 5,
-        requestHandler: { connectionTimeout: 1_000, requestTimeout: 5_000 },
-      }),
-      { marshallOptions: { removeUndefinedValues: true } },
-    );
-    return new DynamoPredictionLog(doc, config.predictionsTable);
-  },
-});
+export const handler: PredictionLogRedriveHandler = tracedHandler(
+  tracer,
+  'prediction-log-redrive',
+  createPredictionLogRedriveHandler({
+    logger: powertools,
+    metrics: new Metrics({ serviceName: 'adclick-prediction-log-redrive' }),
+    log: () => {
+      const config = parsePredictionLogRedriveConfig(process.env);
+      const doc = DynamoDBDocumentClient.from(
+        tracer.captureAWSv3Client(
+          new DynamoDBClient({
+            region: config.region,
+            maxAttempts: 5,
+            requestHandler: { connectionTimeout: 1_000, requestTimeout: 5_000 },
+          }),
+        ),
+        { marshallOptions: { removeUndefinedValues: true } },
+      );
+      return new DynamoPredictionLog(doc, config.predictionsTable);
+    },
+  }),
+);

@@ -18,6 +18,7 @@
  */
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import * as z from 'zod';
@@ -25,7 +26,7 @@ import { lakeRowOfStreamImage } from '../adapters/aws/dynamodb/prediction-item.j
 import { type FirehoseWriteResult, FirehoseWriter } from '../adapters/aws/firehose/firehose-writer.js';
 import { LakeJsonCodec } from '../adapters/aws/kinesis/lake-json.js';
 import { ConfigError } from './config-error.js';
-import { coreLogger } from './observability.js';
+import { coreLogger, tracedHandler } from './observability.js';
 
 /** What the handler needs of a FirehoseWriter. */
 export interface LakeLineWriter {
@@ -158,26 +159,33 @@ export function parsePredictionLogStreamConfig(
 export const STREAM_FIREHOSE_RETRY = { baseDelayMs: 100, maxDelayMs: 2_000, maxTotalMs: 10_000 } as const;
 
 const powertools = new PowertoolsLogger({ serviceName: 'adclick-prediction-log-stream' });
+const tracer = new Tracer({ serviceName: 'adclick-prediction-log-stream' });
 
 /**
  * The deployed handler. A missing or malformed variable throws ConfigError at every invoke, so
  * the batch is retried (the shard waits) until the configuration is fixed or the event source's
  * retryAttempts run out and the batch goes to its on-failure destination.
  */
-export const handler: PredictionLogStreamHandler = createPredictionLogStreamHandler({
-  logger: powertools,
-  metrics: new Metrics({ serviceName: 'adclick-prediction-log-stream' }),
-  writer: () => {
-    const config = parsePredictionLogStreamConfig(process.env);
-    const client = new FirehoseClient({
-      region: config.region,
-      maxAttempts: 2,
-      requestHandler: { connectionTimeout: 1_000, requestTimeout: 5_000 },
-    });
-    return new FirehoseWriter(client, {
-      deliveryStreamName: config.deliveryStreamName,
-      retry: STREAM_FIREHOSE_RETRY,
-      logger: coreLogger(powertools),
-    });
-  },
-});
+export const handler: PredictionLogStreamHandler = tracedHandler(
+  tracer,
+  'prediction-log-stream',
+  createPredictionLogStreamHandler({
+    logger: powertools,
+    metrics: new Metrics({ serviceName: 'adclick-prediction-log-stream' }),
+    writer: () => {
+      const config = parsePredictionLogStreamConfig(process.env);
+      const client = tracer.captureAWSv3Client(
+        new FirehoseClient({
+          region: config.region,
+          maxAttempts: 2,
+          requestHandler: { connectionTimeout: 1_000, requestTimeout: 5_000 },
+        }),
+      );
+      return new FirehoseWriter(client, {
+        deliveryStreamName: config.deliveryStreamName,
+        retry: STREAM_FIREHOSE_RETRY,
+        logger: coreLogger(powertools),
+      });
+    },
+  }),
+);
