@@ -112,11 +112,12 @@ export async function generateLake(options: LakeOptions): Promise<LakeSummary> {
        least(0.999, greatest(0.001, p_true * (0.8 + 0.4 * noise))) AS probability,
        'v1' AS model_version, 'm1' AS model_id, 'champion' AS variant, NULL::VARCHAR AS experiment_id,
        false AS fallback, true AS consent, ${features} AS features,
-       ts - INTERVAL 50 MILLISECOND AS timestamp, ${partitionCols('ts - INTERVAL 50 MILLISECOND')}
+       ts - INTERVAL 50 MILLISECOND AS timestamp, NULL::DOUBLE AS exploration_bonus,
+       ${partitionCols('ts - INTERVAL 50 MILLISECOND')}
      FROM events
      UNION ALL
      SELECT 'p' || i || 'x', NULL, user_id, ad_id, p_true, 'v1', 'm1', 'champion', NULL, false, true, ${features},
-       ts - INTERVAL 80 MILLISECOND, ${partitionCols('ts - INTERVAL 80 MILLISECOND')}
+       ts - INTERVAL 80 MILLISECOND, NULL, ${partitionCols('ts - INTERVAL 80 MILLISECOND')}
      FROM events WHERE noise < 0.05`,
     'main',
   );

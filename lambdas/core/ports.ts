@@ -32,17 +32,48 @@ export interface ScoreResult {
   readonly explanation?: Explanation;
   /** True when the primary endpoint failed and a fallback copy of the model answered. */
   readonly fallback?: boolean;
+  /**
+   * Only when asked (`uncertainty: true`): how little the model knows about the row; null for a
+   * model that keeps no training counts.
+   */
+  readonly uncertainty?: ScoreUncertainty | null;
+}
+
+export interface ScoreUncertainty {
+  /** Approximate posterior standard deviation of the logit. */
+  readonly logit_sd: number;
+  /** Training rows that held each model field's value (0 = never seen). */
+  readonly evidence: Readonly<Record<string, number>>;
+}
+
+export interface ScoreOptions {
+  readonly explain: boolean;
+  /** Also return each row's uncertainty (costs the container its shared-batch fast path). */
+  readonly uncertainty?: boolean;
 }
 
 export interface ModelEndpoint {
   /** Scores rows with the given registered model; results are in row order. */
-  score(model: ModelRef, rows: readonly ScoreRow[], options: { explain: boolean }): Promise<ScoreResult[]>;
+  score(model: ModelRef, rows: readonly ScoreRow[], options: ScoreOptions): Promise<ScoreResult[]>;
 }
 
 export interface ModelRef {
   readonly model_id: string;
   readonly version: string;
   readonly artifact_uri: string;
+}
+
+/**
+ * Makes models servable by the ModelEndpoint before traffic is routed to them (a SageMaker
+ * production variant per model in AWS). Called before a model is promoted and before an
+ * experiment's variants are stored, so routing never names a model the endpoint cannot serve.
+ */
+export interface ModelDeployment {
+  /**
+   * Resolves once every model can be scored; rejects (DependencyUnavailableError: retry later,
+   * ConflictError: an operator must act) when one cannot be yet. Idempotent.
+   */
+  prepare(models: readonly ModelRef[]): Promise<void>;
 }
 
 // ---------------------------------------------------------------- prediction cache
@@ -104,6 +135,8 @@ export interface PredictionRecord {
   readonly consent: boolean;
   readonly features: FeatureMap;
   readonly explanation: Explanation | null;
+  /** Logit bonus of an explored prediction (README "Exploration"); null when not explored. */
+  readonly exploration_bonus: number | null;
   readonly timestamp: Date;
 }
 

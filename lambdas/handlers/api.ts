@@ -121,6 +121,6 @@ export const handler: ApiHandler = createApiHandler({
   tracer,
   compose: async (logger) => {
     const config = parseApiConfig(process.env);
-    return (await composeAws(config, logger, createAwsClients(config, logger, tracer))).app;
+    return (await composeAws(config, logger, createAwsClients(config, logger, tracer), tracer)).app;
   },
 });

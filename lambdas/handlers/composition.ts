@@ -21,13 +21,14 @@ import { RedisFeatureStore } from '../adapters/aws/redis/redis-feature-store.js'
 import { RedisPredictionCache } from '../adapters/aws/redis/redis-prediction-cache.js';
 import { PRESIGNING_S3_CLIENT_OPTIONS, S3ArtifactStore } from '../adapters/aws/s3/s3-artifact-store.js';
 import { S3HoldoutEvaluator } from '../adapters/aws/s3/s3-holdout-evaluator.js';
+import type { SageMakerControlClient } from '../adapters/aws/sagemaker/endpoint-deployment.js';
 import { FallbackModels } from '../adapters/aws/sagemaker/fallback-models.js';
 import { SageMakerModelEndpoint } from '../adapters/aws/sagemaker/sagemaker-endpoint.js';
 import { SecretKeyLoader } from '../adapters/aws/secrets/secret-key.js';
 import { DeadLetterPredictionLog } from '../adapters/aws/sqs/dead-letter-prediction-log.js';
 import { systemClock, TimeOrderedIds } from '../adapters/local/ids.js';
 import { type App, createApp } from '../core/app.js';
-import type { FraudDetector, Logger } from '../core/ports.js';
+import type { FraudDetector, Logger, ModelDeployment } from '../core/ports.js';
 import { DEFAULT_CORE_CONFIG, type Deps } from '../core/usecases/deps.js';
 import type { ApiConfig } from './config.js';
 
@@ -44,6 +45,13 @@ export interface AwsClients {
   readonly redis: Redis;
   readonly s3: S3Client;
   readonly sagemaker: SageMakerRuntimeClient;
+  /** The SageMaker control plane: adds a production variant when a model is activated. */
+  /**
+   * The SageMaker control plane, for activation and experiment creation only. Left out, it is
+   * made at the first of those calls: its SDK package alone costs ~140 ms of module init, which
+   * no prediction should wait for.
+   */
+  readonly sagemakerControl?: SageMakerControlClient;
   readonly athena: AthenaClient;
   readonly secrets: SecretsManagerClient;
   readonly sqs: SQSClient;
@@ -93,17 +101,59 @@ export function createAwsClients(config: ApiConfig, logger: Logger, tracer?: Tra
  * (feature-counters.ts; the feature store is read-only in the API) and the fraud rules
  * (fraud-consumer.ts).
  */
+/** Admin requests only (activation, experiment creation): the SDK's default retries absorb throttling. */
+async function createSageMakerControlClient(config: ApiConfig, tracer: Tracer | undefined) {
+  const { SageMakerClient } = await import('@aws-sdk/client-sagemaker');
+  const client = new SageMakerClient({ region: config.region });
+  tracer?.captureAWSv3Client(client);
+  return client;
+}
+
+/** A deployment built at its first use, and built again after a failed build. */
+function lazyDeployment(build: () => Promise<ModelDeployment>): ModelDeployment {
+  let built: Promise<ModelDeployment> | undefined;
+  return {
+    prepare: async (models) => {
+      built ??= build().catch((err: unknown) => {
+        built = undefined;
+        throw err;
+      });
+      return (await built).prepare(models);
+    },
+  };
+}
+
 export async function composeAws(
   config: ApiConfig,
   logger: Logger,
   clients: AwsClients = createAwsClients(config, logger),
+  tracer?: Tracer,
 ): Promise<{ app: App; deps: Deps; clients: AwsClients }> {
-  const { dynamo, kinesis, redis, s3, sagemaker, athena, secrets, sqs } = clients;
+  const { dynamo, kinesis, redis, s3, sagemaker, sagemakerControl, athena, secrets, sqs } = clients;
   const breaker = new CircuitBreaker({ name: 'redis' });
   const fallbacks = new FallbackModels(s3, { logger });
   const models = new DynamoModelRegistry(dynamo, config.tables.models);
   const deps: Deps = {
     model: new SageMakerModelEndpoint(sagemaker, fallbacks, { endpointName: config.modelEndpoint, logger }),
+    // Activation and experiment creation first give each model its production variant.
+    deployment: lazyDeployment(async () => {
+      const { EndpointDeployment } = await import('../adapters/aws/sagemaker/endpoint-deployment.js');
+      return new EndpointDeployment(sagemakerControl ?? (await createSageMakerControlClient(config, tracer)), {
+        endpointName: config.modelEndpoint,
+        imageUri: config.modelDeployment.imageUri,
+        executionRoleArn: config.modelDeployment.executionRoleArn,
+        ...(config.modelDeployment.instanceType === undefined
+          ? {}
+          : {
+              capacity: {
+                instanceType: config.modelDeployment.instanceType,
+                initialInstanceCount: config.modelDeployment.instanceCount,
+              },
+            }),
+        fallbacks,
+        logger,
+      });
+    }),
     predictionCache: new RedisPredictionCache(redis, { breaker, logger }),
     // Read-only here: the feature-counters consumer counts every event once, from the streams.
     features: new RedisFeatureStore(

@@ -23,6 +23,23 @@ export const ApiEnvironment = z.object({
   ADCLICK_CLICKS_STREAM: name,
   ADCLICK_SUSPICIOUS_EVENTS_STREAM: name,
   ADCLICK_MODEL_ENDPOINT: name,
+  ADCLICK_MODEL_IMAGE_URI: z
+    .string()
+    .trim()
+    .regex(
+      /^[\w.-]+(:\d+)?\/[\w./-]+(:[\w.-]+|@sha256:[a-f0-9]{64})$/,
+      'must be a container image URI with a tag or digest',
+    ),
+  ADCLICK_MODEL_EXECUTION_ROLE_ARN: z
+    .string()
+    .trim()
+    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'must be an IAM role ARN'),
+  ADCLICK_MODEL_INSTANCE_TYPE: z
+    .string()
+    .trim()
+    .regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'must be a SageMaker instance type (ml.…)')
+    .optional(),
+  ADCLICK_MODEL_INSTANCE_COUNT: z.coerce.number().int('must be a whole number').min(1).max(100).optional(),
   ADCLICK_MODEL_BUCKET: name,
   ADCLICK_ATHENA_WORKGROUP: name,
   ADCLICK_ATHENA_DATABASE: name,
@@ -54,6 +71,14 @@ export interface ApiConfig {
   /** The SQS queue a throttled prediction log write is parked on (redriven by its own Lambda). */
   readonly predictionLogDeadLetterQueueUrl: string;
   readonly modelEndpoint: string;
+  /** How a newly activated model gets its production variant (EndpointDeployment). */
+  readonly modelDeployment: {
+    readonly imageUri: string;
+    readonly executionRoleArn: string;
+    /** Unset: a new variant copies the capacity of the endpoint's first variant. */
+    readonly instanceType?: string;
+    readonly instanceCount: number;
+  };
   readonly modelBucket: string;
   /** The gate's holdout (JSON Lines); by default `holdout/holdout.jsonl` in the model bucket. */
   readonly holdout: S3Location;
@@ -83,6 +108,12 @@ export function parseApiConfig(env: Readonly<Record<string, string | undefined>>
     },
     predictionLogDeadLetterQueueUrl: e.ADCLICK_PREDICTION_LOG_DLQ_URL,
     modelEndpoint: e.ADCLICK_MODEL_ENDPOINT,
+    modelDeployment: {
+      imageUri: e.ADCLICK_MODEL_IMAGE_URI,
+      executionRoleArn: e.ADCLICK_MODEL_EXECUTION_ROLE_ARN,
+      ...(e.ADCLICK_MODEL_INSTANCE_TYPE === undefined ? {} : { instanceType: e.ADCLICK_MODEL_INSTANCE_TYPE }),
+      instanceCount: e.ADCLICK_MODEL_INSTANCE_COUNT ?? 1,
+    },
     modelBucket: e.ADCLICK_MODEL_BUCKET,
     holdout:
       e.ADCLICK_HOLDOUT_URI === undefined

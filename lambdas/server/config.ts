@@ -43,6 +43,12 @@ export const LocalConfig = z
     ADCLICK_DRIFT_WINDOW_HOURS: z.coerce.number().positive().max(168).default(6),
     ADCLICK_DRIFT_MIN_IMPRESSIONS: z.coerce.number().int().min(1).max(1_000_000_000).default(10_000),
     ADCLICK_DRIFT_MIN_CLICKS: z.coerce.number().int().min(1).max(1_000_000_000).default(500),
+    /** Share of predictions that may explore new ads (README "Exploration"); 0 turns it off. */
+    ADCLICK_EXPLORATION_BUDGET: z.coerce.number().min(0).max(1).default(0),
+    /** The exploration bonus in posterior standard deviations of the logit. */
+    ADCLICK_EXPLORATION_KAPPA: z.coerce.number().min(0).max(10).default(1),
+    /** An ad the model saw in fewer training rows than this is new. */
+    ADCLICK_EXPLORATION_MIN_EVIDENCE: z.coerce.number().int().min(1).max(65_535).default(100),
   })
   .superRefine((c, ctx) => {
     if (!isLoopback(c.HOST) && c.ADCLICK_API_KEYS.length === 0) {

@@ -107,7 +107,14 @@ export async function startLocal(
         },
       },
     ],
-    config: DEFAULT_CORE_CONFIG,
+    config: {
+      ...DEFAULT_CORE_CONFIG,
+      exploration: {
+        budget: config.ADCLICK_EXPLORATION_BUDGET,
+        kappa: config.ADCLICK_EXPLORATION_KAPPA,
+        minEvidence: config.ADCLICK_EXPLORATION_MIN_EVIDENCE,
+      },
+    },
   };
   const app = createApp(deps);
   await ensureBootstrapModel(app, join(dataDir, 'holdout'), config.ADCLICK_BOOTSTRAP_ROWS, logger);

@@ -33,8 +33,10 @@ import type {
   PredictionLog,
   PredictionRecord,
   Pseudonymiser,
+  ScoreOptions,
   ScoreResult,
   ScoreRow,
+  ScoreUncertainty,
 } from '../../lambdas/core/ports.js';
 import type { Ad, AdUpsert } from '../../lambdas/core/schemas/ads.js';
 import type {
@@ -75,6 +77,7 @@ export interface ScoreCall {
   readonly model: ModelRef;
   readonly rows: readonly ScoreRow[];
   readonly explain: boolean;
+  readonly uncertainty?: boolean;
 }
 
 /**
@@ -99,21 +102,45 @@ export class FakeModelEndpoint implements ModelEndpoint {
     return { base_value: FakeModelEndpoint.BASE_VALUE, contributions };
   }
 
+  /**
+   * Training counts by ad id, for uncertainty answers (an ad absent here was never seen: 0);
+   * null makes the fake a model without counts (uncertainty null).
+   */
+  adEvidence: Map<string, number> | null = new Map();
+
+  /** The uncertainty this fake answers: the logit spread shrinks as the ad's count grows. */
+  uncertaintyOf(features: FeatureMap): ScoreUncertainty | null {
+    if (this.adEvidence === null) return null;
+    const seen = this.adEvidence.get(String(features.ad_id)) ?? 0;
+    return { logit_sd: 1 / Math.sqrt(1 + seen / 100), evidence: { ad_id: seen } };
+  }
+
   static probabilityOf(modelId: string, features: FeatureMap): number {
     const e = FakeModelEndpoint.explanationOf(modelId, features);
     return sigmoid(e.base_value + Object.values(e.contributions).reduce((s, c) => s + c, 0));
   }
 
-  async score(model: ModelRef, rows: readonly ScoreRow[], options: { explain: boolean }): Promise<ScoreResult[]> {
-    this.calls.push({ model, rows: rows.map((r) => ({ features: { ...r.features } })), explain: options.explain });
+  async score(model: ModelRef, rows: readonly ScoreRow[], options: ScoreOptions): Promise<ScoreResult[]> {
+    this.calls.push({
+      model,
+      rows: rows.map((r) => ({ features: { ...r.features } })),
+      explain: options.explain,
+      ...(options.uncertainty === undefined ? {} : { uncertainty: options.uncertainty }),
+    });
     await Promise.resolve();
     if (this.failWith) throw this.failWith;
     return rows.map((r) => {
-      const result: { probability: number; explanation?: Explanation; fallback?: boolean } = {
+      const result: {
+        probability: number;
+        explanation?: Explanation;
+        fallback?: boolean;
+        uncertainty?: ScoreUncertainty | null;
+      } = {
         probability: FakeModelEndpoint.probabilityOf(model.model_id, r.features),
       };
       if (options.explain) result.explanation = FakeModelEndpoint.explanationOf(model.model_id, r.features);
       if (this.fallback) result.fallback = true;
+      if (options.uncertainty === true) result.uncertainty = this.uncertaintyOf(r.features);
       return result;
     });
   }

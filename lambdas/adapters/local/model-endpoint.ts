@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { loadScorer, type Scorer } from '../../../sagemaker/index.js';
-import type { ModelEndpoint, ModelRef, ScoreResult, ScoreRow } from '../../core/ports.js';
+import type { ModelEndpoint, ModelRef, ScoreOptions, ScoreResult, ScoreRow } from '../../core/ports.js';
 import { unpackedDir } from './artifact-store.js';
 
 /**
@@ -21,13 +21,15 @@ export class InProcessModelEndpoint implements ModelEndpoint {
     return s;
   }
 
-  async score(model: ModelRef, rows: readonly ScoreRow[], options: { explain: boolean }): Promise<ScoreResult[]> {
+  async score(model: ModelRef, rows: readonly ScoreRow[], options: ScoreOptions): Promise<ScoreResult[]> {
     const scorer = await this.scorer(model);
+    const uncertainty = options.uncertainty === true;
     return rows.map((row) => {
-      const s = scorer.score(row.features, { explain: options.explain });
-      return s.explanation
-        ? { probability: s.probability, explanation: s.explanation }
-        : { probability: s.probability };
+      const s = scorer.score(row.features, { explain: options.explain, uncertainty });
+      const result: { -readonly [K in keyof ScoreResult]: ScoreResult[K] } = { probability: s.probability };
+      if (s.explanation) result.explanation = s.explanation;
+      if (uncertainty) result.uncertainty = s.uncertainty ?? null;
+      return result;
     });
   }
 }

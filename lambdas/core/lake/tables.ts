@@ -98,6 +98,12 @@ export const LAKE_TABLES: Readonly<Record<LakeTableName, LakeTable>> = {
       col('consent', 'boolean', false, 'False when the caller withheld consent for personal data.'),
       col('features', 'string', false, 'The feature snapshot the model scored, as a JSON object.'),
       col('timestamp', 'timestamp', false, 'Prediction time (UTC).'),
+      col(
+        'exploration_bonus',
+        'double',
+        true,
+        'Logit bonus of an explored prediction of a new ad (ranking score = σ(logit + bonus)); null when not explored.',
+      ),
     ],
   },
   suspicious_events: {

@@ -31,6 +31,20 @@ export const Explanation = z
   .openapi('Explanation');
 export type Explanation = z.infer<typeof Explanation>;
 
+export const Exploration = z
+  .object({
+    bonus: z
+      .number()
+      .min(0)
+      .openapi({ description: 'Optimism added to the logit: κ × its posterior standard deviation.' }),
+    ranking_score: z.number().min(0).max(1).openapi({
+      description:
+        'σ(logit + bonus): an optimistic score to rank by, so new ads get impressions to learn from. Bill and bid on probability, never on this.',
+    }),
+  })
+  .openapi('Exploration');
+export type Exploration = z.infer<typeof Exploration>;
+
 export const Prediction = z
   .object({
     prediction_id: z.string(),
@@ -40,6 +54,10 @@ export const Prediction = z
     variant: z.string(),
     fallback: z.boolean().optional(),
     explanation: Explanation.optional(),
+    exploration: Exploration.optional().openapi({
+      description:
+        'Present only when exploration is on and this prediction, within the budget, is of an ad the model has little evidence on.',
+    }),
   })
   .openapi('Prediction');
 export type Prediction = z.infer<typeof Prediction>;

@@ -10,6 +10,7 @@ import type {
   IdGenerator,
   Logger,
   ModelArtifactStore,
+  ModelDeployment,
   ModelEndpoint,
   ModelRegistry,
   PredictionCache,
@@ -29,17 +30,34 @@ export interface CoreConfig {
   readonly retentionDays: number;
   /** How long the champion and running experiments are cached between registry reads. */
   readonly routingCacheMs: number;
+  /** Exploration of new ads (README "Exploration"); a budget of 0 turns it off. */
+  readonly exploration: ExplorationConfig;
+}
+
+export interface ExplorationConfig {
+  /** Share of predictions, in [0, 1], that may carry an optimistic ranking score (0: off). */
+  readonly budget: number;
+  /** The bonus in posterior standard deviations of the logit (κ). */
+  readonly kappa: number;
+  /** An ad whose id the model saw in fewer training rows than this counts as new. */
+  readonly minEvidence: number;
 }
 
 export const DEFAULT_CORE_CONFIG: CoreConfig = {
   maxFutureSkewMs: 5 * 60_000,
   retentionDays: 400,
   routingCacheMs: 1_000,
+  exploration: { budget: 0, kappa: 1, minEvidence: 100 },
 };
 
 /** Everything a use case may touch, built once by a composition root. */
 export interface Deps {
   readonly model: ModelEndpoint;
+  /**
+   * Optional: makes a model servable before it is promoted or joins an experiment (SageMaker
+   * production variants in AWS). Absent locally: the in-process endpoint loads a model on first use.
+   */
+  readonly deployment?: ModelDeployment;
   /**
    * Optional: recent scores by model version, user, ad and context (Redis in AWS). Locally the
    * model answers in-process in microseconds, so no cache is worth its staleness there.

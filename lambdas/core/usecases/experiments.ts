@@ -11,6 +11,7 @@ import type {
 } from '../schemas/experiments.js';
 import type { ModelStatus } from '../schemas/models.js';
 import type { Deps } from './deps.js';
+import { prepareDeployment } from './models.js';
 import type { ModelRouting } from './routing.js';
 
 const DAY_MS = 86_400_000;
@@ -105,6 +106,11 @@ export class ExperimentsUseCase {
         { running_experiment_id: clash.experiment_id },
       );
     }
+    // Before storing: routing follows a stored experiment, so each variant must be servable first.
+    await prepareDeployment(
+      this.deps,
+      found.map((m) => ({ model_id: m!.model_id, version: m!.version, artifact_uri: m!.artifact_uri })),
+    );
     const experiment: Experiment = {
       experiment_id: ids.next('exp'),
       name: input.name,

@@ -1,6 +1,7 @@
 import {
   ConflictError,
   DependencyUnavailableError,
+  DomainError,
   GateRefusedError,
   InvalidArtifactError,
   NotFoundError,
@@ -17,6 +18,28 @@ export const versionExists = (version: string, modelId?: string) =>
   ]);
 
 const ref = (m: ModelRecord): ModelRef => ({ model_id: m.model_id, version: m.version, artifact_uri: m.artifact_uri });
+
+/**
+ * Makes the models servable (Deps.deployment; nothing to do without one). Any failure is a 503
+ * unless the deployment named it: the caller retries, and nothing has changed meanwhile.
+ */
+export async function prepareDeployment(deps: Deps, refs: readonly ModelRef[]): Promise<void> {
+  if (!deps.deployment) return;
+  try {
+    await deps.deployment.prepare(refs);
+  } catch (err) {
+    if (err instanceof DomainError) throw err;
+    deps.logger.error('model deployment failed', {
+      model_ids: refs.map((r) => r.model_id),
+      error: (err as Error).message,
+    });
+    const unavailable = new DependencyUnavailableError(
+      `The model endpoint cannot be prepared to serve ${refs.map((r) => r.model_id).join(', ')}: retry shortly.`,
+    );
+    unavailable.cause = err;
+    throw unavailable;
+  }
+}
 
 export class ModelsUseCase {
   constructor(
@@ -154,6 +177,8 @@ export class ModelsUseCase {
       await models.update(id, { gate });
       throw new GateRefusedError(`The gate refused model ${id}: ${gate.reasons.join('; ')}.`, [], { gate });
     }
+    // Before the promotion: traffic must never be routed to a model the endpoint cannot serve.
+    await prepareDeployment(this.deps, [ref(candidate)]);
     const promoted = await models.promote(id, clock.now(), gate);
     this.routing.invalidate();
     this.deps.logger.info('model activated', { model_id: id, forced: force && !(gate?.passed ?? false) });

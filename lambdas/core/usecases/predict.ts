@@ -1,10 +1,11 @@
 import { ConflictError, DependencyUnavailableError } from '../errors.js';
-import type { FeatureMap, PredictionCacheKey, PredictionRecord } from '../ports.js';
+import type { FeatureMap, PredictionCacheKey, PredictionRecord, ScoreResult } from '../ports.js';
 import type { Ad } from '../schemas/ads.js';
 import type { Features } from '../schemas/common.js';
 import type { PredictBatchRequest, Prediction, PredictRequest } from '../schemas/predict.js';
 import type { Deps } from './deps.js';
 import { checkedEventTime } from './event-time.js';
+import { explorationBonus, explorationOf, withinBudget } from './exploration.js';
 import type { Assignment, ModelRouting } from './routing.js';
 
 /**
@@ -47,6 +48,7 @@ function toPrediction(r: PredictionRecord, explain: boolean): Prediction {
   };
   if (r.fallback) p.fallback = true;
   if (explain && r.explanation) p.explanation = r.explanation;
+  if (r.exploration_bonus !== null) p.exploration = explorationOf(r.probability, r.exploration_bonus);
   return p;
 }
 
@@ -124,9 +126,9 @@ export class PredictUseCase {
       if (list) list.push(k);
       else byModel.set(a.model.model_id, [k]);
     });
-    const scores = new Array<{ probability: number; explanation?: Prediction['explanation']; fallback?: boolean }>(
-      todo.length,
-    );
+    const scores = new Array<ScoreResult>(todo.length);
+    // Only a prediction within the exploration budget needs the uncertainty, and a fresh score.
+    const explore = todo.map((i) => withinBudget(deps.config.exploration, predictionIds[i]!));
     const cache = explain ? undefined : deps.predictionCache;
     const cacheKeys = cache
       ? todo.map(
@@ -139,9 +141,10 @@ export class PredictUseCase {
         )
       : undefined;
     if (cache && cacheKeys) {
-      const cached = await cache.getMany(cacheKeys).catch(() => []);
-      cached.forEach((hit, k) => {
-        if (hit) scores[k] = { probability: hit.probability };
+      const asked = cacheKeys.flatMap((_, k) => (explore[k] ? [] : [k]));
+      const cached = asked.length === 0 ? [] : await cache.getMany(asked.map((k) => cacheKeys[k]!)).catch(() => []);
+      cached.forEach((hit, j) => {
+        if (hit) scores[asked[j]!] = { probability: hit.probability };
       });
     }
     await Promise.all(
@@ -152,7 +155,7 @@ export class PredictUseCase {
         const results = await deps.model.score(
           model,
           ks.map((k) => ({ features: snapshots[k]! })),
-          { explain },
+          ks.some((k) => explore[k]) ? { explain, uncertainty: true } : { explain },
         );
         ks.forEach((k, j) => {
           scores[k] = results[j]!;
@@ -184,6 +187,7 @@ export class PredictUseCase {
       consent,
       features: snapshots[k]!,
       explanation: scores[k]!.explanation ?? null,
+      exploration_bonus: explore[k] ? explorationBonus(deps.config.exploration, scores[k]!.uncertainty) : null,
       timestamp: now,
     }));
     const { duplicates } = await deps.predictions.putAll(records);

@@ -21,6 +21,7 @@ export const predictionRecord = (id: string, patch: Partial<PredictionRecord> = 
   consent: true,
   features: { device_type: 'mobile', position: 1, returning: true, region: null, ctr: 0.0123456789 },
   explanation: { base_value: -3, contributions: { device_type: 0.25, position: -0.5 } },
+  exploration_bonus: null,
   timestamp: AT,
   ...patch,
 });
@@ -46,6 +47,14 @@ export function describePredictionLogContract(adapter: string, open: () => Promi
       await log.putAll([predictionRecord('p-1'), withNulls]);
 
       expect(await log.getMany(['p-1', 'p-2'])).toEqual([predictionRecord('p-1'), withNulls]);
+    });
+
+    it('reads back the exploration bonus of an explored prediction', async () => {
+      const explored = predictionRecord('p-x', { exploration_bonus: 0.8125 });
+
+      await log.putAll([explored]);
+
+      expect(await log.getMany(['p-x'])).toEqual([explored]);
     });
 
     it('keeps the stored record and reports the index of a replayed id', async () => {

@@ -1,6 +1,7 @@
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -44,6 +45,8 @@ describe('AWS composition root behind the API handler', () => {
       ADCLICK_CLICKS_STREAM: 'clicks',
       ADCLICK_SUSPICIOUS_EVENTS_STREAM: 'suspicious',
       ADCLICK_MODEL_ENDPOINT: 'ctr',
+      ADCLICK_MODEL_IMAGE_URI: '123456789012.dkr.ecr.us-east-1.amazonaws.com/adclick-serve:test',
+      ADCLICK_MODEL_EXECUTION_ROLE_ARN: 'arn:aws:iam::123456789012:role/adclick-sagemaker-execution',
       ADCLICK_PREDICTION_LOG_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/adclick-prediction-log-dlq',
       ADCLICK_MODEL_BUCKET: 'adclick-models',
       ADCLICK_ATHENA_WORKGROUP: 'adclick',
@@ -60,6 +63,7 @@ describe('AWS composition root behind the API handler', () => {
       // Never called by these requests: no model is active, no analytics are asked, DynamoDB does not throttle.
       s3: new S3Client(offline),
       sagemaker: new SageMakerRuntimeClient(offline),
+      sagemakerControl: new SageMakerClient(offline),
       athena: new AthenaClient(offline),
       sqs: new SQSClient(offline),
       secrets: {

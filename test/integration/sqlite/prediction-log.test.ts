@@ -22,6 +22,7 @@ const record = (id: string, at: Date, patch: Partial<PredictionRecord> = {}): Pr
   consent: true,
   features: { device_type: 'mobile', position: 1 },
   explanation: null,
+  exploration_bonus: null,
   timestamp: at,
   ...patch,
 });

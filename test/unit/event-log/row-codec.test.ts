@@ -20,6 +20,7 @@ describe('RowCodec', () => {
       consent: true,
       features: '{}',
       timestamp: new Date('2024-05-01T10:00:00.123Z'),
+      exploration_bonus: null,
       ...overrides,
     };
   }

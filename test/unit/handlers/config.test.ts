@@ -12,6 +12,8 @@ const ENV = {
   ADCLICK_CLICKS_STREAM: 'adclick-prod-clicks',
   ADCLICK_SUSPICIOUS_EVENTS_STREAM: 'adclick-prod-suspicious-events',
   ADCLICK_MODEL_ENDPOINT: 'adclick-prod-ctr',
+  ADCLICK_MODEL_IMAGE_URI: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/adclick-serve:1.4.0',
+  ADCLICK_MODEL_EXECUTION_ROLE_ARN: 'arn:aws:iam::123456789012:role/adclick-prod-sagemaker-execution',
   ADCLICK_MODEL_BUCKET: 'adclick-prod-models-123456789012',
   ADCLICK_PREDICTION_LOG_DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/adclick-prod-prediction-log-dlq',
   ADCLICK_ATHENA_WORKGROUP: 'adclick-prod',
@@ -102,5 +104,38 @@ describe('the prediction log dead-letter queue', () => {
     const err = errorOf({ ...ENV, ADCLICK_PREDICTION_LOG_DLQ_URL: 'adclick-prod-prediction-log-dlq' });
 
     expect(err.problems).toEqual(['ADCLICK_PREDICTION_LOG_DLQ_URL must be an SQS queue URL']);
+  });
+});
+
+describe('the model deployment', () => {
+  it('copies the serving variant capacity unless an instance type is set', () => {
+    const copied = parseApiConfig(ENV).modelDeployment;
+    const set = parseApiConfig({
+      ...ENV,
+      ADCLICK_MODEL_INSTANCE_TYPE: 'ml.c6g.large',
+      ADCLICK_MODEL_INSTANCE_COUNT: '2',
+    }).modelDeployment;
+
+    expect(copied).toEqual({
+      imageUri: ENV.ADCLICK_MODEL_IMAGE_URI,
+      executionRoleArn: ENV.ADCLICK_MODEL_EXECUTION_ROLE_ARN,
+      instanceCount: 1,
+    });
+    expect(set).toMatchObject({ instanceType: 'ml.c6g.large', instanceCount: 2 });
+  });
+
+  it('refuses an image without a tag, a role name and an instance type without the ml. prefix', () => {
+    const err = errorOf({
+      ...ENV,
+      ADCLICK_MODEL_IMAGE_URI: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/adclick-serve',
+      ADCLICK_MODEL_EXECUTION_ROLE_ARN: 'adclick-prod-sagemaker-execution',
+      ADCLICK_MODEL_INSTANCE_TYPE: 'c6g.large',
+    });
+
+    expect(err.problems).toEqual([
+      'ADCLICK_MODEL_IMAGE_URI must be a container image URI with a tag or digest',
+      'ADCLICK_MODEL_EXECUTION_ROLE_ARN must be an IAM role ARN',
+      'ADCLICK_MODEL_INSTANCE_TYPE must be a SageMaker instance type (ml.…)',
+    ]);
   });
 });

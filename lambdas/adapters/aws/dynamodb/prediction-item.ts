@@ -45,14 +45,16 @@ const PredictionItemSchema = z
     features: jsonObjectText,
     explanation: jsonObjectText.nullable().optional(),
     ts: z.number().int().nonnegative().max(8.64e15),
+    exploration_bonus: z.number().finite().nonnegative().nullable().optional(),
     expires_at: z.number().int().nonnegative(),
   })
   .strict();
 
 type ParsedItem = z.infer<typeof PredictionItemSchema>;
 // Compile-time tie to the writer's interface: a field added there and not here fails the build.
-const _sameShape = (p: ParsedItem): Omit<PredictionItem, 'request_id' | 'user_id' | 'experiment_id' | 'explanation'> =>
-  p;
+const _sameShape = (
+  p: ParsedItem,
+): Omit<PredictionItem, 'request_id' | 'user_id' | 'experiment_id' | 'explanation' | 'exploration_bonus'> => p;
 const _writerFits = (p: PredictionItem): ParsedItem => p;
 void _sameShape;
 void _writerFits;
@@ -72,6 +74,7 @@ export type PredictionLakeRow = {
   consent: boolean;
   features: string;
   timestamp: Date;
+  exploration_bonus: number | null;
 };
 
 export type ItemDecoding = { ok: true; row: PredictionLakeRow } | { ok: false; problem: string };
@@ -121,6 +124,7 @@ export function lakeRowOfItem(item: Record<string, unknown>): ItemDecoding {
       consent: i.consent,
       features: i.features,
       timestamp: new Date(i.ts),
+      exploration_bonus: i.exploration_bonus ?? null,
     },
   };
 }

@@ -24,6 +24,8 @@ export interface PredictionItem {
   features: string;
   explanation: string | null;
   ts: number;
+  /** Absent on items written before exploration existed. */
+  exploration_bonus?: number | null;
   /** Epoch seconds after which DynamoDB TTL deletes the item. */
   expires_at: number;
 }
@@ -51,6 +53,7 @@ export function toPredictionItem(r: PredictionRecord): PredictionItem {
     features: JSON.stringify(r.features),
     explanation: r.explanation === null ? null : JSON.stringify(r.explanation),
     ts,
+    exploration_bonus: r.exploration_bonus,
     [TTL_ATTRIBUTE]: Math.floor(ts / 1000) + TTL_SECONDS,
   };
 }
@@ -72,6 +75,7 @@ export function fromPredictionItem(item: Item): PredictionRecord {
     consent: i.consent,
     features: JSON.parse(i.features) as FeatureMap,
     explanation: i.explanation == null ? null : (JSON.parse(i.explanation) as Explanation),
+    exploration_bonus: i.exploration_bonus ?? null,
     timestamp: new Date(i.ts),
   };
 }

@@ -1,22 +1,23 @@
 /**
  * The request and response of InvokeEndpoint in the container's format
- * (sagemaker/container/invocations.ts): `{instances: [{features}], shared?, explain?}` →
- * `{model, predictions: [{probability, explanation?}]}`.
+ * (sagemaker/container/invocations.ts): `{instances: [{features}], shared?, explain?, uncertainty?}` →
+ * `{model, predictions: [{probability, explanation?, uncertainty?}]}`.
  */
-import type { FeatureMap, ScoreResult, ScoreRow } from '../../../core/ports.js';
+import type { FeatureMap, ScoreResult, ScoreRow, ScoreUncertainty } from '../../../core/ports.js';
 import type { Explanation } from '../../../core/schemas/predict.js';
 
 export interface InvocationBody {
   instances: { features: FeatureMap }[];
   shared?: FeatureMap;
   explain?: boolean;
+  uncertainty?: boolean;
 }
 
 /**
  * The features every row holds with the same value (one user's context over many candidate ads)
  * go once in `shared`: a smaller payload, and the container scores the user's part once.
  */
-export function invocationBody(rows: readonly ScoreRow[], explain: boolean): InvocationBody {
+export function invocationBody(rows: readonly ScoreRow[], explain: boolean, uncertainty = false): InvocationBody {
   const body: InvocationBody = { instances: [] };
   const first = rows[0]?.features;
   const shared: FeatureMap = {};
@@ -41,6 +42,7 @@ export function invocationBody(rows: readonly ScoreRow[], explain: boolean): Inv
   }
   if (sharedCount > 0) body.shared = shared;
   if (explain) body.explain = true;
+  if (uncertainty) body.uncertainty = true;
   return body;
 }
 
@@ -59,8 +61,21 @@ function isExplanation(value: unknown): value is Explanation {
   return Object.values(e.contributions).every((c) => typeof c === 'number');
 }
 
+function isUncertainty(value: unknown): value is ScoreUncertainty {
+  if (typeof value !== 'object' || value === null) return false;
+  const u = value as { logit_sd?: unknown; evidence?: unknown };
+  if (typeof u.logit_sd !== 'number' || !(u.logit_sd >= 0) || !Number.isFinite(u.logit_sd)) return false;
+  if (typeof u.evidence !== 'object' || u.evidence === null) return false;
+  return Object.values(u.evidence).every((c) => typeof c === 'number' && c >= 0);
+}
+
 /** Checks the response by hand rather than with zod: it runs on every prediction. */
-export function parseInvocationResponse(text: string, expected: number, explain: boolean): ScoreResult[] {
+export function parseInvocationResponse(
+  text: string,
+  expected: number,
+  explain: boolean,
+  uncertainty = false,
+): ScoreResult[] {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -74,11 +89,19 @@ export function parseInvocationResponse(text: string, expected: number, explain:
     const probability = (p as { probability?: unknown } | null)?.probability;
     if (typeof probability !== 'number' || !(probability >= 0 && probability <= 1))
       throw new InvalidEndpointResponseError(`prediction ${i} has no probability in [0, 1]`);
+    const result: { -readonly [K in keyof ScoreResult]: ScoreResult[K] } = { probability };
     const explanation = (p as { explanation?: unknown }).explanation;
     if (explain && explanation !== undefined) {
       if (!isExplanation(explanation)) throw new InvalidEndpointResponseError(`prediction ${i} has a bad explanation`);
-      return { probability, explanation };
+      result.explanation = explanation;
     }
-    return { probability };
+    if (uncertainty) {
+      // An older container ignores the flag: no uncertainty is "cannot tell", not an error.
+      const u = (p as { uncertainty?: unknown }).uncertainty;
+      if (u !== undefined && u !== null && !isUncertainty(u))
+        throw new InvalidEndpointResponseError(`prediction ${i} has a bad uncertainty`);
+      result.uncertainty = u ?? null;
+    }
+    return result;
   });
 }

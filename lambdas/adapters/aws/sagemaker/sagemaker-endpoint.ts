@@ -16,7 +16,7 @@
 import { InvokeEndpointCommand, type InvokeEndpointCommandOutput } from '@aws-sdk/client-sagemaker-runtime';
 import type { Scorer } from '../../../../sagemaker/model/scorer.js';
 import { DependencyUnavailableError } from '../../../core/errors.js';
-import type { Logger, ModelEndpoint, ModelRef, ScoreResult, ScoreRow } from '../../../core/ports.js';
+import type { Logger, ModelEndpoint, ModelRef, ScoreOptions, ScoreResult, ScoreRow } from '../../../core/ports.js';
 import type { FallbackModels } from './fallback-models.js';
 import { InvalidEndpointResponseError, invocationBody, parseInvocationResponse } from './invocation.js';
 import { productionVariantName } from './variant-name.js';
@@ -62,12 +62,15 @@ export function fallbackReason(err: unknown): FallbackReason {
 }
 
 /** The fallback scores row by row, exactly as the local endpoint does. */
-function scoreInProcess(scorer: Scorer, rows: readonly ScoreRow[], explain: boolean): ScoreResult[] {
+function scoreInProcess(scorer: Scorer, rows: readonly ScoreRow[], options: ScoreOptions): ScoreResult[] {
+  const uncertainty = options.uncertainty === true;
   return rows.map((row) => {
-    const s = scorer.score(row.features, { explain });
-    return s.explanation
-      ? { probability: s.probability, explanation: s.explanation, fallback: true }
-      : { probability: s.probability, fallback: true };
+    const s = scorer.score(row.features, { explain: options.explain, uncertainty });
+    const result: { -readonly [K in keyof ScoreResult]: ScoreResult[K] } = { probability: s.probability };
+    if (s.explanation) result.explanation = s.explanation;
+    result.fallback = true;
+    if (uncertainty) result.uncertainty = s.uncertainty ?? null;
+    return result;
   });
 }
 
@@ -86,12 +89,12 @@ export class SageMakerModelEndpoint implements ModelEndpoint {
     this.variantName = config.variantName ?? ((model) => productionVariantName(model.model_id));
   }
 
-  async score(model: ModelRef, rows: readonly ScoreRow[], options: { explain: boolean }): Promise<ScoreResult[]> {
+  async score(model: ModelRef, rows: readonly ScoreRow[], options: ScoreOptions): Promise<ScoreResult[]> {
     if (rows.length === 0) return [];
     // Asked on every call, so a newly active model's copy starts loading with its first request.
     this.fallbacks.ready(model);
     try {
-      return await this.invoke(model, rows, options.explain);
+      return await this.invoke(model, rows, options);
     } catch (err) {
       const reason = fallbackReason(err);
       const scorer = this.fallbacks.ready(model);
@@ -111,17 +114,17 @@ export class SageMakerModelEndpoint implements ModelEndpoint {
       }
       this.config.logger?.warn('model endpoint failed; scored by the fallback copy', fields);
       this.config.onFallback?.(reason, model);
-      return scoreInProcess(scorer, rows, options.explain);
+      return scoreInProcess(scorer, rows, options);
     }
   }
 
-  private async invoke(model: ModelRef, rows: readonly ScoreRow[], explain: boolean): Promise<ScoreResult[]> {
+  private async invoke(model: ModelRef, rows: readonly ScoreRow[], options: ScoreOptions): Promise<ScoreResult[]> {
     const command = new InvokeEndpointCommand({
       EndpointName: this.config.endpointName,
       TargetVariant: this.variantName(model),
       ContentType: 'application/json',
       Accept: 'application/json',
-      Body: JSON.stringify(invocationBody(rows, explain)),
+      Body: JSON.stringify(invocationBody(rows, options.explain, options.uncertainty === true)),
     });
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
@@ -139,6 +142,11 @@ export class SageMakerModelEndpoint implements ModelEndpoint {
       clearTimeout(timer);
     }
     if (!out.Body) throw new InvalidEndpointResponseError('no body');
-    return parseInvocationResponse(decoder.decode(out.Body), rows.length, explain);
+    return parseInvocationResponse(
+      decoder.decode(out.Body),
+      rows.length,
+      options.explain,
+      options.uncertainty === true,
+    );
   }
 }

@@ -80,6 +80,8 @@ const RecordSchema = z
     consent: z.boolean(),
     features: z.record(z.string(), StoredFeatureValue),
     explanation: Explanation.nullable(),
+    // Optional: a message parked before exploration existed has none.
+    exploration_bonus: z.number().finite().nonnegative().nullable().optional(),
     timestamp: z.iso.datetime({ offset: false, precision: 3 }),
   })
   .strict();
@@ -111,6 +113,10 @@ export function decodePredictionMessage(body: string): MessageDecoding {
   }
   return {
     ok: true,
-    records: parsed.data.records.map((r) => ({ ...r, timestamp: new Date(r.timestamp) })),
+    records: parsed.data.records.map((r) => ({
+      ...r,
+      exploration_bonus: r.exploration_bonus ?? null,
+      timestamp: new Date(r.timestamp),
+    })),
   };
 }

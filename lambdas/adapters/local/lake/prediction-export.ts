@@ -51,7 +51,7 @@ export async function exportPredictions(
   const rows = connection(dbFile)
     .prepare<[number, number], Row>(
       `SELECT seq, prediction_id, request_id, user_id, ad_id, probability, model_id, model_version, variant,
-              experiment_id, fallback, consent, features, ts
+              experiment_id, fallback, consent, features, ts, exploration_bonus
          FROM predictions WHERE seq > ? ORDER BY seq LIMIT ?`,
     )
     .all(afterSeq, limit);
@@ -79,6 +79,7 @@ export async function exportPredictions(
       consent: r.consent === 1,
       features: r.features,
       timestamp,
+      exploration_bonus: r.exploration_bonus,
     });
     // The log's own schema guarantees these; a failure here is a bug, not bad input.
     if (problem !== null) throw new Error(`prediction ${r.prediction_id} does not fit model_predictions: ${problem}`);

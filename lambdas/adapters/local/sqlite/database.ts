@@ -50,6 +50,8 @@ const MIGRATIONS: readonly string[] = [
      created_at TEXT NOT NULL
    );
    CREATE TABLE cursors (name TEXT PRIMARY KEY, position INTEGER NOT NULL);`,
+  // Exploration of new ads (README "Exploration"): the logit bonus of an explored prediction.
+  'ALTER TABLE predictions ADD COLUMN exploration_bonus REAL;',
 ];
 
 /** WAL pages after which a commit checkpoints by itself: only if the checkpoint worker falls behind. */

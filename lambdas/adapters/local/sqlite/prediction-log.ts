@@ -19,6 +19,7 @@ export interface PredictionRow {
   features: string;
   explanation: string | null;
   ts: number;
+  exploration_bonus: number | null;
 }
 
 function fromRow(r: PredictionRow): PredictionRecord {
@@ -36,6 +37,7 @@ function fromRow(r: PredictionRow): PredictionRecord {
     consent: r.consent === 1,
     features: JSON.parse(r.features) as FeatureMap,
     explanation: r.explanation === null ? null : (JSON.parse(r.explanation) as Explanation),
+    exploration_bonus: r.exploration_bonus,
     timestamp: new Date(r.ts),
   };
 }
@@ -68,11 +70,11 @@ export class SqlitePredictionLog implements PredictionLog {
   private readonly deleteBefore;
 
   constructor(private readonly db: Sqlite) {
-    // Positional parameters: binding fourteen named ones costs a property lookup each, per row.
+    // Positional parameters: binding fifteen named ones costs a property lookup each, per row.
     this.insert = db.prepare(
       `INSERT OR IGNORE INTO predictions (prediction_id, request_id, user_id, ad_id, probability, model_id, model_version,
-         variant, experiment_id, fallback, consent, features, explanation, ts)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         variant, experiment_id, fallback, consent, features, explanation, ts, exploration_bonus)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.byId = db.prepare<[string], PredictionRow>('SELECT * FROM predictions WHERE prediction_id = ?');
     // No index on ts: it would cost every insert a third B-tree write. Rows are written in time
@@ -108,6 +110,7 @@ export class SqlitePredictionLog implements PredictionLog {
       JSON.stringify(r.features),
       r.explanation === null ? null : JSON.stringify(r.explanation),
       r.timestamp.getTime(),
+      r.exploration_bonus,
     );
     return changes > 0;
   }
