@@ -44,6 +44,11 @@ export interface ScoreUncertainty {
   readonly logit_sd: number;
   /** Training rows that held each model field's value (0 = never seen). */
   readonly evidence: Readonly<Record<string, number>>;
+  /**
+   * Each field's own posterior standard deviation (its share of `logit_sd`); absent from a
+   * container older than it.
+   */
+  readonly field_sd?: Readonly<Record<string, number>>;
 }
 
 export interface ScoreOptions {

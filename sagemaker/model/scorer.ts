@@ -46,6 +46,8 @@ export interface Uncertainty {
   logit_sd: number;
   /** Training rows that held each field's value (saturating at 65535; 0 = never seen). */
   evidence: Record<string, number>;
+  /** Each field's own share: the posterior standard deviation of its weight (√ of its term). */
+  field_sd: Record<string, number>;
 }
 
 export interface Score {
@@ -104,13 +106,16 @@ export function createScorer(model: Model | LoadedModel): Scorer {
   const uncertaintyOf = (): Uncertainty | null => {
     if (counts === null) return null;
     const evidence = Object.create(null) as Record<string, number>;
+    const fieldSd = Object.create(null) as Record<string, number>;
     let variance = 0;
     for (let i = 0; i < fieldCount; i++) {
       const c = counts[raw[i]!]!;
+      const v = 1 / (1 / PRIOR_VARIANCE + c * information);
       evidence[fields[i]!] = c;
-      variance += 1 / (1 / PRIOR_VARIANCE + c * information);
+      fieldSd[fields[i]!] = Math.sqrt(v);
+      variance += v;
     }
-    return { logit_sd: Math.sqrt(variance), evidence };
+    return { logit_sd: Math.sqrt(variance), evidence, field_sd: fieldSd };
   };
 
   const mapSlot = (i: number, slot: number): number =>

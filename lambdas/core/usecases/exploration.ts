@@ -2,7 +2,7 @@
  * Exploration of new ads (README "Exploration"): the model learns an ad's click rate only from
  * the impressions it gets, and an ad ranked by a cautious estimate may never get enough. Within a
  * budget, a prediction of an ad the model has little evidence on gets an optimistic ranking score,
- * σ(logit + κ·logit_sd), beside its calibrated probability, which stays what is billed and bid on.
+ * σ(logit + κ·sd), sd the posterior spread of the ad's own weight, beside its calibrated probability, which stays what is billed and bid on.
  *
  * Which predictions may explore is decided by a hash of the prediction id, so a replay of an
  * idempotent request explores exactly as the original did, and the budget bounds the explored
@@ -33,7 +33,11 @@ export function explorationBonus(
 ): number | null {
   const seen = uncertainty?.evidence[AD_FIELD];
   if (uncertainty == null || seen === undefined || seen >= config.minEvidence) return null;
-  const bonus = config.kappa * uncertainty.logit_sd;
+  // The ad's own uncertainty: the whole logit_sd also counts every unseen context field (those
+  // the caller did not send among them), which would make the bonus about the request, not the
+  // ad. A container older than field_sd gives only the whole.
+  const sd = uncertainty.field_sd?.[AD_FIELD] ?? uncertainty.logit_sd;
+  const bonus = config.kappa * sd;
   return Number.isFinite(bonus) && bonus > 0 ? bonus : null;
 }
 

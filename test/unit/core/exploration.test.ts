@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PredictionCache, PredictionCacheKey, ScoreResult } from '../../../lambdas/core/ports.js';
 import { DEFAULT_CORE_CONFIG, type ExplorationConfig } from '../../../lambdas/core/usecases/deps.js';
+import { explorationBonus } from '../../../lambdas/core/usecases/exploration.js';
 import { CHAMPION_ID, FakeModelEndpoint, makeApp } from '../../support/memory-ports.js';
 
 const USER = 'alice';
@@ -161,5 +162,29 @@ describe('exploration of new ads', () => {
     // Assess
     expect(prediction.probability).toBe(0.5);
     expect(ports.model.calls).toHaveLength(0);
+  });
+});
+
+describe('explorationBonus', () => {
+  const config = { budget: 1, kappa: 1, minEvidence: 100 };
+
+  it("uses the ad's own spread, not the whole logit's, when the model gives it", () => {
+    // Prepare: eight unseen fields make the whole spread √8; the ad's own is 1
+    const evidence = { ad_id: 0, site_id: 0, a: 0, b: 0, c: 0, d: 0, e: 0, f: 0 };
+    const fieldSd = Object.fromEntries(Object.keys(evidence).map((k) => [k, 1]));
+
+    // Act
+    const bonus = explorationBonus(config, { logit_sd: Math.sqrt(8), evidence, field_sd: fieldSd });
+
+    // Assess
+    expect(bonus).toBe(1);
+  });
+
+  it('falls back to the whole spread for a container that gives no per-field spread', () => {
+    expect(explorationBonus(config, { logit_sd: 0.5, evidence: { ad_id: 3 } })).toBe(0.5);
+  });
+
+  it('gives no bonus to an ad with enough evidence', () => {
+    expect(explorationBonus(config, { logit_sd: 0.5, evidence: { ad_id: 500 }, field_sd: { ad_id: 0.1 } })).toBeNull();
   });
 });

@@ -320,6 +320,19 @@ describe('Scorer uncertainty', () => {
     for (let i = 1; i < sds.length; i++) expect(sds[i]!).toBeLessThan(sds[i - 1]!);
     expect(sds[0]).toBeCloseTo(1, 12);
   });
+
+  it("gives each field's own spread, whose squares add up to the logit's variance", () => {
+    // Prepare: a known ad, an unseen site
+    const model = handMadeModel(['ad', 'site'], { 'ad=a': { w: 0, v: [0, 0], count: 10000 } });
+
+    // Act
+    const u = createScorer(model).score({ ad: 'a', site: 'never' }, { uncertainty: true }).uncertainty!;
+
+    // Assess
+    expect(u.field_sd.site).toBeCloseTo(1, 12);
+    expect(u.field_sd.ad).toBeLessThan(u.field_sd.site!);
+    expect(u.field_sd.ad! ** 2 + u.field_sd.site! ** 2).toBeCloseTo(u.logit_sd ** 2, 12);
+  });
 });
 
 describe('sigmoid', () => {

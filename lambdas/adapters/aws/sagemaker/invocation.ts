@@ -66,7 +66,11 @@ function isUncertainty(value: unknown): value is ScoreUncertainty {
   const u = value as { logit_sd?: unknown; evidence?: unknown };
   if (typeof u.logit_sd !== 'number' || !(u.logit_sd >= 0) || !Number.isFinite(u.logit_sd)) return false;
   if (typeof u.evidence !== 'object' || u.evidence === null) return false;
-  return Object.values(u.evidence).every((c) => typeof c === 'number' && c >= 0);
+  if (!Object.values(u.evidence).every((c) => typeof c === 'number' && c >= 0)) return false;
+  const sd = (value as { field_sd?: unknown }).field_sd;
+  if (sd === undefined) return true;
+  if (typeof sd !== 'object' || sd === null) return false;
+  return Object.values(sd).every((v) => typeof v === 'number' && v >= 0 && Number.isFinite(v));
 }
 
 /** Checks the response by hand rather than with zod: it runs on every prediction. */
