@@ -192,7 +192,7 @@ export async function composeAws(
             : { status: 'degraded', detail: `connection ${redis.status}, circuit ${breaker.state}` },
       },
     ],
-    config: DEFAULT_CORE_CONFIG,
+    config: { ...DEFAULT_CORE_CONFIG, exploration: config.exploration },
   };
   // The fallback copy of the champion is wanted before the endpoint first fails, not after.
   void models

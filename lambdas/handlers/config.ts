@@ -3,6 +3,7 @@ import type { DynamoTableNames } from '../adapters/aws/dynamodb/tables.js';
 import { DEFAULT_HOLDOUT_KEY } from '../adapters/aws/s3/s3-holdout-evaluator.js';
 import { parseS3Uri, type S3Location } from '../adapters/aws/s3/s3-uri.js';
 import type { LakeTableName } from '../core/lake/tables.js';
+import { DEFAULT_CORE_CONFIG, type ExplorationConfig } from '../core/usecases/deps.js';
 import { ConfigError, describeConfigIssues } from './config-error.js';
 
 /** A resource name: table, stream, endpoint, bucket, workgroup (AWS caps each well under this). */
@@ -41,6 +42,10 @@ export const ApiEnvironment = z.object({
     .optional(),
   ADCLICK_MODEL_INSTANCE_COUNT: z.coerce.number().int('must be a whole number').min(1).max(100).optional(),
   ADCLICK_MODEL_BUCKET: name,
+  /** Exploration of new ads (README "Exploration"): the share of predictions, 0 = off. */
+  ADCLICK_EXPLORATION_BUDGET: z.coerce.number().min(0).max(1).optional(),
+  ADCLICK_EXPLORATION_KAPPA: z.coerce.number().min(0).max(10).optional(),
+  ADCLICK_EXPLORATION_MIN_EVIDENCE: z.coerce.number().int('must be a whole number').min(1).max(65_535).optional(),
   ADCLICK_ATHENA_WORKGROUP: name,
   ADCLICK_ATHENA_DATABASE: name,
   ADCLICK_REDIS_URL: z
@@ -80,6 +85,8 @@ export interface ApiConfig {
     readonly instanceCount: number;
   };
   readonly modelBucket: string;
+  /** The local server's defaults for what is not set: off, κ 1, 100 rows. */
+  readonly exploration: ExplorationConfig;
   /** The gate's holdout (JSON Lines); by default `holdout/holdout.jsonl` in the model bucket. */
   readonly holdout: S3Location;
   readonly athena: { readonly workgroup: string; readonly database: string };
@@ -115,6 +122,11 @@ export function parseApiConfig(env: Readonly<Record<string, string | undefined>>
       instanceCount: e.ADCLICK_MODEL_INSTANCE_COUNT ?? 1,
     },
     modelBucket: e.ADCLICK_MODEL_BUCKET,
+    exploration: {
+      budget: e.ADCLICK_EXPLORATION_BUDGET ?? DEFAULT_CORE_CONFIG.exploration.budget,
+      kappa: e.ADCLICK_EXPLORATION_KAPPA ?? DEFAULT_CORE_CONFIG.exploration.kappa,
+      minEvidence: e.ADCLICK_EXPLORATION_MIN_EVIDENCE ?? DEFAULT_CORE_CONFIG.exploration.minEvidence,
+    },
     holdout:
       e.ADCLICK_HOLDOUT_URI === undefined
         ? { bucket: e.ADCLICK_MODEL_BUCKET, key: DEFAULT_HOLDOUT_KEY }

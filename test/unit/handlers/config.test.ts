@@ -139,3 +139,23 @@ describe('the model deployment', () => {
     ]);
   });
 });
+
+describe('exploration in AWS', () => {
+  it('is off with the local defaults when nothing is set', () => {
+    expect(parseApiConfig(ENV).exploration).toEqual({ budget: 0, kappa: 1, minEvidence: 100 });
+  });
+
+  it('reads the budget, κ and the evidence threshold, and refuses a budget over 1', () => {
+    const set = parseApiConfig({
+      ...ENV,
+      ADCLICK_EXPLORATION_BUDGET: '0.05',
+      ADCLICK_EXPLORATION_KAPPA: '0.5',
+      ADCLICK_EXPLORATION_MIN_EVIDENCE: '50',
+    });
+    const err = errorOf({ ...ENV, ADCLICK_EXPLORATION_BUDGET: '5' });
+
+    expect(set.exploration).toEqual({ budget: 0.05, kappa: 0.5, minEvidence: 50 });
+    expect(err.problems).toHaveLength(1);
+    expect(err.problems[0]).toMatch(/^ADCLICK_EXPLORATION_BUDGET /);
+  });
+});
