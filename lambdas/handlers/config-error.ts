@@ -22,3 +22,13 @@ export function describeConfigIssues(
     return env[variable] === undefined ? `${variable} is not set` : `${variable} ${i.message}`;
   });
 }
+
+/** The environment checked against a function's schema once; a ConfigError names each variable at fault. */
+export function parseEnvironment<T extends z.ZodType>(
+  schema: T,
+  env: Readonly<Record<string, string | undefined>>,
+): z.infer<T> {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(describeConfigIssues(parsed.error.issues, env));
+  return parsed.data;
+}

@@ -4,7 +4,7 @@ import { DEFAULT_HOLDOUT_KEY } from '../adapters/aws/s3/s3-holdout-evaluator.js'
 import { parseS3Uri, type S3Location } from '../adapters/aws/s3/s3-uri.js';
 import type { LakeTableName } from '../core/lake/tables.js';
 import { DEFAULT_CORE_CONFIG, type ExplorationConfig } from '../core/usecases/deps.js';
-import { ConfigError, describeConfigIssues } from './config-error.js';
+import { ConfigError, parseEnvironment } from './config-error.js';
 
 /** A resource name: table, stream, endpoint, bucket, workgroup (AWS caps each well under this). */
 const name = z.string().trim().min(1, 'is empty').max(1024);
@@ -96,9 +96,7 @@ export interface ApiConfig {
 
 /** Parses and checks the environment once; never echoes a value (the Redis URL may hold a password). */
 export function parseApiConfig(env: Readonly<Record<string, string | undefined>>): ApiConfig {
-  const parsed = ApiEnvironment.safeParse(env);
-  if (!parsed.success) throw new ConfigError(describeConfigIssues(parsed.error.issues, env));
-  const e = parsed.data;
+  const e = parseEnvironment(ApiEnvironment, env);
   return {
     region: e.AWS_REGION,
     tables: {

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { DEFAULT_FEATURE_KEY_PREFIX } from '../adapters/aws/redis/redis-feature-store.js';
-import { ConfigError, describeConfigIssues } from './config-error.js';
+import { parseEnvironment } from './config-error.js';
 
 const name = z.string().trim().min(1, 'is empty').max(1024);
 
@@ -29,9 +29,7 @@ export interface FeatureCountersConfig {
 
 /** Parses and checks the environment once; never echoes a value (the Redis URL may hold a password). */
 export function parseFeatureCountersConfig(env: Readonly<Record<string, string | undefined>>): FeatureCountersConfig {
-  const parsed = FeatureCountersEnvironment.safeParse(env);
-  if (!parsed.success) throw new ConfigError(describeConfigIssues(parsed.error.issues, env));
-  const e = parsed.data;
+  const e = parseEnvironment(FeatureCountersEnvironment, env);
   return {
     region: e.AWS_REGION,
     featuresTable: e.ADCLICK_FEATURES_TABLE,

@@ -19,7 +19,7 @@ import { DynamoExperimentStore } from '../adapters/aws/dynamodb/experiment-store
 import { DynamoModelRegistry } from '../adapters/aws/dynamodb/model-registry.js';
 import { systemClock } from '../adapters/local/ids.js';
 import { type DriftConfig, DriftMonitor, type DriftReport } from '../core/usecases/drift.js';
-import { ConfigError, describeConfigIssues } from './config-error.js';
+import { parseEnvironment } from './config-error.js';
 import { coreLogger, tracedHandler } from './observability.js';
 
 const name = z.string().trim().min(1, 'is empty').max(1024);
@@ -46,9 +46,7 @@ export interface DriftMonitorConfig {
 }
 
 export function parseDriftMonitorConfig(env: Readonly<Record<string, string | undefined>>): DriftMonitorConfig {
-  const parsed = DriftMonitorEnvironment.safeParse(env);
-  if (!parsed.success) throw new ConfigError(describeConfigIssues(parsed.error.issues, env));
-  const e = parsed.data;
+  const e = parseEnvironment(DriftMonitorEnvironment, env);
   return {
     region: e.AWS_REGION,
     modelsTable: e.ADCLICK_MODELS_TABLE,

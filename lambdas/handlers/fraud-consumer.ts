@@ -10,7 +10,7 @@ import { LakeStreamDecoder, PoisonRecordError } from '../adapters/aws/kinesis/st
 import { RuleFraudDetector } from '../core/fraud/detector.js';
 import { fraudEventFromLakeRow, suspiciousEventRow } from '../core/fraud/lake-rows.js';
 import type { EventLog, FraudDetector, LakeRow } from '../core/ports.js';
-import { ConfigError, describeConfigIssues } from './config-error.js';
+import { parseEnvironment } from './config-error.js';
 import { coreLogger, tracedHandler } from './observability.js';
 
 export interface FraudConsumer {
@@ -139,9 +139,7 @@ export const FraudConsumerEnvironment = z.object({
 });
 
 export function parseFraudConsumerConfig(env: Readonly<Record<string, string | undefined>>) {
-  const parsed = FraudConsumerEnvironment.safeParse(env);
-  if (!parsed.success) throw new ConfigError(describeConfigIssues(parsed.error.issues, env));
-  return parsed.data;
+  return parseEnvironment(FraudConsumerEnvironment, env);
 }
 
 const powertools = new PowertoolsLogger({ serviceName: 'adclick-fraud' });

@@ -21,7 +21,7 @@ import * as z from 'zod';
 import { DynamoPredictionLog } from '../adapters/aws/dynamodb/prediction-log.js';
 import { decodePredictionMessage } from '../adapters/aws/sqs/prediction-log-message.js';
 import type { PredictionLog } from '../core/ports.js';
-import { ConfigError } from './config-error.js';
+import { parseEnvironment } from './config-error.js';
 import { tracedHandler } from './observability.js';
 
 export interface PredictionLogRedriveHandlerOptions {
@@ -122,16 +122,8 @@ export interface PredictionLogRedriveConfig {
 export function parsePredictionLogRedriveConfig(
   env: Readonly<Record<string, string | undefined>>,
 ): PredictionLogRedriveConfig {
-  const parsed = RedriveEnvironment.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => {
-        const variable = String(i.path[0] ?? '(environment)');
-        return env[variable] === undefined ? `${variable} is not set` : `${variable} ${i.message}`;
-      }),
-    );
-  }
-  return { region: parsed.data.AWS_REGION, predictionsTable: parsed.data.ADCLICK_PREDICTIONS_TABLE };
+  const data = parseEnvironment(RedriveEnvironment, env);
+  return { region: data.AWS_REGION, predictionsTable: data.ADCLICK_PREDICTIONS_TABLE };
 }
 
 const powertools = new PowertoolsLogger({ serviceName: 'adclick-prediction-log-redrive' });

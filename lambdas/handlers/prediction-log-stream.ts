@@ -25,7 +25,7 @@ import * as z from 'zod';
 import { lakeRowOfStreamImage } from '../adapters/aws/dynamodb/prediction-item.js';
 import { type FirehoseWriteResult, FirehoseWriter } from '../adapters/aws/firehose/firehose-writer.js';
 import { LakeJsonCodec } from '../adapters/aws/kinesis/lake-json.js';
-import { ConfigError } from './config-error.js';
+import { parseEnvironment } from './config-error.js';
 import { coreLogger, tracedHandler } from './observability.js';
 
 /** What the handler needs of a FirehoseWriter. */
@@ -140,16 +140,8 @@ export interface PredictionLogStreamConfig {
 export function parsePredictionLogStreamConfig(
   env: Readonly<Record<string, string | undefined>>,
 ): PredictionLogStreamConfig {
-  const parsed = StreamEnvironment.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => {
-        const variable = String(i.path[0] ?? '(environment)');
-        return env[variable] === undefined ? `${variable} is not set` : `${variable} ${i.message}`;
-      }),
-    );
-  }
-  return { region: parsed.data.AWS_REGION, deliveryStreamName: parsed.data.ADCLICK_PREDICTIONS_FIREHOSE };
+  const data = parseEnvironment(StreamEnvironment, env);
+  return { region: data.AWS_REGION, deliveryStreamName: data.ADCLICK_PREDICTIONS_FIREHOSE };
 }
 
 /**
