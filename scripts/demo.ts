@@ -8,7 +8,7 @@
  * compiled ones under dist/), so the demo proves them, not a private shortcut.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -150,7 +150,6 @@ async function main(): Promise<void> {
   process.on('exit', stop);
   try {
     await waitForHealth(base, server);
-    const { readFileSync } = await import('node:fs');
     const token = readFileSync(join(DATA_DIR, 'admin-token'), 'utf8').trim();
     say(`  healthy after ${((Date.now() - started) / 1000).toFixed(0)} s`);
 

@@ -24,6 +24,7 @@ import {
   type SequencedDelta,
 } from '../adapters/aws/dynamodb/feature-table.js';
 import { mapBounded } from '../adapters/aws/dynamodb/retry.js';
+import { parseRecordData, streamNameOfArn } from '../adapters/aws/kinesis/stream-records.js';
 import type { Counter, CounterKey } from '../adapters/aws/redis/counters.js';
 import { RAISE_COUNTER_LUA } from '../adapters/aws/redis/lua.js';
 import { createRedisClient, waitUntilReady } from '../adapters/aws/redis/redis-client.js';
@@ -80,13 +81,8 @@ interface Decoded {
 
 /** The stream event of a record's data, or why it is poison. */
 export function decodeRecord(data: string): StreamEvent | { readonly problem: string } {
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(data, 'base64').toString('utf8'));
-  } catch {
-    return { problem: 'data is not base64 JSON' };
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { problem: 'data is not an object' };
+  const value = parseRecordData(data);
+  if (typeof value === 'string') return { problem: value };
   if ('click_id' in value) {
     const row = ClickRow.safeParse(value);
     if (!row.success) return { problem: `not a clicks row: ${row.error.issues[0]?.path.join('.')}` };
@@ -107,7 +103,7 @@ export function decodeRecord(data: string): StreamEvent | { readonly problem: st
 }
 
 function shardOf(record: KinesisStreamRecord): string {
-  const stream = record.eventSourceARN.slice(record.eventSourceARN.indexOf('/') + 1) || record.eventSourceARN;
+  const stream = streamNameOfArn(record.eventSourceARN) ?? record.eventSourceARN;
   const colon = record.eventID.indexOf(':');
   return `${stream}/${colon > 0 ? record.eventID.slice(0, colon) : record.eventID}`;
 }

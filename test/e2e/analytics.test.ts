@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../lambdas/server/local-runtime.js';
-import { call, type HttpResult, startInProcess, type TempDir, tempDir } from '../support/e2e-server.js';
+import { call, type HttpResult, pollUntil, startInProcess, type TempDir, tempDir } from '../support/e2e-server.js';
 
 const PROBLEM = 'application/problem+json';
 const ROUTES = ['/analytics/ad-performance', '/analytics/user-segments', '/analytics/models', '/analytics/fraud'];
@@ -13,17 +13,6 @@ function expectProblem(res: HttpResult, status: number, path?: string): void {
   expect(res.status).toBe(status);
   expect(res.headers.get('content-type')).toContain(PROBLEM);
   if (path !== undefined) expect(res.json.errors.map((e: { path: string }) => e.path)).toContain(path);
-}
-
-/** Asks until `done` holds for the answer (the event log reaches the lake in the background). */
-async function pollUntil(ask: () => Promise<HttpResult>, done: (res: HttpResult) => boolean, what: string) {
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    const res = await ask();
-    if (done(res)) return res;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last answer: ${res.text}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
 }
 
 describe('the analytics routes on the local server', () => {

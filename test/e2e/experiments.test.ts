@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../lambdas/server/local-runtime.js';
 import { packModel } from '../../sagemaker/index.js';
-import { call, type HttpResult, startInProcess, type TempDir, tempDir } from '../support/e2e-server.js';
+import { call, type HttpResult, pollUntil, startInProcess, type TempDir, tempDir } from '../support/e2e-server.js';
 
 const PROBLEM = 'application/problem+json';
 const USERS = 400;
@@ -10,17 +10,6 @@ const USERS = 400;
 function expectProblem(res: HttpResult, status: number): void {
   expect(res.status).toBe(status);
   expect(res.headers.get('content-type')).toContain(PROBLEM);
-}
-
-/** Asks until `done` holds for the answer (events reach the lake in the background). */
-async function pollUntil(ask: () => Promise<HttpResult>, done: (res: HttpResult) => boolean, what: string) {
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    const res = await ask();
-    if (done(res)) return res;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last answer: ${res.text}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
 }
 
 describe('an A/B experiment on the local server', () => {

@@ -344,3 +344,18 @@ export async function waitFor(condition: () => boolean, what: string, timeoutMs 
 }
 
 export { queryDuckDb };
+
+/** Asks until `done` holds for the answer (events reach the lake in the background), for 90 s at most. */
+export async function pollUntil(
+  ask: () => Promise<HttpResult>,
+  done: (res: HttpResult) => boolean,
+  what: string,
+): Promise<HttpResult> {
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const res = await ask();
+    if (done(res)) return res;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last answer: ${res.text}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}

@@ -24,6 +24,18 @@ export function streamNameOfArn(arn: string | undefined): string | undefined {
   return match?.[1];
 }
 
+/** A record's data as the JSON object it carries, or why it is not one. */
+export function parseRecordData(data: string): Record<string, unknown> | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(data, 'base64').toString('utf8'));
+  } catch {
+    return 'data is not base64-encoded JSON';
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'data is not a JSON object';
+  return value as Record<string, unknown>;
+}
+
 export class LakeStreamDecoder {
   private readonly tables: ReadonlyMap<string, LakeTableName>;
 
@@ -44,14 +56,8 @@ export class LakeStreamDecoder {
     const table = stream === undefined ? undefined : this.tables.get(stream);
     if (table === undefined)
       throw new PoisonRecordError(seq, `stream ${stream ?? '(unknown ARN)'} is not a lake table's`);
-    let value: unknown;
-    try {
-      value = JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8'));
-    } catch {
-      throw new PoisonRecordError(seq, 'data is not base64-encoded JSON');
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value))
-      throw new PoisonRecordError(seq, 'data is not a JSON object');
-    return { table, row: value as LakeRow['row'] };
+    const row = parseRecordData(record.kinesis.data);
+    if (typeof row === 'string') throw new PoisonRecordError(seq, row);
+    return { table, row: row as LakeRow['row'] };
   }
 }
