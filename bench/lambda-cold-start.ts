@@ -2,7 +2,7 @@
  * The Lambda cold-start benchmark (issue 5, item 7): every handler entry of lambdas/handlers
  * bundled as issue 7's CDK NodejsFunction bundles it, its size (against the 1 MB budget) and
  * what weighs in it, its module-init time in a fresh node process (against an empty CommonJS module's,
- * measured in the same run), and the API handler's own overhead per warm request (against the
+ * measured in the same run), and the predict handler's own overhead per warm request (against the
  * use case called directly, in the same run). See bench/README.md.
  */
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
@@ -25,8 +25,8 @@ import { fmtMs, fmtRatio, hasTaskset, log, REPO_ROOT, SERVER_CORE, table, verdic
 export const BUNDLE_LIMIT_BYTES = 1_000_000;
 export const INIT_TARGET_MS = 150;
 export const OVERHEAD_TARGET_US = 200;
-/** The handler whose bundle the size budget is for: the predict path. */
-export const PREDICT_HANDLER = 'api';
+/** The handler whose bundle the size budget is for: the predict path's own function. */
+export const PREDICT_HANDLER = 'predict';
 const TOP_CONTRIBUTORS = 10;
 
 export interface LambdaColdStartOptions {
@@ -196,7 +196,7 @@ export async function runLambdaColdStartBench(o: LambdaColdStartOptions): Promis
     const rounds = o.overheadRounds ?? 40;
     const callsPerRound = o.overheadCallsPerRound ?? 250;
     log(
-      `\nAPI handler overhead: POST /predict over in-memory ports, ${rounds} rounds × ${callsPerRound} calls of each ` +
+      `\nPredict handler overhead: POST /predict over in-memory ports, ${rounds} rounds × ${callsPerRound} calls of each ` +
         `variant, taking turns; cores busy before: ${pcts(quietOverhead.busy)}`,
     );
     const overhead = await measureOverhead({
@@ -249,22 +249,26 @@ export async function runLambdaColdStartBench(o: LambdaColdStartOptions): Promis
           met: h.bytes <= BUNDLE_LIMIT_BYTES,
         });
       }
-      targets.push({
-        name: `lambda ${h.name} module init, median`,
-        value: h.init ? fmtMs(h.init.medianMs) : 'failed',
-        target: `≤ ${INIT_TARGET_MS} ms`,
-        met: h.init !== undefined && h.init.medianMs <= INIT_TARGET_MS,
-      });
+      // Issue 5's budgets are the predict handler's (the cold start an ad request waits for); the
+      // other functions' figures are in the rows above, for comparison.
+      if (h.name === PREDICT_HANDLER) {
+        targets.push({
+          name: `lambda ${h.name} module init, median`,
+          value: h.init ? fmtMs(h.init.medianMs) : 'failed',
+          target: `≤ ${INIT_TARGET_MS} ms`,
+          met: h.init !== undefined && h.init.medianMs <= INIT_TARGET_MS,
+        });
+      }
     }
     rows.push([
-      'lambda api handler µs/request (EMF on)',
+      'lambda predict handler µs/request (EMF on)',
       us(overhead.handlerEmfUs),
       us(overhead.directUs),
       'use case called directly',
       fmtRatio(overhead.handlerEmfUs / overhead.directUs),
     ]);
     targets.push({
-      name: 'lambda api handler overhead per warm request (EMF on)',
+      name: 'lambda predict handler overhead per warm request (EMF on)',
       value: us(overhead.overheadEmfUs),
       target: `≤ ${OVERHEAD_TARGET_US / 1000} ms`,
       met: overhead.overheadEmfUs <= OVERHEAD_TARGET_US,

@@ -113,11 +113,13 @@ export async function generateLake(options: LakeOptions): Promise<LakeSummary> {
        'v1' AS model_version, 'm1' AS model_id, 'champion' AS variant, NULL::VARCHAR AS experiment_id,
        false AS fallback, true AS consent, ${features} AS features,
        ts - INTERVAL 50 MILLISECOND AS timestamp, NULL::DOUBLE AS exploration_bonus,
+       -- Served predictions carry their model call's time: the models query takes its percentiles.
+       round(0.4 + 1.6 * noise, 3)::DOUBLE AS model_latency_ms,
        ${partitionCols('ts - INTERVAL 50 MILLISECOND')}
      FROM events
      UNION ALL
      SELECT 'p' || i || 'x', NULL, user_id, ad_id, p_true, 'v1', 'm1', 'champion', NULL, false, true, ${features},
-       ts - INTERVAL 80 MILLISECOND, NULL, ${partitionCols('ts - INTERVAL 80 MILLISECOND')}
+       ts - INTERVAL 80 MILLISECOND, NULL, round(0.4 + 1.6 * noise, 3)::DOUBLE, ${partitionCols('ts - INTERVAL 80 MILLISECOND')}
      FROM events WHERE noise < 0.05`,
     'main',
   );

@@ -1,5 +1,5 @@
 /**
- * The API handler's own cost per warm request: the same POST /predict through `createApiHandler`
+ * The predict handler's own cost per warm request: the same POST /predict through `createPredictHandler`
  * (event → request, route, body checks, zod validation, the use case, problem mapping, proxy
  * result) and straight into `app.predict.predict` over the same in-memory App, in the same
  * process, taking turns. The difference is what the handler adds to the use case.
@@ -7,8 +7,8 @@
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { createApiHandler } from '../../lambdas/handlers/api.js';
 import { powertoolsMetrics } from '../../lambdas/handlers/observability.js';
+import { createPredictHandler } from '../../lambdas/handlers/predict.js';
 import { makeApp } from '../../test/support/memory-ports.js';
 import { apiEvent, lambdaContext, withBody } from '../../test/unit/handlers/api-gateway-events.js';
 import { percentile } from '../support.js';
@@ -43,11 +43,11 @@ type Variant = 'direct' | 'handler' | 'handlerEmf';
 export async function measureOverhead(options: OverheadOptions): Promise<OverheadResult> {
   const { app } = makeApp();
   // One logger for both handlers at Powertools' default level: a served request logs nothing.
-  const logger = new PowertoolsLogger({ serviceName: 'adclick-api' });
-  const handler = createApiHandler({ logger, compose: () => app });
-  const handlerEmf = createApiHandler({
+  const logger = new PowertoolsLogger({ serviceName: 'adclick-predict' });
+  const handler = createPredictHandler({ logger, compose: () => app });
+  const handlerEmf = createPredictHandler({
     logger,
-    metrics: powertoolsMetrics(new Metrics({ serviceName: 'adclick-api', namespace: 'adclick-bench' })),
+    metrics: powertoolsMetrics(new Metrics({ serviceName: 'adclick-predict', namespace: 'adclick-bench' })),
     compose: () => app,
   });
   const context = lambdaContext();

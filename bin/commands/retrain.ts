@@ -20,6 +20,8 @@ interface RetrainCommandOptions {
   readonly version?: string;
   readonly activate: boolean;
   readonly experiment?: number;
+  readonly warmStart: boolean;
+  readonly fresh: boolean;
   readonly json: boolean;
 }
 
@@ -47,6 +49,7 @@ function text(s: RetrainSummary): string {
   const lines = [
     `training set [${s.windows.train.from}, ${s.windows.train.to}): ${s.rows.train} rows, ${s.rows.train_positives} clicks`,
     `holdout      [${s.windows.holdout.from}, ${s.windows.holdout.to}): ${s.rows.holdout} rows, ${s.rows.holdout_positives} clicks`,
+    `training: ${s.training.warm_start ? `warm start from ${s.training.warm_start_from}` : s.training.fresh_reason ? `fresh (warm start not possible: ${s.training.fresh_reason})` : 'fresh'}`,
     `on the holdout (${s.holdout}):`,
     row('candidate', s.candidate),
     row(s.champion ? `champion` : 'champion', s.champion),
@@ -79,6 +82,7 @@ export async function retrainCommand(options: RetrainCommandOptions): Promise<vo
       version: options.version,
       activate: options.activate,
       experimentWeight: options.experiment,
+      warmStart: options.warmStart && !options.fresh,
     },
     (step, line) => process.stderr.write(`[${STEP_NUMBER[step]}/5 ${step}] ${line}\n`),
   );
@@ -91,7 +95,7 @@ export function defineRetrainCommand(program: Command): void {
     .summary('run the retraining pipeline locally: build, train, evaluate, gate, register')
     .description(
       [
-        "Run the SageMaker Pipeline's steps locally against a running server (docs/retraining.md): build the training set of [--from, --to) and the time-later holdout of [--to, --to + --holdout-hours) from the data dir's lake; train a candidate (fresh: the trainer has no warm start); score it and the champion on that holdout; apply the gate of `PUT /model/activate`; register the candidate through the API and, if it passed, name it challenger. The holdout also replaces the server's (<data dir>/holdout/holdout.jsonl), so a later activation judges on the same rows.",
+        "Run the SageMaker Pipeline's steps locally against a running server (docs/retraining.md): build the training set of [--from, --to) and the time-later holdout of [--to, --to + --holdout-hours) from the data dir's lake; train a candidate, fresh or with --warm-start continued from the champion's parameters (on the rows after the champion's training window unless --from is given; a champion it cannot continue from means a fresh training, and the summary says why); score it and the champion on that holdout; apply the gate of `PUT /model/activate`; register the candidate through the API and, if it passed, name it challenger. The holdout also replaces the server's (<data dir>/holdout/holdout.jsonl), so a later activation judges on the same rows.",
         'Defaults: the holdout ends at the last labelled hour (now minus the attribution window), it is a fifth of the whole range, and the training range is the 7 days before it.',
         'Progress goes to stderr, one line a step; the summary to stdout.',
       ].join('\n\n'),
@@ -129,6 +133,15 @@ export function defineRetrainCommand(program: Command): void {
     .addOption(
       new Option('--passes <n>', "maximum training passes (default: the trainer's)").argParser(positiveInteger),
     )
+    .addOption(
+      new Option(
+        '--warm-start',
+        "continue from the champion's parameters and optimizer state instead of training fresh",
+      )
+        .default(false)
+        .conflicts('fresh'),
+    )
+    .option('--fresh', 'train the candidate from zero (the default)', false)
     .option('--version <version>', 'version label of the candidate (default: retrain-<time>)')
     .option('--activate', 'activate the candidate if the gate passed (the server runs the gate again)', false)
     .addOption(

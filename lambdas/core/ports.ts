@@ -142,6 +142,11 @@ export interface PredictionRecord {
   readonly explanation: Explanation | null;
   /** Logit bonus of an explored prediction (README "Exploration"); null when not explored. */
   readonly exploration_bonus: number | null;
+  /**
+   * How long the model call that scored it took (a batch's one call for each of its rows); null
+   * when no call was made (a cached score) or the record predates the field.
+   */
+  readonly model_latency_ms: number | null;
   readonly timestamp: Date;
 }
 

@@ -9,28 +9,18 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Redis } from 'ioredis';
 import { AthenaAnalytics } from '../adapters/aws/athena/athena-analytics.js';
-import { DynamoAdCatalogue } from '../adapters/aws/dynamodb/ad-catalogue.js';
-import { DynamoExperimentStore } from '../adapters/aws/dynamodb/experiment-store.js';
-import { DynamoFeatureBackingStore } from '../adapters/aws/dynamodb/feature-table.js';
-import { DynamoModelRegistry } from '../adapters/aws/dynamodb/model-registry.js';
-import { DynamoPredictionLog } from '../adapters/aws/dynamodb/prediction-log.js';
 import { KinesisEventLog } from '../adapters/aws/kinesis/kinesis-event-log.js';
-import { CircuitBreaker } from '../adapters/aws/redis/circuit-breaker.js';
 import { createRedisClient } from '../adapters/aws/redis/redis-client.js';
-import { RedisFeatureStore } from '../adapters/aws/redis/redis-feature-store.js';
-import { RedisPredictionCache } from '../adapters/aws/redis/redis-prediction-cache.js';
 import { PRESIGNING_S3_CLIENT_OPTIONS, S3ArtifactStore } from '../adapters/aws/s3/s3-artifact-store.js';
 import { S3HoldoutEvaluator } from '../adapters/aws/s3/s3-holdout-evaluator.js';
 import type { SageMakerControlClient } from '../adapters/aws/sagemaker/endpoint-deployment.js';
 import { FallbackModels } from '../adapters/aws/sagemaker/fallback-models.js';
-import { SageMakerModelEndpoint } from '../adapters/aws/sagemaker/sagemaker-endpoint.js';
-import { SecretKeyLoader } from '../adapters/aws/secrets/secret-key.js';
-import { DeadLetterPredictionLog } from '../adapters/aws/sqs/dead-letter-prediction-log.js';
-import { systemClock, TimeOrderedIds } from '../adapters/local/ids.js';
+import { variantsInUse } from '../adapters/aws/sagemaker/variants-in-use.js';
 import { type App, createApp } from '../core/app.js';
 import type { FraudDetector, Logger, ModelDeployment } from '../core/ports.js';
-import { DEFAULT_CORE_CONFIG, type Deps } from '../core/usecases/deps.js';
+import type { Deps } from '../core/usecases/deps.js';
 import type { ApiConfig } from './config.js';
+import { predictDepsOf, preloadChampion, requestHandlerOptions } from './predict-composition.js';
 
 /**
  * In AWS the fraud rules run in the fraud consumer (fraud-consumer.ts), one detector over every
@@ -58,25 +48,17 @@ export interface AwsClients {
 }
 
 /**
- * Short SDK timeouts and few retries: the API's latency budget is tens of milliseconds, and the
- * adapters retry what is worth retrying themselves (Kinesis failed records, DynamoDB unprocessed
- * keys) within bounded totals.
- */
-// Options, not a handler instance: the SDK builds its own default handler (HTTP/2 for Kinesis)
-// from them, and the bundle need not carry a second copy of @smithy's HTTP stack.
-const requestHandler = () => ({ connectionTimeout: 1_000, requestTimeout: 2_000 });
-
-/**
  * The clients of one container. With a tracer, each SDK client is instrumented (every AWS call
  * becomes an X-Ray subsegment: the latency budget is spent where the trace shows it).
  */
 export function createAwsClients(config: ApiConfig, logger: Logger, tracer?: Tracer): AwsClients {
   const dynamo = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ region: config.region, maxAttempts: 3, requestHandler: requestHandler() }),
+    new DynamoDBClient({ region: config.region, maxAttempts: 3, requestHandler: requestHandlerOptions() }),
     { marshallOptions: { removeUndefinedValues: true } },
   );
-  const kinesis = new KinesisClient({ region: config.region, maxAttempts: 2, requestHandler: requestHandler() });
-  const redis = createRedisClient(config.redisUrl);
+  const kinesis = new KinesisClient({ region: config.region, maxAttempts: 2, requestHandler: requestHandlerOptions() });
+  // With an AUTH token secret, the connection waits for the token (predictDepsOf reads it).
+  const redis = createRedisClient(config.redisUrl, config.redisAuthSecretArn ? { lazyConnect: true } : {});
   // ioredis reports each failed reconnect (at most one a second); without a listener it would
   // print them unstructured. The breaker keeps a dead Redis off the request path meanwhile.
   redis.on('error', (err: Error) => logger.warn('redis connection error', { error: err.message }));
@@ -87,7 +69,7 @@ export function createAwsClients(config: ApiConfig, logger: Logger, tracer?: Tra
   const s3 = new S3Client({ region: config.region, ...PRESIGNING_S3_CLIENT_OPTIONS });
   const athena = new AthenaClient({ region: config.region });
   const secrets = new SecretsManagerClient({ region: config.region });
-  const sqs = new SQSClient({ region: config.region, maxAttempts: 2, requestHandler: requestHandler() });
+  const sqs = new SQSClient({ region: config.region, maxAttempts: 2, requestHandler: requestHandlerOptions() });
   if (tracer)
     for (const client of [dynamo, kinesis, s3, sagemaker, athena, secrets, sqs]) tracer.captureAWSv3Client(client);
   return { dynamo, kinesis, redis, s3, sagemaker, athena, secrets, sqs };
@@ -129,12 +111,12 @@ export async function composeAws(
   clients: AwsClients = createAwsClients(config, logger),
   tracer?: Tracer,
 ): Promise<{ app: App; deps: Deps; clients: AwsClients }> {
-  const { dynamo, kinesis, redis, s3, sagemaker, sagemakerControl, athena, secrets, sqs } = clients;
-  const breaker = new CircuitBreaker({ name: 'redis' });
+  const { kinesis, s3, sagemakerControl, athena } = clients;
   const fallbacks = new FallbackModels(s3, { logger });
-  const models = new DynamoModelRegistry(dynamo, config.tables.models);
+  // The same prediction adapters as the predict function's.
+  const { deps: predictDeps, health } = await predictDepsOf(config, logger, clients, fallbacks);
   const deps: Deps = {
-    model: new SageMakerModelEndpoint(sagemaker, fallbacks, { endpointName: config.modelEndpoint, logger }),
+    ...predictDeps,
     // Activation and experiment creation first give each model its production variant.
     deployment: lazyDeployment(async () => {
       const { EndpointDeployment } = await import('../adapters/aws/sagemaker/endpoint-deployment.js');
@@ -151,53 +133,17 @@ export async function composeAws(
               },
             }),
         fallbacks,
+        inUse: variantsInUse(predictDeps.models, predictDeps.experiments),
         logger,
       });
     }),
-    predictionCache: new RedisPredictionCache(redis, { breaker, logger }),
-    // Read-only here: the feature-counters consumer counts every event once, from the streams.
-    features: new RedisFeatureStore(
-      redis,
-      new DynamoFeatureBackingStore(dynamo, { tableName: config.tables.features }),
-      {
-        breaker,
-        logger,
-        countEvents: false,
-      },
-    ),
-    // A write DynamoDB keeps throttling is parked on SQS and redriven (prediction-log-redrive.ts).
-    predictions: new DeadLetterPredictionLog(new DynamoPredictionLog(dynamo, config.tables.predictions), sqs, {
-      queueUrl: config.predictionLogDeadLetterQueueUrl,
-      logger,
-    }),
     events: new KinesisEventLog(kinesis, { streams: config.streams, logger }),
     fraud: RULES_RUN_IN_THE_FRAUD_CONSUMER,
-    ads: new DynamoAdCatalogue(dynamo, config.tables.ads),
-    models,
-    experiments: new DynamoExperimentStore(dynamo, config.tables.experiments),
     artifacts: new S3ArtifactStore(s3, { bucket: config.modelBucket }),
     holdout: new S3HoldoutEvaluator(s3, fallbacks, { location: config.holdout }),
     analytics: new AthenaAnalytics(athena, { ...config.athena, logger }),
-    pseudonymiser: await new SecretKeyLoader(secrets, config.pseudonymisationSecretArn).pseudonymiser(),
-    clock: systemClock,
-    ids: new TimeOrderedIds(systemClock),
-    logger,
-    health: [
-      {
-        name: 'redis',
-        // Redis is a cache: without it features come from the durable store, so degraded, not down.
-        check: async () =>
-          redis.status === 'ready' && breaker.state === 'closed'
-            ? { status: 'ok' }
-            : { status: 'degraded', detail: `connection ${redis.status}, circuit ${breaker.state}` },
-      },
-    ],
-    config: { ...DEFAULT_CORE_CONFIG, exploration: config.exploration },
+    health,
   };
-  // The fallback copy of the champion is wanted before the endpoint first fails, not after.
-  void models
-    .champion()
-    .then((c) => c && fallbacks.load({ model_id: c.model_id, version: c.version, artifact_uri: c.artifact_uri }))
-    .catch((err: unknown) => logger.warn('fallback model not preloaded', { error: String(err) }));
+  preloadChampion(deps, fallbacks, logger);
   return { app: createApp(deps), deps, clients };
 }

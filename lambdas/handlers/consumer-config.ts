@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { DEFAULT_FEATURE_KEY_PREFIX } from '../adapters/aws/redis/redis-feature-store.js';
 import { parseEnvironment } from './config-error.js';
+import { secretArn } from './predict-config.js';
 
 const name = z.string().trim().min(1, 'is empty').max(1024);
 
@@ -12,6 +13,8 @@ export const FeatureCountersEnvironment = z.object({
     .string()
     .trim()
     .regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// or rediss:// URL'),
+  /** The Redis AUTH token's secret (ElastiCache with AUTH); the URL then carries no password. */
+  ADCLICK_REDIS_AUTH_SECRET_ARN: secretArn.optional(),
   /** Must equal the API's (RedisFeatureStore's keyPrefix), or the API never sees the fresh counters. */
   ADCLICK_REDIS_KEY_PREFIX: z
     .string()
@@ -24,6 +27,7 @@ export interface FeatureCountersConfig {
   readonly region: string;
   readonly featuresTable: string;
   readonly redisUrl: string;
+  readonly redisAuthSecretArn?: string;
   readonly redisKeyPrefix: string;
 }
 
@@ -34,6 +38,7 @@ export function parseFeatureCountersConfig(env: Readonly<Record<string, string |
     region: e.AWS_REGION,
     featuresTable: e.ADCLICK_FEATURES_TABLE,
     redisUrl: e.ADCLICK_REDIS_URL,
+    ...(e.ADCLICK_REDIS_AUTH_SECRET_ARN === undefined ? {} : { redisAuthSecretArn: e.ADCLICK_REDIS_AUTH_SECRET_ARN }),
     redisKeyPrefix: e.ADCLICK_REDIS_KEY_PREFIX ?? DEFAULT_FEATURE_KEY_PREFIX,
   };
 }

@@ -1,6 +1,7 @@
 /**
  * The Kinesis consumer of the `ad_impressions` and `clicks` streams that keeps the feature counters
- * (all-time impressions and clicks per user pseudonym and per ad) in the DynamoDB features table,
+ * (impressions and clicks per user pseudonym and per ad, all time and in the hourly buckets of the
+ * 1 h and 24 h windows, by event time) in the DynamoDB features table,
  * and their cached copies in Redis fresh. Every event is counted exactly once despite Lambda's
  * retries and duplicate events; see `processBatch` and lambdas/handlers/README.md.
  *
@@ -13,6 +14,7 @@ import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import type { ChainableCommander, Redis } from 'ioredis';
@@ -25,10 +27,12 @@ import {
 } from '../adapters/aws/dynamodb/feature-table.js';
 import { mapBounded } from '../adapters/aws/dynamodb/retry.js';
 import { parseRecordData, streamNameOfArn } from '../adapters/aws/kinesis/stream-records.js';
-import type { Counter, CounterKey } from '../adapters/aws/redis/counters.js';
+import { bucketFieldValues, type Counter, type CounterKey } from '../adapters/aws/redis/counters.js';
 import { RAISE_COUNTER_LUA } from '../adapters/aws/redis/lua.js';
 import { createRedisClient, waitUntilReady } from '../adapters/aws/redis/redis-client.js';
 import { counterRedisKey, DEFAULT_FEATURE_KEY_PREFIX } from '../adapters/aws/redis/redis-feature-store.js';
+import { readRedisAuthToken } from '../adapters/aws/secrets/redis-auth-token.js';
+import { hourOf, oldestLiveHour } from '../core/features/counter-windows.js';
 import { DEFAULT_ATTRIBUTION_WINDOW_SECONDS } from '../core/lake/attribution.js';
 import type { Logger } from '../core/ports.js';
 import { parseFeatureCountersConfig } from './consumer-config.js';
@@ -111,29 +115,50 @@ function shardOf(record: KinesisStreamRecord): string {
 // ---------------------------------------------------------------- Redis
 
 interface RaisePipeline extends ChainableCommander {
-  adclickRaiseCounter(key: string, impressions: number, clicks: number, ttlMs: number): this;
+  adclickRaiseCounter(
+    key: string,
+    impressions: number,
+    clicks: number,
+    ttlMs: number,
+    oldestHour: number,
+    ...buckets: (string | number)[]
+  ): this;
 }
 
-/** Writes totals DynamoDB returned into the hashes RedisFeatureStore reads, never lowering one. */
+/**
+ * Writes totals DynamoDB returned (all time and the live buckets) into the hashes
+ * RedisFeatureStore reads, never lowering one, and drops the buckets no window reads any more.
+ */
 export class RedisCounterCache {
   private readonly keyPrefix: string;
   private readonly ttlMs: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly redis: Redis,
-    options: { keyPrefix?: string; counterTtlMs?: number } = {},
+    options: { keyPrefix?: string; counterTtlMs?: number; now?: () => number } = {},
   ) {
     this.keyPrefix = options.keyPrefix ?? DEFAULT_FEATURE_KEY_PREFIX;
     // As RedisFeatureStore's fills: the hash is re-read from DynamoDB now and then.
     this.ttlMs = options.counterTtlMs ?? 15 * 60_000;
+    this.now = options.now ?? Date.now;
     redis.defineCommand('adclickRaiseCounter', { numberOfKeys: 1, lua: RAISE_COUNTER_LUA });
   }
 
   async raise(totals: readonly (readonly [CounterKey, Counter])[]): Promise<void> {
     if (totals.length === 0) return;
+    const oldest = oldestLiveHour(this.now());
     const p = this.redis.pipeline() as RaisePipeline;
-    for (const [key, c] of totals)
-      p.adclickRaiseCounter(counterRedisKey(key, this.keyPrefix), c.impressions, c.clicks, this.ttlMs);
+    for (const [key, c] of totals) {
+      p.adclickRaiseCounter(
+        counterRedisKey(key, this.keyPrefix),
+        c.impressions,
+        c.clicks,
+        this.ttlMs,
+        oldest,
+        ...bucketFieldValues(c.hours, oldest),
+      );
+    }
     const replies = await p.exec();
     const failed = replies?.find(([err]) => err)?.[0];
     if (replies === null || failed) throw failed ?? new Error('Redis pipeline was discarded');
@@ -184,8 +209,9 @@ const keyId = (k: CounterKey) => `${k.entity}\u0000${k.id}`;
  *    non-click counts nothing (its id is claimed all the same, so a later `clicked: true` under
  *    the same id is a duplicate, as it is in the lake).
  * 4. The counted events up to the first failed claim are added per counter and shard in one
- *    guarded write (FeatureCounterTable.addOnce); later ones wait for the replay, because a
- *    counter's stored sequence number says "everything up to here is in".
+ *    guarded write (FeatureCounterTable.addOnce), to the totals and to the hourly buckets of
+ *    their event times alike; later ones wait for the replay, because a counter's stored
+ *    sequence number says "everything up to here is in".
  * 5. The new totals go to Redis (a failure is logged: DynamoDB holds the truth).
  * 6. If anything failed, the lowest sequence number involved is reported: Lambda replays from
  *    there, and the replay adds only what is missing.
@@ -302,7 +328,8 @@ export async function processBatch(
       g = { key, shard: d.shard, deltas: [] };
       grouped.set(id, g);
     }
-    g.deltas.push({ seq: d.seq, impressions, clicks, record: d });
+    // A click's bucket is its own event time, as in the local store; too old is decided at the write.
+    g.deltas.push({ seq: d.seq, impressions, clicks, hour: hourOf(d.event.atMs), record: d });
   };
   const countable: string[] = [];
   for (const d of toClaim) {
@@ -438,10 +465,17 @@ export const handler: FeatureCountersHandler = tracedHandler(
           marshallOptions: { removeUndefinedValues: true },
         },
       );
+      const password = config.redisAuthSecretArn
+        ? await readRedisAuthToken(
+            tracer.captureAWSv3Client(new SecretsManagerClient({ region: config.region, requestHandler })),
+            config.redisAuthSecretArn,
+          )
+        : undefined;
       const redis = createRedisClient(config.redisUrl, {
         connectTimeout: 1_000,
         commandTimeout: 1_000,
         enableOfflineQueue: true,
+        ...(password === undefined ? {} : { password }),
       });
       redis.on('error', (err: Error) => powertools.warn('redis connection error', { error: err.message }));
       await waitUntilReady(redis, 1_000);

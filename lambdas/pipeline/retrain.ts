@@ -4,6 +4,10 @@
  * holdout → train → evaluate candidate and champion on that holdout → the gate → register (as
  * challenger when the gate passed) → optionally activate or start an experiment.
  *
+ * With `warmStart`, the candidate continues from the champion's parameters and optimizer state
+ * (sagemaker/model/warm-start.ts) on the rows after the champion's training window, or trains
+ * fresh and says why when it cannot; the summary and the registry's metadata say which ran.
+ *
  * The holdout is also installed where the local server's holdout evaluator reads it
  * (`<data dir>/holdout/holdout.jsonl`), so the gate `PUT /model/activate` runs again judges on the
  * same rows. A refused candidate is still registered (as a plain candidate, with its numbers), but
@@ -15,7 +19,8 @@ import { copyFile, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MANIFEST_FILE, unpackModel } from '../../sagemaker/index.js';
+import { MANIFEST_FILE, readManifest, unpackModel } from '../../sagemaker/index.js';
+import { loadWarmStart } from '../../sagemaker/model/warm-start.js';
 import { trainStep, writeHyperparameters } from '../../sagemaker/pipeline/train-step.js';
 import { unpackedDir } from '../adapters/local/artifact-store.js';
 import { HOLDOUT_FILE } from '../adapters/local/holdout-evaluator.js';
@@ -48,6 +53,12 @@ export interface RetrainOptions {
   readonly activate?: boolean;
   /** Start an experiment champion vs the new challenger, this share of traffic to the challenger. */
   readonly experimentWeight?: number;
+  /**
+   * Continue from the champion instead of training fresh (default false, docs/retraining.md).
+   * Without `from`, the training range then starts where the champion's ended, so no row is
+   * learned twice.
+   */
+  readonly warmStart?: boolean;
 }
 
 export type RetrainStep = 'build' | 'train' | 'evaluate' | 'gate' | 'register';
@@ -62,7 +73,12 @@ export interface RetrainSummary {
   };
   readonly rows: { train: number; train_positives: number; holdout: number; holdout_positives: number };
   readonly training: {
-    warm_start: false;
+    /** Whether the candidate continued from the champion (false: trained fresh). */
+    warm_start: boolean;
+    /** The champion it continued from. */
+    warm_start_from: string | null;
+    /** Why a warm start asked for trained fresh instead; null when it ran or was not asked for. */
+    fresh_reason: string | null;
     passes: number | null;
     validation_logloss: number | null;
     hyperparameters: Record<string, string>;
@@ -115,6 +131,28 @@ const metricsOf = (m: HoldoutMetrics): HoldoutMetrics => ({
   auc: m.auc,
 });
 
+/**
+ * The training range of a warm start: it begins where the champion's ended, so that no row is
+ * learned twice. An explicit --from is kept, with a note when it overlaps the champion's window.
+ */
+async function afterChampion(
+  train: { from: Date; to: Date },
+  championModelDir: string,
+  explicitFrom: boolean,
+  note: (line: string) => void,
+): Promise<{ from: Date; to: Date }> {
+  const window = (await readManifest(championModelDir)).training_window;
+  const end = window?.to ? new Date(window.to) : null;
+  if (!end || end.getTime() <= train.from.getTime()) return train;
+  const shown = `[${window?.from ?? '…'}, ${window?.to})`;
+  if (explicitFrom || end.getTime() >= train.to.getTime()) {
+    note(`the training range overlaps the champion's ${shown}: a warm start learns those rows a second time`);
+    return train;
+  }
+  note(`warm start: the training range starts where the champion's ${shown} ended`);
+  return { from: end, to: train.to };
+}
+
 function checkOptions(o: RetrainOptions): void {
   const w = o.experimentWeight;
   if (w !== undefined && !(w > 0 && w < 1)) {
@@ -151,13 +189,28 @@ export async function runRetrain(options: RetrainOptions, report: StepReporter =
   const work = await mkdtemp(join(tmpdir(), 'adclick-retrain-'));
   try {
     const iso = (d: Date) => d.toISOString();
+    const champDir = champion ? await championDir(champion, work) : null;
+    // Checked before the training range moves: a champion without a usable state means a fresh
+    // training, which should have the whole range.
+    let unusable: string | null = null;
+    if (options.warmStart) {
+      const warm = champDir ? await loadWarmStart(champDir) : null;
+      unusable = !champion ? 'there is no champion to continue from' : (warm?.unavailable ?? null);
+    }
+    const warmDir = options.warmStart && unusable === null ? champDir : null;
+    let trainWindow = windows.train;
+    if (warmDir) {
+      trainWindow = await afterChampion(trainWindow, warmDir, options.from !== undefined, (line) =>
+        report('build', line),
+      );
+    }
     report(
       'build',
-      `building training set [${iso(windows.train.from)}, ${iso(windows.train.to)}) and holdout [${iso(windows.holdout.from)}, ${iso(windows.holdout.to)})`,
+      `building training set [${iso(trainWindow.from)}, ${iso(trainWindow.to)}) and holdout [${iso(windows.holdout.from)}, ${iso(windows.holdout.to)})`,
     );
     const datasets = await buildDatasets({
       lakeDir: join(options.dataDir, 'lake'),
-      train: windows.train,
+      train: trainWindow,
       holdout: windows.holdout,
       cutoff,
       windowSeconds,
@@ -175,18 +228,28 @@ export async function runRetrain(options: RetrainOptions, report: StepReporter =
     const hyperparameters = { ...datasets.hyperparameters, ...options.hyperparameters };
     const hpFile = join(work, 'hyperparameters.json');
     await writeHyperparameters(hpFile, hyperparameters);
-    report('train', 'training the candidate (fresh: the trainer has no warm start)');
+    report(
+      'train',
+      warmDir
+        ? `training the candidate, warm-started from the champion${champion ? ` ${champion.model_id}` : ''}`
+        : 'training the candidate fresh',
+    );
     const trained = await trainStep({
       data: datasets.train.csv,
       hyperparametersFile: hpFile,
       modelDir: join(work, 'candidate'),
       trainingWindow: { from: datasets.train.from, to: datasets.train.to },
       metadata: { source: 'retrain' },
+      ...(warmDir ? { warmStart: warmDir } : {}),
     });
+    const warm = trained.warmStart;
+    const freshReason = !options.warmStart ? null : (unusable ?? (warm.used ? null : (warm.reason ?? 'unknown')));
+    if (freshReason) report('train', `warm start not possible, trained fresh: ${freshReason}`);
     report(
       'train',
-      `trained: ${trained.passes ?? '-'} passes, validation log loss ${trained.validationLogloss?.toFixed(5) ?? '-'} (${trained.seconds.toFixed(1)} s)`,
+      `trained${warm.used ? ' (warm start)' : ' (fresh)'}: ${trained.passes ?? '-'} passes, validation log loss ${trained.validationLogloss?.toFixed(5) ?? '-'} (${trained.seconds.toFixed(1)} s)`,
     );
+    const warmFrom = warm.used && champion ? champion.model_id : null;
 
     report(
       'evaluate',
@@ -195,7 +258,7 @@ export async function runRetrain(options: RetrainOptions, report: StepReporter =
     const evaluation = await evaluateStep({
       holdoutFile: datasets.holdout.file,
       candidateDir: trained.modelDir,
-      championDir: champion ? await championDir(champion, work) : null,
+      championDir: champDir,
     });
     const fmt = (m: HoldoutMetrics) =>
       `log loss ${m.logloss.toFixed(5)}, calibration ${m.calibration?.toFixed(3) ?? '-'}, AUC ${m.auc?.toFixed(4) ?? '-'}`;
@@ -222,6 +285,10 @@ export async function runRetrain(options: RetrainOptions, report: StepReporter =
       holdout_logloss: evaluation.candidate.overall.logloss,
       champion_holdout_logloss: evaluation.champion?.overall.logloss ?? null,
       gate_passed: gate.passed,
+      warm_start: warm.used,
+      warm_start_from: warmFrom,
+      // The registry keeps strings up to 1024 characters.
+      warm_start_fallback: freshReason?.slice(0, 1024) ?? null,
     });
     if (gate.passed) model = await api.nameChallenger(model.model_id);
     report('register', `registered ${model.model_id} (version ${model.version}) as ${model.alias ?? model.status}`);
@@ -275,7 +342,9 @@ export async function runRetrain(options: RetrainOptions, report: StepReporter =
         holdout_positives: datasets.holdout.positives,
       },
       training: {
-        warm_start: false,
+        warm_start: warm.used,
+        warm_start_from: warmFrom,
+        fresh_reason: freshReason,
         passes: trained.passes,
         validation_logloss: trained.validationLogloss,
         hyperparameters,

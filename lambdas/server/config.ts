@@ -37,6 +37,11 @@ export const LocalConfig = z
       .enum(['true', 'false'])
       .default('false')
       .transform((v) => v === 'true'),
+    /** Whether the interval's retrains continue from the champion (`--warm-start`) instead of training fresh. */
+    ADCLICK_RETRAIN_WARM_START: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((v) => v === 'true'),
     REDIS_URL: z.string().optional(),
     /** Minutes between drift checks of the serving models (docs/drift.md); 0 turns them off. */
     ADCLICK_DRIFT_CHECK_MINUTES: z.coerce.number().int().min(0).max(1440).default(15),

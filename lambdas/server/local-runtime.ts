@@ -161,6 +161,7 @@ export async function startLocal(
       ? startRetrainSchedule({
           minutes: config.ADCLICK_RETRAIN_INTERVAL_MINUTES,
           activate: config.ADCLICK_RETRAIN_ACTIVATE,
+          warmStart: config.ADCLICK_RETRAIN_WARM_START,
           url: baseUrl,
           dataDir,
           adminToken: admin.token,

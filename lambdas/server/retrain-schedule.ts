@@ -12,10 +12,14 @@ import type { Logger } from '../core/ports.js';
 export interface RetrainScheduleOptions {
   readonly minutes: number;
   readonly activate: boolean;
+  /** Continue from the champion (`--warm-start`) instead of training fresh (docs/retraining.md). */
+  readonly warmStart?: boolean;
   readonly url: string;
   readonly dataDir: string;
   readonly adminToken: string;
   readonly logger: Logger;
+  /** What runs `adclick`: node and bin/adclick.js unless told (a test hook). */
+  readonly command?: { readonly executable: string; readonly args: readonly string[] };
 }
 
 export interface RetrainSchedule {
@@ -35,10 +39,12 @@ export function startRetrainSchedule(options: RetrainScheduleOptions): RetrainSc
       logger.warn('retrain skipped: the previous run is still going');
       return;
     }
-    const args = [CLI, 'retrain', '--json', '--server', options.url, '--data-dir', options.dataDir];
+    const command = options.command ?? { executable: process.execPath, args: [CLI] };
+    const args = [...command.args, 'retrain', '--json', '--server', options.url, '--data-dir', options.dataDir];
     if (options.activate) args.push('--activate');
+    if (options.warmStart) args.push('--warm-start');
     // The token goes through the environment, never the command line (which `ps` shows).
-    const child = spawn(process.execPath, args, {
+    const child = spawn(command.executable, args, {
       env: { ...process.env, ADCLICK_ADMIN_TOKEN: options.adminToken },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -10,6 +10,9 @@
  * - format_version 1 (`logreg-hashed`, the first version): `weights.bin` alone. It still loads, as
  *   a model without factors or counts, so that the artifacts already registered keep serving.
  *
+ * Beside them, a trained model may carry its optimizer state (`optimizer.json`, `optimizer.bin`,
+ * see optimizer-state.ts) for a later warm start; it is outside model.json, and loading ignores it.
+ *
  * Loading refuses anything corrupt, truncated or mismatched with an InvalidModelError that says
  * what is wrong; a refused artifact is never half-loaded.
  */
@@ -19,6 +22,7 @@ import { endianness } from 'node:os';
 import { join } from 'node:path';
 import * as z from 'zod';
 import { HASH_NAME, MAX_BITS, MIN_BITS } from './encoding.js';
+import { type OptimizerState, removeOptimizerState, writeOptimizerState } from './optimizer-state.js';
 
 export const FORMAT_VERSION = 2;
 export const ALGORITHM = 'fm-hashed';
@@ -163,6 +167,11 @@ export interface Model extends ModelHeader {
   readonly min_count: number;
   /** The training rows' click rate, or null when unknown (version 1). */
   readonly training_click_rate: number | null;
+  /**
+   * The trainer's optimizer state, for a later warm start (optimizer-state.ts). saveModel writes
+   * it beside the artifact; loadModel and the scorer never read it.
+   */
+  readonly optimizer?: OptimizerState | null;
 }
 
 /** A model read from disk, with its manifest exactly as parsed. */
@@ -303,7 +312,8 @@ async function writeAtomically(path: string, data: string | Uint8Array): Promise
  * Writes the artifact folder (created if needed) in the current format: the arrays first,
  * model.json last, each through a rename, so a reader never sees a manifest whose arrays are not
  * complete. A counts.bin left over from an earlier model in the folder is removed when the model
- * has no counts.
+ * has no counts, and likewise the optimizer state (optimizer.json, optimizer.bin) when the model
+ * carries none: a model loaded with loadModel and saved again loses its warm-start state.
  */
 export async function saveModel(dir: string, model: Model): Promise<ModelManifestV2> {
   const stored = storedFactors(model);
@@ -313,6 +323,12 @@ export async function saveModel(dir: string, model: Model): Promise<ModelManifes
   await writeAtomically(join(dir, FACTORS_FILE), bytesOf(stored));
   if (model.counts === null) await rm(join(dir, COUNTS_FILE), { force: true });
   else await writeAtomically(join(dir, COUNTS_FILE), bytesOf(model.counts));
+  // Before model.json too: a state that names other weights is refused, so a crash in between is safe.
+  if (model.optimizer && model.counts !== null) {
+    await writeOptimizerState(dir, model.optimizer, model.counts, manifest.weights.sha256);
+  } else {
+    await removeOptimizerState(dir);
+  }
   await writeAtomically(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }

@@ -21,6 +21,11 @@
  *    refit exactly so that the mean corrected prediction equals the observed click rate. The same
  *    read counts the rows each rare token stood for.
  *
+ * With `warmStart` (warm-start.ts), every run begins from an earlier model's parameters and
+ * optimizer state instead of from zero, and its slot counts join the counting pass's, so the rare
+ * mapping and the factor threshold see the union of both training sets. The returned model carries
+ * its own optimizer state (of the best pass), which saveModel writes for the next warm start.
+ *
  * Only values seen in at least `factorMinCount` rows get factors: an interaction needs far more
  * evidence than a main effect, and the factors of rare ids otherwise fit noise.
  *
@@ -34,7 +39,16 @@ import { ALGORITHM, FORMAT_VERSION, MAX_COUNT, MAX_FACTOR_DIM, type Model } from
 import { DEFAULT_BITS, DEFAULT_HASH_SEED, FeatureEncoder, type FeatureMap } from './encoding.js';
 import { applyRareSlots, rowScore, sigmoid } from './kernel.js';
 import { rowLogLoss } from './metrics.js';
+import type { OptimizerState } from './optimizer-state.js';
 import { createRandom } from './prng.js';
+import {
+  checkWarmStart,
+  fallbackDecision,
+  NOT_REQUESTED,
+  usedDecision,
+  type WarmStart,
+  type WarmStartDecision,
+} from './warm-start.js';
 
 export interface Example {
   readonly features: FeatureMap;
@@ -153,6 +167,22 @@ export interface TrainOptions extends Partial<FtrlHyperparameters>, Partial<Fact
    * read again on every pass. 0 always streams. Either way the model is the same.
    */
   readonly maxCachedSlots?: number;
+  /**
+   * Continue from this model's parameters and optimizer state (warm-start.ts) instead of from
+   * zero, when its encoding is compatible; otherwise train fresh and record why. Its slot counts
+   * are added to the new rows' (the vocabulary is the union of both).
+   */
+  readonly warmStart?: WarmStart;
+  /** Told, after the counting read, whether the warm start is used and if not why. */
+  readonly onWarmStart?: (decision: WarmStartDecision) => void;
+}
+
+/** The parameters and optimizer state a warm-started machine begins from (each run begins there). */
+interface WarmInit {
+  readonly state: OptimizerState;
+  readonly factors: Float32Array;
+  /** FTRL z of the bias that gives the earlier model's bias, moved to this training's sampling rate. */
+  readonly biasZ: number;
 }
 
 function labelOf(example: Example, row: number): 0 | 1 {
@@ -255,6 +285,64 @@ class FactorMachine {
     return -this.biasZ / ((this.#ftrl.beta + Math.sqrt(this.biasN)) / this.#ftrl.alpha);
   }
 
+  /**
+   * Starts from an earlier model: its z, n, accumulators and factors on every slot it trained.
+   * A slot below this training's factor threshold gets zero factors (the training skips them, so
+   * the scorer must too); one that reaches it now but had none draws them as a first touch would.
+   */
+  warmFrom(init: WarmInit): void {
+    const { state, factors } = init;
+    const k = this.#fm.factors;
+    const threshold = this.#fm.factorMinCount;
+    const size = this.z.length;
+    for (let slot = 0; slot < size; slot++) {
+      const gi = state.g[slot]!;
+      if (gi === 0 && state.z[slot] === 0 && state.n[slot] === 0) continue;
+      this.z[slot] = state.z[slot]!;
+      this.n[slot] = state.n[slot]!;
+      // The touch marker: a slot with state counts as trained even if its accumulator was 0.
+      this.g[slot] = gi > 0 ? gi : 1;
+      const base = slot * k;
+      if (this.#counts[slot]! >= threshold) {
+        let zero = true;
+        for (let f = 0; f < k; f++) {
+          const x = factors[base + f]!;
+          this.v[base + f] = x;
+          if (x !== 0) zero = false;
+        }
+        if (zero) {
+          for (let f = 0; f < k; f++) this.v[base + f] = initialFactor(slot, f, this.#seed, this.#fm.factorInitScale);
+        }
+      }
+      this.#track(slot);
+    }
+    this.biasN = state.bias_n;
+    this.biasZ = init.biasZ;
+  }
+
+  #track(slot: number): void {
+    if (this.touchedCount === this.touched.length) {
+      const grown = new Uint32Array(this.touched.length * 2);
+      grown.set(this.touched);
+      this.touched = grown;
+    }
+    this.touched[this.touchedCount++] = slot;
+  }
+
+  /** The optimizer state of the trained slots, into `into` (reused) or new arrays. */
+  snapshotState(into?: StateSnapshot): StateSnapshot {
+    const size = this.z.length;
+    const out = into ?? { z: new Float32Array(size), n: new Float32Array(size), g: new Float32Array(size), biasN: 0 };
+    for (let t = 0; t < this.touchedCount; t++) {
+      const slot = this.touched[t]!;
+      out.z[slot] = this.z[slot]!;
+      out.n[slot] = this.n[slot]!;
+      out.g[slot] = this.g[slot]!;
+    }
+    out.biasN = this.biasN;
+    return out;
+  }
+
   /** Marks a slot trained: draws its factors and starts its AdaGrad accumulator at 1. */
   #touch(slot: number): void {
     const k = this.#fm.factors;
@@ -265,12 +353,7 @@ class FactorMachine {
     }
     // Starting at 1 rather than 0 keeps the first steps small (libFFM's choice).
     this.g[slot] = 1;
-    if (this.touchedCount === this.touched.length) {
-      const grown = new Uint32Array(this.touched.length * 2);
-      grown.set(this.touched);
-      this.touched = grown;
-    }
-    this.touched[this.touchedCount++] = slot;
+    this.#track(slot);
   }
 
   /** One predict-then-learn step on the row's (rare-mapped) slots. Returns p. */
@@ -399,10 +482,19 @@ function solveBias(histogram: Float64Array, offset: number, positives: number): 
   return (lo + hi) / 2;
 }
 
+/** The optimizer state of the best pass (a copy, or the live machine when nothing trains after it). */
+interface StateSnapshot {
+  z: Float32Array | Float64Array;
+  n: Float32Array | Float64Array;
+  g: Float32Array;
+  biasN: number;
+}
+
 interface Parameters {
   weights: Float32Array;
   factors: Float32Array;
   bias: number;
+  state: StateSnapshot;
 }
 
 /** Trains a model; the result is what saveModel writes. */
@@ -517,6 +609,38 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
   });
   if (rows === 0) throw new RangeError('the training source yielded no rows');
   const fieldCount = encoder.fields.length;
+
+  // The warm start is decided once the rows' fields are known. Its counts join the new rows' before
+  // anything reads them, so the rare mapping, the factor threshold and the stored counts all see
+  // the union of both vocabularies.
+  let warmInit: WarmInit | null = null;
+  let warmDecision: WarmStartDecision = NOT_REQUESTED;
+  if (options.warmStart) {
+    const checked = checkWarmStart(options.warmStart, {
+      bits: encoder.bits,
+      hashSeed: encoder.hashing.seed,
+      hash: encoder.hashing.hash,
+      factors: k,
+      ftrl,
+      fields: encoder.fields,
+    });
+    if ('reason' in checked) {
+      warmDecision = fallbackDecision(options.warmStart, checked.reason);
+    } else {
+      const earlier = checked.model;
+      for (let s = 0; s < size; s++) counts[s]! += earlier.counts[s]!;
+      // The machine learns odds on the down-sampled scale: move the earlier bias to this one's.
+      const bias0 = earlier.bias + Math.log(earlier.negative_sampling_rate) - logRate;
+      warmInit = {
+        state: earlier.optimizer,
+        factors: earlier.factors,
+        biasZ: (-bias0 * (ftrl.beta + Math.sqrt(earlier.optimizer.bias_n))) / ftrl.alpha,
+      };
+      warmDecision = usedDecision(options.warmStart, earlier, encoder.fields);
+    }
+    options.onWarmStart?.(warmDecision);
+  }
+
   const rareSlots = new Uint32Array(fieldCount);
   for (let i = 0; i < fieldCount; i++) rareSlots[i] = encoder.rareSlot(i);
   const sums = new Float64Array(Math.max(1, k));
@@ -583,6 +707,7 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
     trainLoss: number;
   }> => {
     const machine = new FactorMachine(size, ftrl, fm, samplingSeed, fieldCount, counts);
+    if (warmInit) machine.warmFrom(warmInit);
     let current: Float32Array = new Float32Array(size);
     let best: Parameters | null = null;
     let bestPass = 0;
@@ -656,7 +781,11 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
         const factors: Float32Array =
           validationLoss === null || isLast ? machine.v : (previous?.factors ?? new Float32Array(machine.v.length));
         if (factors !== machine.v) machine.copyFactors(factors);
-        best = { weights: current, factors, bias };
+        const state: StateSnapshot =
+          factors === machine.v
+            ? { z: machine.z, n: machine.n, g: machine.g, biasN: machine.biasN }
+            : machine.snapshotState(previous && previous.state.z !== machine.z ? previous.state : undefined);
+        best = { weights: current, factors, bias, state };
         bestPass = pass;
         if (validationLoss !== null) bestLoss = validationLoss;
         current = previous?.weights ?? new Float32Array(size);
@@ -695,8 +824,15 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
     result = await run(result.bestPass, rows, false, true);
     refitted = true;
   }
-  const { weights, factors } = result.best;
+  const { weights, factors, state } = result.best;
   let bias = result.best.bias;
+  const optimizer: OptimizerState = {
+    ftrl: { ...ftrl },
+    z: state.z instanceof Float32Array ? state.z : Float32Array.from(state.z),
+    n: state.n instanceof Float32Array ? state.n : Float32Array.from(state.n),
+    g: state.g,
+    bias_n: state.biasN,
+  };
 
   // 3. A last read of all training rows (not down-sampled): the bias recalibration (with the ln r
   // correction), and the rows each field's rare token stood for. The rare token is trained, so
@@ -766,6 +902,7 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
       validation_rows: stopEarly ? (internalValidation ? heldOut : result.validationRows) : null,
       validation_logloss: earlyStopping.validation_logloss,
       history,
+      warm_start: warmDecision,
     },
     negative_sampling_rate: rate * dataRate,
     weights,
@@ -777,5 +914,6 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
     training_click_rate: positives / (positives + (rows - positives) * negativeWeight),
     created_at: (options.createdAt ?? new Date()).toISOString(),
     metadata: { ...(options.metadata ?? {}) },
+    optimizer,
   };
 }

@@ -6,11 +6,13 @@
  * same model. Beside the container, it records the training window in the model, and reports
  * through a callback rather than stdout (the CLI's `--json` owns stdout).
  *
- * No warm start: the trainer has no way to begin from another model's weights (its counting pass
- * and rare-value mapping are per training set), so every candidate is trained fresh on its window.
+ * With `warmStart` (a model folder, normally the champion's) the trainer continues from that
+ * model's parameters and optimizer state when its encoding is compatible, and trains fresh saying
+ * why when it is not (sagemaker/model/warm-start.ts); the result says which ran. Fresh is the
+ * default: the caller decides (docs/retraining.md says why `adclick retrain` defaults to fresh).
  *
  * CLI: `tsx sagemaker/pipeline/train-step.ts --data FILE --hyperparameters FILE --out DIR
- * [--from TIME --to TIME]`.
+ * [--from TIME --to TIME] [--warm-start MODEL_DIR | --fresh]`.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,6 +21,7 @@ import { readJobConfig } from '../container/train.js';
 import { openTrainingData } from '../data/index.js';
 import { saveModel } from '../model/artifact.js';
 import { trainModel } from '../model/train.js';
+import { describeWarmStart, loadWarmStart, NOT_REQUESTED, type WarmStartDecision } from '../model/warm-start.js';
 
 export interface TrainStepOptions {
   /** The training set's csv (the contract of `adclick train`). */
@@ -28,6 +31,8 @@ export interface TrainStepOptions {
   readonly modelDir: string;
   readonly trainingWindow?: { from: string; to: string };
   readonly metadata?: Record<string, string | number | boolean | null>;
+  /** The folder of a model to warm start from (absent: fresh). */
+  readonly warmStart?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -37,6 +42,8 @@ export interface TrainStepResult {
   readonly positives: number | null;
   readonly passes: number | null;
   readonly validationLogloss: number | null;
+  /** Whether the warm start asked for ran, and if not why (also in the model's metrics). */
+  readonly warmStart: WarmStartDecision;
   readonly seconds: number;
 }
 
@@ -55,8 +62,15 @@ export async function trainStep(options: TrainStepOptions): Promise<TrainStepRes
     overrides: { categorical: config.categorical, numeric: config.numeric },
   });
   log(`train_rows=${data.trainScan.rows} train_clicks=${data.trainScan.positives}`);
+  const warmStart = options.warmStart ? await loadWarmStart(options.warmStart) : undefined;
+  let decision: WarmStartDecision = NOT_REQUESTED;
   const model = await trainModel(data.train.examples(), {
     ...config.options,
+    ...(warmStart ? { warmStart } : {}),
+    onWarmStart: (d) => {
+      decision = d;
+      log(describeWarmStart(d));
+    },
     fields: data.train.fields,
     metadata: { ...data.metadata, ...options.metadata },
     ...(options.trainingWindow ? { trainingWindow: options.trainingWindow } : {}),
@@ -74,6 +88,7 @@ export async function trainStep(options: TrainStepOptions): Promise<TrainStepRes
     positives: data.trainScan.positives,
     passes: num(metrics.passes),
     validationLogloss: num(metrics.validation_logloss),
+    warmStart: decision,
     seconds: (performance.now() - started) / 1000,
   };
 }
@@ -87,15 +102,21 @@ async function main(argv: string[]): Promise<void> {
       out: { type: 'string' },
       from: { type: 'string' },
       to: { type: 'string' },
+      'warm-start': { type: 'string' },
+      fresh: { type: 'boolean' },
     },
     strict: true,
   });
-  if (!values.data || !values.out) throw new Error('usage: train-step --data FILE [--hyperparameters FILE] --out DIR');
+  if (!values.data || !values.out) {
+    throw new Error('usage: train-step --data FILE [--hyperparameters FILE] --out DIR [--warm-start DIR | --fresh]');
+  }
+  if (values.fresh && values['warm-start']) throw new Error('--warm-start and --fresh exclude each other');
   const result = await trainStep({
     data: values.data,
     hyperparametersFile: values.hyperparameters ?? join(values.out, '.no-hyperparameters.json'),
     modelDir: values.out,
     ...(values.from && values.to ? { trainingWindow: { from: values.from, to: values.to } } : {}),
+    ...(values['warm-start'] ? { warmStart: values['warm-start'] } : {}),
     log: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(`${JSON.stringify(result)}\n`);

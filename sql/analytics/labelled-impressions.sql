@@ -13,8 +13,10 @@
 --   differ); a prediction's replays are identical copies and collapse into one.
 --
 -- Output CTE `labelled`: one row per counted impression: impression_id, shown_at, ad_id, user_id,
--- device_type, location, prediction_id, probability, model_version, variant (the prediction's
--- columns are NULL without one), clicked (0 or 1).
+-- device_type, location, prediction_id, probability, model_version, variant, exploration_bonus
+-- (the prediction's columns are NULL without one), clicked (0 or 1). Also `predictions`: each
+-- prediction of the partitions read once (prediction_id, probability, model_version, variant,
+-- predicted_at, fallback, exploration_bonus, model_latency_ms), for figures over predictions.
 --
 -- Parameters (positional, in this order; "hours" are YYYY-MM-DDTHH, dates YYYY-MM-DD, times
 -- timestamp text in UTC; the dt bounds prune partitions on every engine, the hour bounds narrow
@@ -88,7 +90,8 @@ attributed AS (
     AND f.event_id IS NULL
 ),
 predictions AS (
-  SELECT prediction_id, probability, model_version, variant, predicted_at
+  SELECT
+    prediction_id, probability, model_version, variant, predicted_at, fallback, exploration_bonus, model_latency_ms
   FROM (
     SELECT
       prediction_id,
@@ -96,6 +99,9 @@ predictions AS (
       model_version,
       variant,
       timestamp AS predicted_at,
+      fallback,
+      exploration_bonus,
+      model_latency_ms,
       row_number() OVER (PARTITION BY prediction_id ORDER BY timestamp) AS copy
     FROM model_predictions
     WHERE dt BETWEEN ? AND ?
@@ -115,6 +121,7 @@ labelled AS (
     m.probability,
     m.model_version,
     m.variant,
+    m.exploration_bonus,
     CASE WHEN a.impression_id IS NULL THEN 0 ELSE 1 END AS clicked
   FROM impressions i
   LEFT JOIN attributed a ON a.impression_id = i.impression_id AND a.shown_at = i.shown_at

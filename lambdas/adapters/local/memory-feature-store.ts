@@ -1,75 +1,91 @@
 import { GenerationalMap } from '../../core/collections/generational-map.js';
-import type { CounterEvent, FeatureMap, FeatureStore } from '../../core/ports.js';
+import { bucketOf, counterFeatures, oldestLiveHour } from '../../core/features/counter-windows.js';
+import type { Clock, CounterEvent, FeatureStore } from '../../core/ports.js';
+import { systemClock } from './ids.js';
 
-interface Counter {
+interface HourCounter {
   impressions: number;
   clicks: number;
 }
 
-/**
- * Smoothed click-through rate: a new user or ad starts at the prior instead of 0/0, so the
- * feature means the same thing at 3 impressions as at 3,000.
- */
-const PRIOR_CTR = 0.02;
-const PRIOR_WEIGHT = 20;
-
-function features(prefix: 'user' | 'ad', c: Counter | undefined): FeatureMap {
-  const impressions = c?.impressions ?? 0;
-  const clicks = c?.clicks ?? 0;
-  return {
-    [`${prefix}_impressions`]: impressions,
-    [`${prefix}_clicks`]: clicks,
-    [`${prefix}_ctr`]: (clicks + PRIOR_CTR * PRIOR_WEIGHT) / (impressions + PRIOR_WEIGHT),
-  };
+interface Counter extends HourCounter {
+  /** Hourly buckets of the windows (core/features/counter-windows.ts); created at the first. */
+  hours?: Map<number, HourCounter>;
 }
 
 /**
- * Per-user and per-ad impression and click counters in process memory, bounded by generations
- * (recently used entries survive; the least recently used half goes at once). They are
- * a cache over the event lake (the training set recomputes from the lake), so losing them on a
- * restart costs freshness, not data. `REDIS_URL` swaps in the Redis store (a later issue).
+ * Per-user and per-ad impression and click counters in process memory, all time and in hourly
+ * buckets for the 1 h and 24 h windows, bounded by generations (recently used entries survive;
+ * the least recently used half goes at once) and each to the buckets a window can read. They
+ * are a cache over the event lake (the training set recomputes from the lake), so losing them on
+ * a restart costs freshness, not data. `REDIS_URL` swaps in the Redis store (a later issue).
  */
 export class MemoryFeatureStore implements FeatureStore {
   private readonly users: GenerationalMap<string, Counter>;
   private readonly ads: GenerationalMap<string, Counter>;
   /** Recent impressions, so a click (which names only its impression) is credited to user and ad. */
   private readonly impressions: GenerationalMap<string, { user: string; ad: string }>;
+  private readonly clock: Clock;
 
   /** Each bound is the most entries held (two generations of half as many). */
-  constructor(options: { maxUsers?: number; maxAds?: number; maxImpressions?: number } = {}) {
+  constructor(options: { maxUsers?: number; maxAds?: number; maxImpressions?: number; clock?: Clock } = {}) {
     // An LRU's bookkeeping on every event cost more than the counting itself on the ingest path.
     const bounded = <V>(max: number) =>
       new GenerationalMap<string, V>(Number.POSITIVE_INFINITY, Math.max(1, Math.floor(max / 2)));
     this.users = bounded(options.maxUsers ?? 250_000);
     this.ads = bounded(options.maxAds ?? 50_000);
     this.impressions = bounded(options.maxImpressions ?? 250_000);
+    this.clock = options.clock ?? systemClock;
   }
 
   async get(userKey: string | null, adIds: readonly string[]) {
+    const now = this.clock.now().getTime();
     return {
-      user: userKey === null ? {} : features('user', this.users.get(userKey)),
-      ads: adIds.map((id) => features('ad', this.ads.get(id))),
+      user: userKey === null ? {} : counterFeatures('user', this.users.get(userKey), now),
+      ads: adIds.map((id) => counterFeatures('ad', this.ads.get(id), now)),
     };
   }
 
   async record(events: readonly CounterEvent[]): Promise<void> {
+    const now = this.clock.now().getTime();
+    const oldest = oldestLiveHour(now);
     for (const e of events) {
+      const hour = bucketOf(e.at.getTime(), now);
       if (e.kind === 'impression') {
-        this.bump(this.users, e.userKey, 'impressions');
-        this.bump(this.ads, e.adId, 'impressions');
+        this.bump(this.users, e.userKey, 'impressions', hour, oldest);
+        this.bump(this.ads, e.adId, 'impressions', hour, oldest);
         this.impressions.set(e.impressionId, { user: e.userKey, ad: e.adId });
       } else {
         const impression = this.impressions.get(e.impressionId);
         if (!impression) continue;
-        this.bump(this.users, impression.user, 'clicks');
-        this.bump(this.ads, impression.ad, 'clicks');
+        this.bump(this.users, impression.user, 'clicks', hour, oldest);
+        this.bump(this.ads, impression.ad, 'clicks', hour, oldest);
       }
     }
   }
 
-  private bump(counters: GenerationalMap<string, Counter>, key: string, field: keyof Counter): void {
-    const c = counters.get(key);
-    if (c) c[field]++;
-    else counters.set(key, { impressions: 0, clicks: 0, [field]: 1 });
+  private bump(
+    counters: GenerationalMap<string, Counter>,
+    key: string,
+    field: keyof HourCounter,
+    hour: number | null,
+    oldest: number,
+  ): void {
+    let c = counters.get(key);
+    if (!c) {
+      c = { impressions: 0, clicks: 0 };
+      counters.set(key, c);
+    }
+    c[field]++;
+    if (hour === null) return;
+    c.hours ??= new Map();
+    const bucket = c.hours.get(hour);
+    if (bucket) {
+      bucket[field]++;
+      return;
+    }
+    // New buckets are rare (about one an hour per counter): the moment to drop those no window reads.
+    for (const h of c.hours.keys()) if (h < oldest) c.hours.delete(h);
+    c.hours.set(hour, { impressions: 0, clicks: 0, [field]: 1 });
   }
 }

@@ -117,7 +117,8 @@ export function userSegmentsStatement(q: UserSegmentsQuery): AnalyticsStatement 
 export function modelsStatement(q: ModelsQuery): AnalyticsStatement {
   return {
     name: 'analytics/models',
-    params: labelledImpressionParams(q, q.attributionWindowSeconds),
+    // The serving figures count the predictions made in the range itself.
+    params: [...labelledImpressionParams(q, q.attributionWindowSeconds), sqlTimestamp(q.from), sqlTimestamp(q.to)],
     inputs: labelledImpressionInputs(q, q.attributionWindowSeconds),
   };
 }
@@ -213,6 +214,17 @@ export function modelBins(rows: readonly SqlRow[], limit: number): Limited<Model
       bin_impressions: num(r.bin_impressions),
       bin_clicks: num(r.bin_clicks),
       bin_sum_probability: num(r.bin_sum_probability),
+      serving: {
+        predictions: num(r.predictions),
+        fallback_predictions: num(r.fallback_predictions),
+        timed_predictions: num(r.timed_predictions),
+        latency_p50_ms: numOrNull(r.latency_p50_ms),
+        latency_p99_ms: numOrNull(r.latency_p99_ms),
+        explored_predictions: num(r.explored_predictions),
+        sum_exploration_bonus: num(r.sum_exploration_bonus),
+        explored_impressions: num(r.explored_impressions),
+        explored_clicks: num(r.explored_clicks),
+      },
     });
   }
   return { rows: out, truncated: false };

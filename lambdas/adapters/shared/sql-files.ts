@@ -24,6 +24,9 @@ export const DUCKDB_MACROS: readonly string[] = [
   'CREATE OR REPLACE MACRO json_extract_scalar(j, p) AS json_extract_string(j, p)',
   // Trino's from_base(text, radix), for the hex digits the training set's down-sampling hash gives.
   "CREATE OR REPLACE MACRO from_base(s, radix) AS CASE WHEN radix = 16 THEN CAST('0x' || s AS BIGINT) ELSE error('from_base: only radix 16') END",
+  // Trino's approximate percentile of a group (a constant percentage in [0, 1]). Both engines use
+  // a sketch of bounded memory, so their answers are close to, not equal to, each other's.
+  'CREATE OR REPLACE MACRO approx_percentile(x, percentage) AS approx_quantile(x, percentage)',
 ];
 
 /** Text rewrites for what a macro cannot express, per dialect: [pattern, replacement]. */

@@ -3,23 +3,23 @@ import { MethodNotAllowedError, NotFoundError, ValidationError } from '../errors
 import { parseOrThrow } from '../validation.js';
 import type { ApiResponse, Route } from './route.js';
 
-interface CompiledRoute {
-  readonly route: Route;
+interface CompiledRoute<A> {
+  readonly route: Route<A>;
   readonly regex: RegExp;
   readonly names: readonly string[];
 }
 
-export interface RouteMatch {
-  readonly route: Route;
+export interface RouteMatch<A = App> {
+  readonly route: Route<A>;
   /** Raw (still percent-decoded) path parameters, validated by `invoke`. */
   readonly params: Record<string, string>;
 }
 
 /** Matches method and path against the route table; 404 and 405 are decided here, once. */
-export class Router {
-  private readonly compiled: CompiledRoute[];
+export class Router<A = App> {
+  private readonly compiled: CompiledRoute<A>[];
 
-  constructor(routes: readonly Route[]) {
+  constructor(routes: readonly Route<A>[]) {
     this.compiled = routes.map((route) => {
       const names: string[] = [];
       const pattern = route.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{(\w+)\}/g, (_, name: string) => {
@@ -31,7 +31,7 @@ export class Router {
   }
 
   /** HEAD matches GET routes (RFC 9110 §9.3.2); the transport leaves the body out. */
-  match(method: string, path: string): RouteMatch {
+  match(method: string, path: string): RouteMatch<A> {
     const allow: string[] = [];
     const wanted = method === 'HEAD' ? 'GET' : method;
     for (const c of this.compiled) {
@@ -63,9 +63,9 @@ export class Router {
 }
 
 /** Validates path parameters, query parameters and body against the route's schemas, then runs its use case. */
-export async function invoke(
-  app: App,
-  match: RouteMatch,
+export async function invoke<A>(
+  app: A,
+  match: RouteMatch<A>,
   input: { query: Record<string, string>; body: unknown; baseUrl?: string },
 ): Promise<ApiResponse> {
   const { route } = match;

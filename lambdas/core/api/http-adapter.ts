@@ -65,9 +65,9 @@ export interface StaticDocument {
   readonly body: string | (() => string);
 }
 
-export interface HttpAdapterOptions {
-  readonly app: App;
-  readonly router: Router;
+export interface HttpAdapterOptions<A = App> {
+  readonly app: A;
+  readonly router: Router<A>;
   readonly authorise: Authorise;
   readonly logger: Logger;
   /** By exact path, e.g. `/openapi.json`. */
@@ -107,7 +107,7 @@ async function bodyBytes(req: HttpRequest, limit: number): Promise<Uint8Array> {
   return bytes;
 }
 
-async function readRouteBody(req: HttpRequest, route: Route): Promise<unknown> {
+async function readRouteBody(req: HttpRequest, route: Route<unknown>): Promise<unknown> {
   const spec = route.body;
   if (!spec) return undefined;
   const contentType = header(req.headers, 'content-type');
@@ -154,7 +154,9 @@ const jsonAnswer = (status: number, value: unknown, headers?: Readonly<Record<st
  * (415), JSON parse errors (400), validation and the use case, and every error as problem+json.
  * Anything that is not a DomainError is logged and answered as a bare 500.
  */
-export function createHttpAdapter(options: HttpAdapterOptions): (req: HttpRequest) => Promise<HttpResponse> {
+export function createHttpAdapter<A = App>(
+  options: HttpAdapterOptions<A>,
+): (req: HttpRequest) => Promise<HttpResponse> {
   const { app, router, authorise, logger } = options;
   const documents = options.documents ?? new Map<string, StaticDocument>();
   return async (req) => {

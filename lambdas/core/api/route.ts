@@ -28,7 +28,11 @@ export type RouteBody =
     }
   | { readonly kind: 'binary'; readonly maxBytes: number; readonly contentTypes: readonly string[] };
 
-export interface Route {
+/**
+ * One route. `A` is what its use case needs of the App: a function that serves a few routes (the
+ * predict function) builds only that much of it.
+ */
+export interface Route<A = App> {
   readonly method: Method;
   /** OpenAPI-style template, e.g. `/models/{id}`. */
   readonly path: string;
@@ -42,5 +46,5 @@ export interface Route {
   readonly body?: RouteBody;
   readonly responses: Readonly<Record<number, { readonly description: string; readonly schema?: z.ZodType }>>;
   // biome-ignore lint/suspicious/noExplicitAny: each route's handler receives its own validated shapes.
-  handle(app: App, req: ApiRequest<any, any, any>): Promise<ApiResponse>;
+  handle(app: A, req: ApiRequest<any, any, any>): Promise<ApiResponse>;
 }

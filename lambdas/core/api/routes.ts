@@ -34,7 +34,8 @@ import {
   ModelUploadRequest,
   ModelUploadResponse,
 } from '../schemas/models.js';
-import { PredictBatchRequest, PredictBatchResponse, Prediction, PredictRequest } from '../schemas/predict.js';
+import { PREDICT_ROUTES } from './predict-routes.js';
+import { AD_SERVER, ADMIN, BAD, problem } from './responses.js';
 import type { Route } from './route.js';
 
 /** Largest model artifact (a tar.gz of the model folder) a local upload accepts. */
@@ -47,50 +48,12 @@ const Health = z
   })
   .openapi('Health');
 
-const problem = (description: string) => ({ description });
-const BAD = { 400: problem('Invalid input (problem+json names each field).') };
-const ADMIN = { 401: problem('Missing or wrong bearer token.') };
-const AD_SERVER = { 401: problem('Missing or unknown API key.') };
-
 /**
  * The one route table. The local server and the Lambda handlers both dispatch through it, so a
  * route, its validation and its error mapping exist once.
  */
 export const ROUTES: readonly Route[] = [
-  {
-    method: 'POST',
-    path: '/predict',
-    operationId: 'predict',
-    summary: 'Click probability of one ad for one user.',
-    tag: 'predict',
-    access: 'ad-server',
-    body: { kind: 'json', schema: PredictRequest },
-    responses: {
-      200: { description: 'The prediction.', schema: Prediction },
-      ...BAD,
-      ...AD_SERVER,
-      409: problem('request_id reused for a different request.'),
-      503: problem('No model is active.'),
-    },
-    handle: async (app, req) => ({ status: 200, body: await app.predict.predict(req.body) }),
-  },
-  {
-    method: 'POST',
-    path: '/predict/batch',
-    operationId: 'predictBatch',
-    summary: 'Click probabilities of up to 500 candidate ads for one user, in request order.',
-    tag: 'predict',
-    access: 'ad-server',
-    body: { kind: 'json', schema: PredictBatchRequest },
-    responses: {
-      200: { description: 'One prediction per ad, same order.', schema: PredictBatchResponse },
-      ...BAD,
-      ...AD_SERVER,
-      409: problem('request_id reused for a different request.'),
-      503: problem('No model is active.'),
-    },
-    handle: async (app, req) => ({ status: 200, body: { predictions: await app.predict.predictBatch(req.body) } }),
-  },
+  ...PREDICT_ROUTES,
   {
     method: 'POST',
     path: '/event/impression',

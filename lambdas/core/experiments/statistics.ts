@@ -7,8 +7,15 @@
  */
 import { type Interval, poissonBounds, relativeLift } from './intervals.js';
 import { msprtGrowthToSignificance, msprtPValue } from './msprt.js';
+import {
+  fallbackGuardrail,
+  latencyGuardrail,
+  type ServingCounts,
+  type ServingGuardrail,
+  type ServingPolicy,
+} from './serving-guardrails.js';
 
-export interface VariantCounts {
+export interface VariantCounts extends ServingCounts {
   /** `'<experiment_id>:<index>'`; index 0 is the control. */
   readonly variant: string;
   readonly model_id: string;
@@ -26,7 +33,7 @@ export interface VariantCounts {
   readonly sumSquaredLogLoss?: number;
 }
 
-export interface ExperimentPolicy {
+export interface ExperimentPolicy extends ServingPolicy {
   /** Family-wise false-positive rate (default 0.05), split evenly over the non-control variants (Bonferroni). */
   readonly alpha: number;
   /**
@@ -62,10 +69,14 @@ export const DEFAULT_EXPERIMENT_POLICY: ExperimentPolicy = {
   loglossMargin: 0.02,
   mixingVariance: null,
   mixingRelativeEffect: 0.1,
+  fallbackMargin: 0.01,
+  latencyMargin: 0.25,
+  latencySlackMs: 5,
+  latencyMinPredictions: 2000,
 };
 
 export interface Guardrail {
-  readonly name: 'min_impressions' | 'calibration' | 'logloss';
+  readonly name: 'min_impressions' | 'calibration' | 'logloss' | ServingGuardrail['name'];
   readonly passed: boolean;
   readonly detail: string;
 }
@@ -80,6 +91,12 @@ export interface VariantResult {
   readonly logloss: number | null;
   /** Mean predicted / observed CTR (sumPredicted / clicks); null without clicks. */
   readonly calibration: number | null;
+  /** Predictions made in the window (shown or not); 0 when unknown. */
+  readonly predictions: number;
+  /** Share of those a fallback model served; null without predictions. */
+  readonly fallback_rate: number | null;
+  /** 99th percentile of the model call's latency in milliseconds; null when none was timed. */
+  readonly latency_p99_ms: number | null;
   /** Relative CTR lift vs control with its 95 % CI; null for the control or with too little data. */
   readonly lift: { readonly estimate: number; readonly lower: number; readonly upper: number } | null;
   /**
@@ -111,6 +128,16 @@ function validate(c: VariantCounts): void {
   }
   if (!(c.sumPredicted >= 0 && c.sumPredicted <= c.impressions) || !(c.sumLogLoss >= 0)) {
     throw new RangeError(`${c.variant}: sumPredicted must be in [0, impressions] and sumLogLoss ≥ 0`);
+  }
+  const predictions = c.predictions ?? 0;
+  if (
+    !whole(predictions) ||
+    !whole(c.fallbacks ?? 0) ||
+    (c.fallbacks ?? 0) > predictions ||
+    !whole(c.latencyPredictions ?? 0) ||
+    (c.latencyPredictions ?? 0) > predictions
+  ) {
+    throw new RangeError(`${c.variant}: fallbacks and timed predictions must be whole and at most the predictions`);
   }
 }
 
@@ -226,6 +253,9 @@ function describe(c: VariantCounts, control: boolean): VariantResult {
     ctr: n > 0 ? c.clicks / n : null,
     logloss: n > 0 ? c.sumLogLoss / n : null,
     calibration: c.clicks > 0 ? c.sumPredicted / c.clicks : null,
+    predictions: c.predictions ?? 0,
+    fallback_rate: c.predictions ? (c.fallbacks ?? 0) / c.predictions : null,
+    latency_p99_ms: c.latencyP99Ms ?? null,
     lift: null,
     p_value: null,
     guardrails: [],
@@ -236,8 +266,8 @@ function describe(c: VariantCounts, control: boolean): VariantResult {
  * Results per variant and the decision.
  *
  * Decision rule, per non-control variant once it and the control have minImpressionsPerVariant:
- * - harmful when its calibration or log-loss guardrail fails, or when its CTR is significantly
- *   lower than the control's (p_value ≤ alpha);
+ * - harmful when its calibration, log-loss, fallback or latency guardrail fails, or when its CTR
+ *   is significantly lower than the control's (p_value ≤ alpha);
  * - a winner when its CTR is significantly higher (p_value ≤ alpha and the lift's lower bound
  *   above 0) and its guardrails pass.
  * The experiment promotes the winner with the largest lift if there is one (promotion ends the
@@ -288,6 +318,8 @@ export function evaluateExperiment(
       minImpressionsGuardrail(v, minimum),
       calibrationGuardrail(v, p.calibrationBand),
       loglossGuardrail(control, v, p, k),
+      fallbackGuardrail(control, v, p, k),
+      latencyGuardrail(control, v, p),
     ];
     results.push({ ...describe(v, false), lift: cmp.lift, p_value: cmp.pValue, guardrails });
     const ready = controlReady && v.impressions >= minimum;

@@ -104,6 +104,12 @@ export const LAKE_TABLES: Readonly<Record<LakeTableName, LakeTable>> = {
         true,
         'Logit bonus of an explored prediction of a new ad (ranking score = σ(logit + bonus)); null when not explored.',
       ),
+      col(
+        'model_latency_ms',
+        'double',
+        true,
+        'Milliseconds the model call that scored the prediction took (a batch: its one call); null for a cached score or an older row.',
+      ),
     ],
   },
   suspicious_events: {

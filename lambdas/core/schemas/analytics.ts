@@ -164,6 +164,31 @@ export interface ModelBinCounts {
   readonly bin_impressions: number;
   readonly bin_clicks: number;
   readonly bin_sum_probability: number;
+  /**
+   * The pair's serving and exploration figures. Optional only so that a fake may leave them out;
+   * both adapters fill them (a row without is read as no predictions).
+   */
+  readonly serving?: ModelServingCounts;
+}
+
+/**
+ * Of one model version and variant: its predictions made in the range (shown or not), from the
+ * prediction log, and its counted impressions that followed an explored prediction.
+ */
+export interface ModelServingCounts {
+  readonly predictions: number;
+  readonly fallback_predictions: number;
+  /** Predictions with a measured model latency (a cached score has none). */
+  readonly timed_predictions: number;
+  /** Approximate percentiles of the model latency over the timed predictions; null without any. */
+  readonly latency_p50_ms: number | null;
+  readonly latency_p99_ms: number | null;
+  /** Predictions that carried an exploration bonus, and the sum of their bonuses. */
+  readonly explored_predictions: number;
+  readonly sum_exploration_bonus: number;
+  /** Of the pair's counted impressions (and their clicks), those that followed an explored prediction. */
+  readonly explored_impressions: number;
+  readonly explored_clicks: number;
 }
 
 export interface FraudQuery extends AnalyticsRange {
@@ -257,6 +282,33 @@ export const ReliabilityBin = z
   })
   .openapi('ReliabilityBin');
 
+const ImpressionsClicks = z.object({ impressions: count, clicks: count, ctr: ratio });
+
+export const ModelServing = z
+  .object({
+    predictions: count.openapi({ description: 'Predictions the model made in the range, shown or not.' }),
+    fallback_predictions: count.openapi({ description: 'Of those, the ones a fallback model served.' }),
+    fallback_rate: ratio.openapi({ description: 'fallback_predictions / predictions.' }),
+    timed_predictions: count.openapi({
+      description: 'Predictions with a measured model latency (a cached score and an older log row have none).',
+    }),
+    latency_p50_ms: ratio.openapi({ description: 'Median model call latency (approximate), milliseconds.' }),
+    latency_p99_ms: ratio.openapi({
+      description: '99th percentile of the model call latency (approximate), milliseconds.',
+    }),
+  })
+  .openapi('ModelServing');
+
+export const ModelExploration = z
+  .object({
+    predictions: count.openapi({ description: 'Predictions in the range that carried an exploration bonus.' }),
+    share: ratio.openapi({ description: 'Of all predictions in the range: the budget spent.' }),
+    mean_bonus: ratio.openapi({ description: 'Mean logit bonus of the explored predictions.' }),
+    explored: ImpressionsClicks.openapi({ description: 'Counted impressions that followed an explored prediction.' }),
+    not_explored: ImpressionsClicks.openapi({ description: 'The other counted impressions of the model.' }),
+  })
+  .openapi('ModelExploration');
+
 export const ModelOnlineMetrics = z
   .object({
     model_version: z.string(),
@@ -269,6 +321,8 @@ export const ModelOnlineMetrics = z
     auc: ratio.openapi({ description: 'AUC from scores bucketed at 0.01 in log-odds (null with one class).' }),
     calibration: ratio,
     reliability: z.array(ReliabilityBin).openapi({ description: 'Non-empty bins of the fixed 1-2-5 edges.' }),
+    serving: ModelServing,
+    exploration: ModelExploration,
   })
   .openapi('ModelOnlineMetrics');
 

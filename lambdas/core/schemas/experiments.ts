@@ -118,6 +118,13 @@ export const VariantResult = z
     ctr: nullableNumber,
     logloss: nullableNumber.openapi({ description: 'Online log loss of the served probabilities.' }),
     calibration: nullableNumber.openapi({ description: 'Mean predicted / observed CTR.' }),
+    predictions: z.number().int().nonnegative().openapi({
+      description: 'Predictions the variant made in the window, shown or not (the fallback and latency guardrails).',
+    }),
+    fallback_rate: nullableNumber.openapi({ description: 'Share of those predictions a fallback model served.' }),
+    latency_p99_ms: nullableNumber.openapi({
+      description: "99th percentile of the model call's latency in milliseconds (null: none timed).",
+    }),
     lift: z
       .object({ estimate: z.number(), lower: z.number(), upper: z.number() })
       .nullable()

@@ -7,6 +7,7 @@ import type {
   FraudParams,
   FraudResponse,
   ModelBinCounts,
+  ModelServingCounts,
   ModelsAnalyticsResponse,
   ModelsParams,
   UserSegmentsParams,
@@ -36,6 +37,50 @@ export function adPerformanceRow(c: AdPerformanceCounts): AdPerformanceRow {
 
 type ModelMetrics = ModelsAnalyticsResponse['models'][number];
 
+const NO_SERVING: ModelServingCounts = {
+  predictions: 0,
+  fallback_predictions: 0,
+  timed_predictions: 0,
+  latency_p50_ms: null,
+  latency_p99_ms: null,
+  explored_predictions: 0,
+  sum_exploration_bonus: 0,
+  explored_impressions: 0,
+  explored_clicks: 0,
+};
+
+/** The pair's serving and exploration figures, derived from its counts. */
+function servingAndExploration(r: ModelBinCounts): Pick<ModelMetrics, 'serving' | 'exploration'> {
+  const s = r.serving ?? NO_SERVING;
+  const notExploredImpressions = r.impressions - s.explored_impressions;
+  const notExploredClicks = r.clicks - s.explored_clicks;
+  return {
+    serving: {
+      predictions: s.predictions,
+      fallback_predictions: s.fallback_predictions,
+      fallback_rate: ratio(s.fallback_predictions, s.predictions),
+      timed_predictions: s.timed_predictions,
+      latency_p50_ms: s.latency_p50_ms,
+      latency_p99_ms: s.latency_p99_ms,
+    },
+    exploration: {
+      predictions: s.explored_predictions,
+      share: ratio(s.explored_predictions, s.predictions),
+      mean_bonus: ratio(s.sum_exploration_bonus, s.explored_predictions),
+      explored: {
+        impressions: s.explored_impressions,
+        clicks: s.explored_clicks,
+        ctr: ratio(s.explored_clicks, s.explored_impressions),
+      },
+      not_explored: {
+        impressions: notExploredImpressions,
+        clicks: notExploredClicks,
+        ctr: ratio(notExploredClicks, notExploredImpressions),
+      },
+    },
+  };
+}
+
 /** Rows per (model_version, variant, bin), in that order, into one entry per pair with its bins. */
 export function modelMetrics(rows: readonly ModelBinCounts[]): ModelMetrics[] {
   const out: ModelMetrics[] = [];
@@ -53,6 +98,7 @@ export function modelMetrics(rows: readonly ModelBinCounts[]): ModelMetrics[] {
         auc: r.auc,
         calibration: ratio(r.sum_probability, r.clicks),
         reliability: [],
+        ...servingAndExploration(r),
       };
       out.push(current);
     }

@@ -82,3 +82,20 @@ export interface Deps {
   readonly health: readonly HealthProbe[];
   readonly config: CoreConfig;
 }
+
+/** What predicting needs: the predict function in AWS builds only these (handlers/predict.ts). */
+export type PredictDeps = Pick<
+  Deps,
+  | 'model'
+  | 'predictionCache'
+  | 'features'
+  | 'predictions'
+  | 'ads'
+  | 'models'
+  | 'experiments'
+  | 'pseudonymiser'
+  | 'clock'
+  | 'ids'
+  | 'logger'
+  | 'config'
+>;

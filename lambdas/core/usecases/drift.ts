@@ -133,7 +133,8 @@ function lastOwnEvent(model: ModelRecord): DriftEvent | undefined {
   return (model.drift_events ?? []).filter((e) => e.model_id === model.model_id).at(-1);
 }
 
-export type DriftDeps = Pick<Deps, 'models' | 'experiments' | 'analytics' | 'clock' | 'logger'>;
+/** With a `deployment` (AWS), a rollback first makes the restored champion servable, as an activation does. */
+export type DriftDeps = Pick<Deps, 'models' | 'experiments' | 'analytics' | 'clock' | 'logger' | 'deployment'>;
 
 export class DriftMonitor {
   private readonly config: DriftConfig;
@@ -232,9 +233,13 @@ export class DriftMonitor {
     if (role === 'champion') {
       const target = await this.rollbackTarget(model, notes);
       if (target) {
-        await this.deps.models.promote(target, now, null);
-        rolledBackTo = target;
-        notes.push(`rolled back to its previous champion ${target}`);
+        // Before the promotion: routing must never name a model the endpoint cannot serve. An
+        // endpoint update outlasting the wait fails this action; the next check completes it.
+        const { model_id, version, artifact_uri } = target;
+        await this.deps.deployment?.prepare([{ model_id, version, artifact_uri }]);
+        await this.deps.models.promote(model_id, now, null);
+        rolledBackTo = model_id;
+        notes.push(`rolled back to its previous champion ${model_id}`);
       }
     }
     const stopped = await this.stopExperiments(model.model_id, running, now, notes);
@@ -274,7 +279,7 @@ export class DriftMonitor {
    * drift itself when it last served (rolling back to it would swap one drift for another), and
    * the drifting model is still the champion (an operator may have activated another meanwhile).
    */
-  private async rollbackTarget(model: ModelRecord, notes: string[]): Promise<string | null> {
+  private async rollbackTarget(model: ModelRecord, notes: string[]): Promise<ModelRecord | null> {
     const id = model.previous_champion_id;
     if (id === null || id === model.model_id) {
       notes.push('no previous champion to roll back to');
@@ -294,7 +299,7 @@ export class DriftMonitor {
       notes.push(`it is no longer the champion (${current?.model_id ?? 'none'} is)`);
       return null;
     }
-    return id;
+    return previous;
   }
 
   private async stopExperiments(

@@ -34,7 +34,9 @@ function overlaps(a: Experiment, b: { campaign_ids: readonly string[] | null }):
 /**
  * Per-variant counts of an experiment from the analytics rows (one per model_version, variant
  * and reliability bin, the pair's totals repeated on each): the bins summed per variant, the
- * pair's mean log loss turned back into a sum. Variants without rows count zeros.
+ * pair's mean log loss turned back into a sum, its predictions and fallbacks added up. Variants
+ * without rows count zeros. A p99 cannot be added up: a variant served by several model versions
+ * (re-versioned mid-experiment) takes the p99 of the version with the most timed predictions.
  */
 export function variantCounts(experiment: Experiment, rows: readonly ModelBinCounts[]): VariantCounts[] {
   const counts = experiment.variants.map((v, index) => ({
@@ -44,6 +46,11 @@ export function variantCounts(experiment: Experiment, rows: readonly ModelBinCou
     clicks: 0,
     sumPredicted: 0,
     sumLogLoss: 0,
+    predictions: 0,
+    fallbacks: 0,
+    latencyPredictions: 0,
+    latencyP99Ms: null as number | null,
+    mostTimed: 0,
   }));
   const byLabel = new Map(counts.map((c) => [c.variant, c]));
   const pairsSeen = new Set<string>();
@@ -58,10 +65,20 @@ export function variantCounts(experiment: Experiment, rows: readonly ModelBinCou
     if (!pairsSeen.has(pair)) {
       pairsSeen.add(pair);
       c.sumLogLoss += r.log_loss * r.impressions;
+      const s = r.serving;
+      if (s) {
+        c.predictions += s.predictions;
+        c.fallbacks += s.fallback_predictions;
+        c.latencyPredictions += s.timed_predictions;
+        if (s.latency_p99_ms !== null && s.timed_predictions > c.mostTimed) {
+          c.mostTimed = s.timed_predictions;
+          c.latencyP99Ms = s.latency_p99_ms;
+        }
+      }
     }
   }
   // Float sums of probabilities can drift a hair past the count; the statistics refuse that.
-  return counts.map((c) => ({ ...c, sumPredicted: Math.min(c.sumPredicted, c.impressions) }));
+  return counts.map(({ mostTimed: _, ...c }) => ({ ...c, sumPredicted: Math.min(c.sumPredicted, c.impressions) }));
 }
 
 /**

@@ -3,7 +3,7 @@ import type { FeatureMap, PredictionCacheKey, PredictionRecord, ScoreResult } fr
 import type { Ad } from '../schemas/ads.js';
 import type { Features } from '../schemas/common.js';
 import type { PredictBatchRequest, Prediction, PredictRequest } from '../schemas/predict.js';
-import type { Deps } from './deps.js';
+import type { PredictDeps } from './deps.js';
 import { checkedEventTime } from './event-time.js';
 import { explorationBonus, explorationOf, withinBudget } from './exploration.js';
 import type { Assignment, ModelRouting } from './routing.js';
@@ -54,7 +54,7 @@ function toPrediction(r: PredictionRecord, explain: boolean): Prediction {
 
 export class PredictUseCase {
   constructor(
-    private readonly deps: Deps,
+    private readonly deps: PredictDeps,
     private readonly routing: ModelRouting,
   ) {}
 
@@ -127,6 +127,8 @@ export class PredictUseCase {
       else byModel.set(a.model.model_id, [k]);
     });
     const scores = new Array<ScoreResult>(todo.length);
+    // Per row, the time of the model call that scored it: the latency guardrail of experiments.
+    const latencies = new Array<number | null>(todo.length).fill(null);
     // Only a prediction within the exploration budget needs the uncertainty, and a fresh score.
     const explore = todo.map((i) => withinBudget(deps.config.exploration, predictionIds[i]!));
     const cache = explain ? undefined : deps.predictionCache;
@@ -152,13 +154,17 @@ export class PredictUseCase {
         const ks = cache ? all.filter((k) => scores[k] === undefined) : all;
         if (ks.length === 0) return;
         const model = assignments[ks[0]!]!.model;
+        const started = performance.now();
         const results = await deps.model.score(
           model,
           ks.map((k) => ({ features: snapshots[k]! })),
           ks.some((k) => explore[k]) ? { explain, uncertainty: true } : { explain },
         );
+        // Microseconds are plenty: the guardrail compares tails of milliseconds.
+        const latency = Math.round((performance.now() - started) * 1000) / 1000;
         ks.forEach((k, j) => {
           scores[k] = results[j]!;
+          latencies[k] = latency;
         });
         // A fallback score is not cached: it must not outlive the endpoint's outage.
         if (cache && cacheKeys) {
@@ -188,6 +194,7 @@ export class PredictUseCase {
       features: snapshots[k]!,
       explanation: scores[k]!.explanation ?? null,
       exploration_bonus: explore[k] ? explorationBonus(deps.config.exploration, scores[k]!.uncertainty) : null,
+      model_latency_ms: latencies[k] ?? null,
       timestamp: now,
     }));
     const { duplicates } = await deps.predictions.putAll(records);

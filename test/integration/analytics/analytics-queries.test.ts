@@ -297,6 +297,52 @@ describe('the models query', () => {
     ]);
   });
 
+  it('gives each model version and variant its fallback rate and latency over the predictions made in the range, shown or not', async () => {
+    // Act
+    const { models: list } = await models();
+
+    // Assess: v1 p2, p5, p6, p7 (p1 is before the range); v2 p3, p4 and p8 (no latency).
+    const [m1, m2] = list;
+    expect(m1!.serving).toMatchObject({
+      predictions: 4,
+      fallback_predictions: 1,
+      fallback_rate: 0.25,
+      timed_predictions: 4,
+      latency_p99_ms: 12,
+    });
+    // The median of 4, 6, 8, 12 lies between 6 and 8 by any convention of the sketch.
+    expect(m1!.serving.latency_p50_ms).toBeGreaterThanOrEqual(6);
+    expect(m1!.serving.latency_p50_ms).toBeLessThanOrEqual(8);
+    expect(m2!.serving).toMatchObject({
+      predictions: 3,
+      fallback_predictions: 1,
+      fallback_rate: 1 / 3,
+      timed_predictions: 2,
+      latency_p99_ms: 30,
+    });
+  });
+
+  it('shows the exploration budget spent and the CTR of explored and other impressions per model and variant', async () => {
+    // Act
+    const { models: list } = await models();
+
+    // Assess: v1 explored p5 (its impression flagged) and p6 (i6, clicked); v2 explored p3 (i3).
+    expect(list[0]!.exploration).toEqual({
+      predictions: 2,
+      share: 0.5,
+      mean_bonus: 0.625,
+      explored: { impressions: 1, clicks: 1, ctr: 1 },
+      not_explored: { impressions: 2, clicks: 1, ctr: 0.5 },
+    });
+    expect(list[1]!.exploration).toEqual({
+      predictions: 1,
+      share: 1 / 3,
+      mean_bonus: 0.5,
+      explored: { impressions: 1, clicks: 0, ctr: 0 },
+      not_explored: { impressions: 1, clicks: 0, ctr: 0 },
+    });
+  });
+
   it('limits the number of model versions and variants, never cutting one in half', async () => {
     // Act
     const { models: list, truncated } = await models(1);

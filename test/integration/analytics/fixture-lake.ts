@@ -23,7 +23,12 @@
  * - h0..h99 u6 ad-A 12:10:00 + 10 s each, desktop DE, no prediction, no click.
  * - i9  u1 ad-A 13:00:00 — at the range's end (exclusive).
  *
- * Predictions p1..p6 are logged 1 s before their impressions; p1 is delivered twice.
+ * Predictions p1..p6 are logged 1 s before their impressions; p1 is delivered twice. p7 (v1 11:40,
+ * a fallback) and p8 (v2 12:30, a cached score: no latency) were never shown. Serving figures
+ * (model latency in ms, fallback, exploration bonus), over the predictions made in the range:
+ * - v1: p1 2 ms (09:59:59, before the range: not counted), p2 4, p5 6 (bonus 1.0), p6 8 (bonus
+ *   0.25), p7 12 (fallback).
+ * - v2: p3 10 (bonus 0.5), p4 30 (fallback), p8 none.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -79,6 +84,7 @@ export function prediction(
   probability: number,
   time: Date,
   model: { version: string; variant: string; experiment?: string },
+  serving: { latencyMs?: number; fallback?: boolean; bonus?: number } = {},
 ): LakeRecord {
   return {
     prediction_id: id,
@@ -90,10 +96,12 @@ export function prediction(
     model_id: `m-${model.version}`,
     variant: model.variant,
     experiment_id: model.experiment ?? null,
-    fallback: false,
+    fallback: serving.fallback ?? false,
     consent: true,
     features: '{}',
     timestamp: time,
+    exploration_bonus: serving.bonus ?? null,
+    model_latency_ms: serving.latencyMs ?? null,
   };
 }
 
@@ -249,12 +257,14 @@ export async function writeFixtureLake(lakeDir: string): Promise<void> {
   await writeRows(lakeDir, 'clicks', [click('c1', 'i1', at('10:05:00'), true, 7_000)], 'replay.parquet');
 
   const predictions = [
-    prediction('p1', 0.1, at('09:59:59'), V1),
-    prediction('p2', 0.2, at('10:09:59'), V1),
-    prediction('p3', 0.3, at('10:19:59'), V2),
-    prediction('p4', 0.4, at('10:29:59'), V2),
-    prediction('p5', 0.05, at('10:39:59'), V1),
-    prediction('p6', 0.5, at('11:14:59'), V1),
+    prediction('p1', 0.1, at('09:59:59'), V1, { latencyMs: 2 }),
+    prediction('p2', 0.2, at('10:09:59'), V1, { latencyMs: 4 }),
+    prediction('p3', 0.3, at('10:19:59'), V2, { latencyMs: 10, bonus: 0.5 }),
+    prediction('p4', 0.4, at('10:29:59'), V2, { latencyMs: 30, fallback: true }),
+    prediction('p5', 0.05, at('10:39:59'), V1, { latencyMs: 6, bonus: 1 }),
+    prediction('p6', 0.5, at('11:14:59'), V1, { latencyMs: 8, bonus: 0.25 }),
+    prediction('p7', 0.02, at('11:40:00'), V1, { latencyMs: 12, fallback: true }),
+    prediction('p8', 0.03, at('12:30:00'), V2),
   ];
   await writeRows(lakeDir, 'model_predictions', predictions);
   await writeRows(lakeDir, 'model_predictions', [predictions[0]!], 'replay.parquet');

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,5 +56,30 @@ describe('the Lambda cold-start benchmark', () => {
     writeFileSync(broken, "throw new Error('broken at import');\n");
 
     await expect(importOnce(broken, { timer, env: lambdaLikeEnvironment(dir) })).rejects.toThrow(/broken at import/);
+  });
+
+  it("loads no SDK package at the predict function's import but the clients a prediction needs", async () => {
+    // Prepare
+    const predict = await bundleHandler(join(HANDLERS, 'predict.ts'), {
+      repoRoot: REPO_ROOT,
+      outDir: join(dir, 'predict'),
+    });
+
+    // Act: what a fresh process holds once the bundle is imported, as the runtime imports it
+    const loaded = JSON.parse(
+      execFileSync(
+        process.execPath,
+        ['-e', `require(${JSON.stringify(predict.file)}); console.log(JSON.stringify(Object.keys(require.cache)))`],
+        { env: lambdaLikeEnvironment(dir), encoding: 'utf8' },
+      ),
+    ) as string[];
+    const packages = new Set(loaded.map((f) => /node_modules\/(@aws-sdk\/client-[^/]+)/.exec(f)?.[1]).filter(Boolean));
+
+    // Assess: S3 (the fallback copy) and SQS (a throttled write) load at their first use
+    expect([...packages].sort()).toEqual([
+      '@aws-sdk/client-dynamodb',
+      '@aws-sdk/client-sagemaker-runtime',
+      '@aws-sdk/client-secrets-manager',
+    ]);
   });
 });

@@ -1,6 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unpackedDir } from '../../../lambdas/adapters/local/artifact-store.js';
 import type { LocalRuntime } from '../../../lambdas/server/local-runtime.js';
 import { call, startInProcess, type TempDir, tempDir } from '../../support/e2e-server.js';
 import { writeSimulatedLake } from '../training-set/simulated-lake.js';
@@ -20,7 +23,8 @@ interface Summary {
   gate: { passed: boolean; reasons: string[] };
   model: { model_id: string; status: string; alias: string | null };
   activation: { activated: boolean; detail: string | null } | null;
-  training: { warm_start: boolean };
+  windows: { train: { from: string; to: string } };
+  training: { warm_start: boolean; warm_start_from: string | null; fresh_reason: string | null };
 }
 
 describe('adclick retrain', () => {
@@ -76,7 +80,7 @@ describe('adclick retrain', () => {
     expect(summary.rows.holdout).toBe(HOLDOUT_IMPRESSIONS);
     expect(summary.candidate.logloss).toBeLessThan(summary.champion!.logloss);
     expect(summary.gate).toEqual({ passed: true, reasons: [] });
-    expect(summary.training.warm_start).toBe(false);
+    expect(summary.training).toMatchObject({ warm_start: false, warm_start_from: null, fresh_reason: null });
     expect(summary.activation).toEqual({ activated: true, detail: null });
     expect((await activeModel()).model_id).toBe(summary.model.model_id);
     // The server judges activations on the holdout the retrain built.
@@ -107,6 +111,71 @@ describe('adclick retrain', () => {
     expect(summary.activation?.activated).toBe(false);
     expect((await activeModel()).model_id).toBe(champion.model_id);
   }, 300_000);
+
+  it('--warm-start continues from the champion on the hours after its training window, and the registry records it', async () => {
+    // Prepare: the champion is the candidate the first test activated, trained on [11-11, 11-13).
+    const champion = await activeModel();
+
+    // Act: no --from, so the training range starts where the champion's ended.
+    const run = await retrain(['--to', '2026-11-13T06:00:00Z', '--holdout-hours', '6', '--warm-start', '--json']);
+
+    // Assess
+    expect(run.code, run.stderr).toBe(0);
+    const summary = JSON.parse(run.stdout) as Summary;
+    expect(summary.windows.train).toEqual({ from: '2026-11-13T00:00:00.000Z', to: '2026-11-13T06:00:00.000Z' });
+    expect(summary.training).toMatchObject({
+      warm_start: true,
+      warm_start_from: champion.model_id,
+      fresh_reason: null,
+    });
+    expect(run.stderr).toMatch(/training range starts where the champion's .* ended/);
+    const record = (
+      await call(server.url, 'GET', `/models/${encodeURIComponent(summary.model.model_id)}`, {
+        token: server.adminToken,
+      })
+    ).json as { metadata: Record<string, unknown> };
+    expect(record.metadata).toMatchObject({
+      warm_start: true,
+      warm_start_from: champion.model_id,
+      warm_start_fallback: null,
+    });
+  }, 300_000);
+
+  it('--warm-start from a champion without optimizer state trains fresh on the whole range, says why and records it', async () => {
+    // Prepare: a champion registered before warm starts existed has no optimizer files.
+    const champion = (await call(server.url, 'GET', '/model/active', { token: server.adminToken })).json as {
+      model_id: string;
+      artifact_uri: string;
+    };
+    await rm(join(unpackedDir(fileURLToPath(champion.artifact_uri)), 'optimizer.json'));
+
+    // Act
+    const run = await retrain(['--to', '2026-11-13T06:00:00Z', '--holdout-hours', '6', '--warm-start', '--json']);
+
+    // Assess
+    expect(run.code, run.stderr).toBe(0);
+    const summary = JSON.parse(run.stdout) as Summary;
+    expect(summary.training).toMatchObject({ warm_start: false, warm_start_from: null });
+    expect(summary.training.fresh_reason).toMatch(/no usable optimizer state: it has no optimizer\.json/);
+    expect(summary.windows.train.from).toBe('2026-11-06T06:00:00.000Z');
+    expect(run.stderr).toMatch(/warm start not possible, trained fresh: /);
+    const record = (
+      await call(server.url, 'GET', `/models/${encodeURIComponent(summary.model.model_id)}`, {
+        token: server.adminToken,
+      })
+    ).json as { metadata: Record<string, unknown> };
+    expect(record.metadata).toMatchObject({ warm_start: false, warm_start_from: null });
+    expect(record.metadata.warm_start_fallback).toMatch(/no usable optimizer state/);
+  }, 300_000);
+
+  it('refuses --warm-start with --fresh', async () => {
+    // Act
+    const run = await retrain(['--warm-start', '--fresh']);
+
+    // Assess
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/--warm-start.*cannot be used with.*--fresh/);
+  });
 
   it.each([
     [['--experiment', '1.5'], /--experiment.*expected a share of traffic in \(0, 1\)/],

@@ -20,6 +20,18 @@ const W = DEFAULT_ATTRIBUTION_WINDOW_SECONDS;
 const EMPTY = { from: new Date('2026-11-05T10:00:00Z'), to: new Date('2026-11-05T13:00:00Z') };
 const hour = (hh: string) => `2026-11-02T${hh}:00:00.000Z`;
 
+/** v1's serving figures in the fixture lake (approx_percentile: the p99 of four values is the largest). */
+const V1_SERVING = {
+  predictions: 4,
+  fallback_predictions: 1,
+  timed_predictions: 4,
+  latency_p99_ms: 12,
+  explored_predictions: 2,
+  sum_exploration_bonus: 1.25,
+  explored_impressions: 1,
+  explored_clicks: 1,
+};
+
 interface Case {
   readonly name: string;
   readonly call: (a: Analytics) => Promise<unknown>;
@@ -81,9 +93,29 @@ const CASES: readonly Case[] = [
     known: { truncated: false, rows: [] },
   },
   {
-    name: 'model calibration bins',
+    name: 'model calibration bins with serving and exploration figures',
     call: (a) => a.models({ ...RANGE, limit: 10, attributionWindowSeconds: W }),
-    known: { truncated: false },
+    known: {
+      truncated: false,
+      rows: [
+        { model_version: 'v1', serving: V1_SERVING },
+        { model_version: 'v1', serving: V1_SERVING },
+        { model_version: 'v1', serving: V1_SERVING },
+        {
+          model_version: 'v2',
+          serving: {
+            predictions: 3,
+            fallback_predictions: 1,
+            timed_predictions: 2,
+            latency_p99_ms: 30,
+            explored_predictions: 1,
+            sum_exploration_bonus: 0.5,
+            explored_impressions: 1,
+            explored_clicks: 0,
+          },
+        },
+      ],
+    },
   },
   {
     name: 'model calibration bins of the first model only',

@@ -22,6 +22,7 @@ export const predictionRecord = (id: string, patch: Partial<PredictionRecord> = 
   features: { device_type: 'mobile', position: 1, returning: true, region: null, ctr: 0.0123456789 },
   explanation: { base_value: -3, contributions: { device_type: 0.25, position: -0.5 } },
   exploration_bonus: null,
+  model_latency_ms: null,
   timestamp: AT,
   ...patch,
 });

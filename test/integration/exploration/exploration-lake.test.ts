@@ -59,6 +59,7 @@ describe('the exploration bonus in the lake', () => {
     const dbFile = join(dir, 'old.sqlite');
     openDatabase(dbFile).close();
     const raw = new Database(dbFile);
+    raw.exec('ALTER TABLE predictions DROP COLUMN model_latency_ms');
     raw.exec('ALTER TABLE predictions DROP COLUMN exploration_bonus');
     raw.pragma('user_version = 1');
     raw

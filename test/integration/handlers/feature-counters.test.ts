@@ -6,9 +6,10 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FeatureCounterTable } from '../../../lambdas/adapters/aws/dynamodb/feature-table.js';
 import type { DynamoTableNames } from '../../../lambdas/adapters/aws/dynamodb/tables.js';
-import type { CounterKey } from '../../../lambdas/adapters/aws/redis/counters.js';
+import type { Counter, CounterKey } from '../../../lambdas/adapters/aws/redis/counters.js';
 import { RedisFeatureStore } from '../../../lambdas/adapters/aws/redis/redis-feature-store.js';
 import { MemoryFeatureStore } from '../../../lambdas/adapters/local/memory-feature-store.js';
+import { counterFeatures, hourOf } from '../../../lambdas/core/features/counter-windows.js';
 import type { CounterEvent, Logger } from '../../../lambdas/core/ports.js';
 import { ConfigError } from '../../../lambdas/handlers/config.js';
 import { parseFeatureCountersConfig } from '../../../lambdas/handlers/consumer-config.js';
@@ -27,6 +28,9 @@ if (!hasRedisServer)
   console.warn('SKIPPED: feature-counter tests on Redis need /usr/bin/redis-server (.ci/run installs it)');
 
 const T = Date.UTC(2026, 11, 5, 12, 0, 0);
+/** The consumer's and the readers' clock: a quarter past the hour of T. */
+const NOW = T + 15 * 60_000;
+const clock = { now: () => new Date(NOW) };
 
 /** Lake rows as the Kinesis event log writes them (lake-json.ts): every column, times in epoch ms. */
 const impressionRow = (id: string, user: string, ad: string, atMs = T) => ({
@@ -134,21 +138,28 @@ describe('the feature-counter stream consumer', () => {
     tables = await db.freshTables();
     dynamo.faults.failing.clear();
     dynamo.faults.lostReplies.clear();
-    table = new FeatureCounterTable(dynamo.doc, { tableName: tables.features });
+    table = new FeatureCounterTable(dynamo.doc, { tableName: tables.features, now: () => NOW });
   });
 
-  const consumer = (options: { cache?: RedisCounterCache } = {}) => {
+  const consumer = (options: { cache?: RedisCounterCache; attributionWindowMs?: number } = {}) => {
     const { logger, lines } = capturingLogger();
     const reports: BatchReport[] = [];
     const handler = createFeatureCountersHandler({
       compose: () => ({ table, cache: options.cache ?? null }),
       logger,
       onBatch: (r) => reports.push(r),
+      ...(options.attributionWindowMs === undefined ? {} : { attributionWindowMs: options.attributionWindowMs }),
     });
     return { handler, lines, reports };
   };
 
-  const counters = async (...keys: CounterKey[]) => table.getMany(keys);
+  /** The all-time totals only; the windows have tests of their own. */
+  const counters = async (...keys: CounterKey[]) =>
+    (await table.getMany(keys)).map((c) => c && { impressions: c.impressions, clicks: c.clicks });
+  const windows = async (key: CounterKey) => {
+    const [c] = await table.getMany([key]);
+    return counterFeatures(key.entity, c, NOW);
+  };
   const user = (id: string): CounterKey => ({ entity: 'user', id });
   const ad = (id: string): CounterKey => ({ entity: 'ad', id });
 
@@ -243,6 +254,51 @@ describe('the feature-counter stream consumer', () => {
       { impressions: 1, clicks: 0 },
       { impressions: 1, clicks: 0 },
     ]);
+  });
+
+  it('counts a replayed batch once in the windows too, each event in the bucket of its own hour', async () => {
+    // Prepare: an impression in the previous hour, one and a click in the current; u1's write
+    // is applied but its reply lost, a2's write is throttled
+    const { handler } = consumer();
+    const records = [
+      spec(impressionRow('i1', 'u1', 'a1', T - 30 * 60_000)),
+      spec(impressionRow('i2', 'u1', 'a2', T + 60_000)),
+      spec(clickRow('c1', 'i2', 'u1', true, T + 120_000)),
+    ];
+    dynamo.faults.lostReplies.add('user#u1');
+    dynamo.faults.failing.add('ad#a2');
+
+    // Act: the failed invoke, then Lambda's replays of the same records
+    const failed = await handler(kinesisEvent(records));
+    dynamo.faults.failing.clear();
+    await handler(kinesisEvent(records));
+    await handler(kinesisEvent(records));
+
+    // Assess: a quarter into the hour, the previous hour weighs three quarters
+    expect(failed.batchItemFailures).toEqual([{ itemIdentifier: records[0]!.sequenceNumber }]);
+    expect(await windows(user('u1'))).toMatchObject({
+      user_impressions: 2,
+      user_clicks: 1,
+      user_impressions_1h: 1 + 0.75,
+      user_clicks_1h: 1,
+      user_impressions_24h: 2,
+      user_clicks_24h: 1,
+    });
+    expect(await windows(ad('a2'))).toMatchObject({ ad_impressions_1h: 1, ad_clicks_1h: 1, ad_impressions_24h: 1 });
+    expect(await windows(ad('a1'))).toMatchObject({ ad_impressions_1h: 0.75, ad_impressions_24h: 1 });
+  });
+
+  it('counts an event older than the 24 h window in the all-time counters only', async () => {
+    // Prepare: a backlog the consumer reaches 26 hours late
+    const { handler } = consumer();
+
+    // Act
+    await handler(kinesisEvent([spec(impressionRow('i1', 'u1', 'a1', NOW - 26 * 3_600_000))]));
+
+    // Assess
+    const [stored] = await table.getMany([ad('a1')]);
+    expect(stored).toEqual({ impressions: 1, clicks: 0 });
+    expect(await windows(ad('a1'))).toMatchObject({ ad_impressions: 1, ad_impressions_24h: 0 });
   });
 
   it('holds back the events after a failed claim, so the replay counts them', async () => {
@@ -371,18 +427,22 @@ describe('the feature-counter stream consumer', () => {
       const users = ['u0', 'u1', 'ü2:x'];
       const ads = ['a0', 'a1'];
       const impressionIds = ['i0', 'i1', 'i2', 'i3'];
+      // Event times around the clock's hour and past the 24 h window. A click may come before its
+      // impression here; the consumer credits it all the same, as the memory store does.
+      const at = fc.constantFrom(T + 20 * 60_000, T + 60_000, T - 10 * 60_000, T - 23 * 3_600_000, T - 26 * 3_600_000);
       const step = fc.oneof(
         fc
-          .tuple(fc.constantFrom(...impressionIds), fc.constantFrom(...users), fc.constantFrom(...ads))
-          .map(([id, u, a]) => ({ kind: 'impression' as const, id, u, a })),
+          .tuple(fc.constantFrom(...impressionIds), fc.constantFrom(...users), fc.constantFrom(...ads), at)
+          .map(([id, u, a, atMs]) => ({ kind: 'impression' as const, id, u, a, atMs })),
         fc
           .tuple(
             fc.constantFrom('c0', 'c1', 'c2', 'c3', 'c4'),
             fc.constantFrom(...impressionIds, 'unknown'),
             fc.option(fc.constantFrom(...users)),
             fc.boolean(),
+            at,
           )
-          .map(([id, imp, u, clicked]) => ({ kind: 'click' as const, id, imp, u, clicked })),
+          .map(([id, imp, u, clicked, atMs]) => ({ kind: 'click' as const, id, imp, u, clicked, atMs })),
       );
       const run = fc.record({
         steps: fc.array(step, { minLength: 1, maxLength: 14 }),
@@ -396,18 +456,19 @@ describe('the feature-counter stream consumer', () => {
           // Prepare: fresh key prefixes, so runs share the table and the server without sharing counters
           const p = `r${++prefixes}-`;
           const keyPrefix = `t${prefixes}:`;
-          const cache = new RedisCounterCache(redis, { keyPrefix });
-          const { handler } = consumer({ cache });
+          const cache = new RedisCounterCache(redis, { keyPrefix, now: () => NOW });
+          // Every click within the attribution window of every impression, as the memory store has none.
+          const { handler } = consumer({ cache, attributionWindowMs: 48 * 3_600_000 });
           const records = steps.map((s) =>
             s.kind === 'impression'
-              ? spec(impressionRow(p + s.id, p + s.u, p + s.a))
-              : spec(clickRow(p + s.id, p + s.imp, s.u === null ? null : p + s.u, s.clicked)),
+              ? spec(impressionRow(p + s.id, p + s.u, p + s.a, s.atMs))
+              : spec(clickRow(p + s.id, p + s.imp, s.u === null ? null : p + s.u, s.clicked, s.atMs)),
           );
 
           // The model: the memory store given each id's first event (the API de-duplicates
           // before counting), plus the documented difference: a click whose impression is
           // unknown counts for the click's own user.
-          const memory = new MemoryFeatureStore();
+          const memory = new MemoryFeatureStore({ clock });
           const seen = new Set<string>();
           const known = new Set<string>();
           const extraUserClicks = new Map<string, number>();
@@ -417,9 +478,9 @@ describe('the feature-counter stream consumer', () => {
             seen.add(`${s.kind}:${s.id}`);
             if (s.kind === 'impression') {
               known.add(s.id);
-              firsts.push({ kind: 'impression', impressionId: s.id, userKey: s.u, adId: s.a, at: new Date(T) });
+              firsts.push({ kind: 'impression', impressionId: s.id, userKey: s.u, adId: s.a, at: new Date(s.atMs) });
             } else if (s.clicked) {
-              firsts.push({ kind: 'click', impressionId: s.imp, userKey: s.u, at: new Date(T) });
+              firsts.push({ kind: 'click', impressionId: s.imp, userKey: s.u, at: new Date(s.atMs) });
               if (!known.has(s.imp) && s.u !== null) extraUserClicks.set(s.u, (extraUserClicks.get(s.u) ?? 0) + 1);
             }
           }
@@ -445,7 +506,7 @@ describe('the feature-counter stream consumer', () => {
           }
 
           // Assess: DynamoDB, and Redis read as the API reads it (hashes only, no fallback)
-          const reader = new RedisFeatureStore(redis, table, { keyPrefix, countEvents: false });
+          const reader = new RedisFeatureStore(redis, table, { keyPrefix, countEvents: false, clock });
           for (const u of users) {
             const expected = (await memory.get(u, [])).user;
             const extra = extraUserClicks.get(u) ?? 0;
@@ -455,10 +516,10 @@ describe('the feature-counter stream consumer', () => {
               clicks: (expected.user_clicks as number) + extra,
             });
             if (stored) {
-              expect(await redis.hgetall(`${keyPrefix}fu:${p}${u}`)).toEqual({
-                i: String(stored.impressions),
-                c: String(stored.clicks),
-              });
+              expect(await redis.hmget(`${keyPrefix}fu:${p}${u}`, 'i', 'c')).toEqual([
+                String(stored.impressions),
+                String(stored.clicks),
+              ]);
             }
           }
           const expectedAds = (await memory.get(null, ads)).ads;
@@ -480,30 +541,62 @@ describe('the feature-counter stream consumer', () => {
     it('refreshes the hashes the API reads, so a cached counter moves without a DynamoDB read', async () => {
       // Prepare: the API has cached a1 at zero
       const keyPrefix = `t${++prefixes}:`;
-      const { handler } = consumer({ cache: new RedisCounterCache(redis, { keyPrefix }) });
-      const api = new RedisFeatureStore(redis, table, { keyPrefix, countEvents: false });
+      const { handler } = consumer({ cache: new RedisCounterCache(redis, { keyPrefix, now: () => NOW }) });
+      const api = new RedisFeatureStore(redis, table, { keyPrefix, countEvents: false, clock });
       await api.get('u1', ['a1']);
       await waitForKey(redis, `${keyPrefix}fa:a1`);
 
       // Act
       await handler(kinesisEvent([spec(impressionRow('i1', 'u1', 'a1')), spec(clickRow('c1', 'i1', 'u1'))]));
 
-      // Assess
-      expect(await redis.hgetall(`${keyPrefix}fa:a1`)).toEqual({ i: '1', c: '1' });
-      expect((await api.get('u1', ['a1'])).ads[0]).toMatchObject({ ad_impressions: 1, ad_clicks: 1 });
+      // Assess: the totals and the bucket of T's hour; `t` is the hour the hash was trimmed to
+      const hour = hourOf(T);
+      expect(await redis.hgetall(`${keyPrefix}fa:a1`)).toEqual({
+        i: '1',
+        c: '1',
+        [`i:${hour}`]: '1',
+        [`c:${hour}`]: '1',
+        t: String(hour - 24),
+      });
+      expect((await api.get('u1', ['a1'])).ads[0]).toMatchObject({
+        ad_impressions: 1,
+        ad_clicks: 1,
+        ad_impressions_1h: 1,
+        ad_clicks_24h: 1,
+      });
     });
 
     it('never lowers a cached counter when older totals arrive late', async () => {
       // Prepare
       const keyPrefix = `t${++prefixes}:`;
-      const cache = new RedisCounterCache(redis, { keyPrefix });
-      await cache.raise([[ad('a1'), { impressions: 5, clicks: 2 }]]);
+      const cache = new RedisCounterCache(redis, { keyPrefix, now: () => NOW });
+      const h = hourOf(NOW);
+      const counter = (i: number, c: number, hours: [number, number, number][]): Counter => ({
+        impressions: i,
+        clicks: c,
+        hours: new Map(hours.map(([hour, impressions, clicks]) => [hour, { impressions, clicks }])),
+      });
+      await cache.raise([[ad('a1'), counter(5, 2, [[h, 3, 1]])]]);
 
       // Act
-      await cache.raise([[ad('a1'), { impressions: 4, clicks: 3 }]]);
+      await cache.raise([
+        [
+          ad('a1'),
+          counter(4, 3, [
+            [h, 2, 2],
+            [h - 1, 1, 0],
+          ]),
+        ],
+      ]);
 
-      // Assess
-      expect(await redis.hgetall(`${keyPrefix}fa:a1`)).toEqual({ i: '5', c: '3' });
+      // Assess: each field raised on its own, all time and per bucket
+      expect(await redis.hmget(`${keyPrefix}fa:a1`, 'i', 'c', `i:${h}`, `c:${h}`, `i:${h - 1}`)).toEqual([
+        '5',
+        '3',
+        '3',
+        '2',
+        '1',
+      ]);
       expect(await redis.pttl(`${keyPrefix}fa:a1`)).toBeGreaterThan(0);
     });
 

@@ -42,6 +42,7 @@ const record = (id: string, patch: Partial<PredictionRecord> = {}): PredictionRe
   features: { device_type: 'mobile', position: 1, returning: true, region: null, ad_ctr: 0.031 },
   explanation: { base_value: -3, contributions: { device_type: 0.25 } },
   exploration_bonus: null,
+  model_latency_ms: null,
   timestamp: AT,
   ...patch,
 });
@@ -155,12 +156,12 @@ describe('the prediction log stream consumer', () => {
         '"model_version":"2026-12-01.1","model_id":"m_0192a1b2","variant":"champion","experiment_id":null,' +
         '"fallback":false,"consent":true,' +
         '"features":"{\\"device_type\\":\\"mobile\\",\\"position\\":1,\\"returning\\":true,\\"region\\":null,\\"ad_ctr\\":0.031}",' +
-        `"timestamp":${AT.getTime()},"exploration_bonus":null}\n`,
+        `"timestamp":${AT.getTime()},"exploration_bonus":null,"model_latency_ms":null}\n`,
       '{"prediction_id":"p2","request_id":null,"user_id":null,"ad_id":"ad_14","probability":0.0213,' +
         '"model_version":"2026-12-01.1","model_id":"m_0192a1b2","variant":"challenger","experiment_id":"exp_7",' +
         '"fallback":true,"consent":false,' +
         '"features":"{\\"device_type\\":\\"mobile\\",\\"position\\":1,\\"returning\\":true,\\"region\\":null,\\"ad_ctr\\":0.031}",' +
-        `"timestamp":${AT.getTime()},"exploration_bonus":null}\n`,
+        `"timestamp":${AT.getTime()},"exploration_bonus":null,"model_latency_ms":null}\n`,
     ]);
   });
 

@@ -23,6 +23,7 @@ const record = (id: string, at: Date, patch: Partial<PredictionRecord> = {}): Pr
   features: { device_type: 'mobile', position: 1 },
   explanation: null,
   exploration_bonus: null,
+  model_latency_ms: null,
   timestamp: at,
   ...patch,
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { invoke, Router } from '../../../lambdas/core/api/dispatch.js';
 import { ROUTES } from '../../../lambdas/core/api/routes.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../../lambdas/core/errors.js';
-import type { ModelBinCounts } from '../../../lambdas/core/schemas/analytics.js';
+import type { ModelBinCounts, ModelServingCounts } from '../../../lambdas/core/schemas/analytics.js';
 import { CreateExperimentRequest } from '../../../lambdas/core/schemas/experiments.js';
 import { variantCounts } from '../../../lambdas/core/usecases/experiments.js';
 import { addCandidate, CHAMPION_ID, experiment, type MemoryPorts, makeApp, T0 } from '../../support/memory-ports.js';
@@ -34,7 +34,13 @@ function setup() {
 function bin(
   variant: string,
   model_version: string,
-  pair: { impressions: number; clicks: number; sum_probability: number; log_loss: number },
+  pair: {
+    impressions: number;
+    clicks: number;
+    sum_probability: number;
+    log_loss: number;
+    serving?: ModelServingCounts;
+  },
   b: { bin: number; impressions: number; clicks: number; sum_probability: number },
 ): ModelBinCounts {
   return {
@@ -46,6 +52,21 @@ function bin(
     bin_impressions: b.impressions,
     bin_clicks: b.clicks,
     bin_sum_probability: b.sum_probability,
+  };
+}
+
+/** A pair's serving figures: its predictions, the fallbacks among them and its latency. */
+function serving(predictions: number, fallbacks: number, p99: number | null = null): ModelServingCounts {
+  return {
+    predictions,
+    fallback_predictions: fallbacks,
+    timed_predictions: p99 === null ? 0 : predictions,
+    latency_p50_ms: p99 === null ? null : p99 / 2,
+    latency_p99_ms: p99,
+    explored_predictions: 0,
+    sum_exploration_bonus: 0,
+    explored_impressions: 0,
+    explored_clicks: 0,
   };
 }
 
@@ -404,10 +425,87 @@ describe('experiment results', () => {
     ]);
 
     // Assess
+    const noServing = { predictions: 0, fallbacks: 0, latencyPredictions: 0, latencyP99Ms: null };
     expect(counts).toEqual([
-      { variant: 'exp_1:0', model_id: 'm_a', impressions: 0, clicks: 0, sumPredicted: 0, sumLogLoss: 0 },
-      { variant: 'exp_1:1', model_id: 'm_b', impressions: 300, clicks: 3, sumPredicted: 3.5, sumLogLoss: 15 },
+      { variant: 'exp_1:0', model_id: 'm_a', impressions: 0, clicks: 0, sumPredicted: 0, sumLogLoss: 0, ...noServing },
+      {
+        variant: 'exp_1:1',
+        model_id: 'm_b',
+        impressions: 300,
+        clicks: 3,
+        sumPredicted: 3.5,
+        sumLogLoss: 15,
+        ...noServing,
+      },
     ]);
+  });
+
+  it('adds up predictions and fallbacks once per pair and takes the p99 of the most timed model version', () => {
+    // Prepare: the variant was re-versioned mid-experiment; b.v2 timed more predictions than b.v1.
+    const e = experiment({
+      experiment_id: 'exp_1',
+      variants: [
+        { model_id: 'm_a', weight: 1 },
+        { model_id: 'm_b', weight: 1 },
+      ],
+    });
+    const first = { impressions: 100, clicks: 1, sum_probability: 1, log_loss: 0.05, serving: serving(400, 4, 30) };
+    const second = { impressions: 200, clicks: 2, sum_probability: 2, log_loss: 0.05, serving: serving(900, 1, 20) };
+
+    // Act
+    const [, counts] = variantCounts(e, [
+      bin('exp_1:1', 'b.v1', first, { bin: 1, impressions: 40, clicks: 0, sum_probability: 0.04 }),
+      bin('exp_1:1', 'b.v1', first, { bin: 3, impressions: 60, clicks: 1, sum_probability: 0.96 }),
+      bin('exp_1:1', 'b.v2', second, { bin: 3, impressions: 200, clicks: 2, sum_probability: 2 }),
+    ]);
+
+    // Assess
+    expect(counts).toMatchObject({ predictions: 1_300, fallbacks: 5, latencyPredictions: 1_300, latencyP99Ms: 20 });
+  });
+
+  it('stops an experiment whose variant falls back far more often than the control', async () => {
+    // Prepare: equal CTR and calibration; the candidate's endpoint variant fell back on 8 % of its
+    // 4000 predictions, the champion on 0.25 % of 12 000 (margin 1 point): excess 6.75 points,
+    // variance 0.080105 × 0.919895 / 4000 + 0.002541 × 0.997459 / 12 000 = 1.8634e-5,
+    // τ² = 4e-4: ln Λ = ½ ln(1.8634e-5 / 4.18634e-4) + 4e-4 × 0.0675² / (2 × 1.8634e-5 × 4.18634e-4)
+    // = −1.556 + 116.8, so p ≈ e^−115, far below 0.05.
+    const { app, ports, request } = setup();
+    const created = await running(ports, app, request);
+    const id = created.experiment_id;
+    const control = {
+      impressions: 3_000,
+      clicks: 60,
+      sum_probability: 60,
+      log_loss: 0.1,
+      serving: serving(12_000, 30),
+    };
+    const treated = {
+      impressions: 1_000,
+      clicks: 20,
+      sum_probability: 20,
+      log_loss: 0.1,
+      serving: serving(4_000, 320),
+    };
+    ports.analytics.modelRows = {
+      rows: [
+        bin(`${id}:0`, 'champ.v', control, { bin: 5, impressions: 3_000, clicks: 60, sum_probability: 60 }),
+        bin(`${id}:1`, 'cand.v1', treated, { bin: 5, impressions: 1_000, clicks: 20, sum_probability: 20 }),
+      ],
+      truncated: false,
+    };
+
+    // Act
+    const got = await app.experiments.get(id);
+
+    // Assess
+    expect(got.results.decision).toBe('stop');
+    expect(got.results.variants[0]).toMatchObject({ predictions: 12_000, fallback_rate: 0.0025 });
+    expect(got.results.variants[1]).toMatchObject({ predictions: 4_000, fallback_rate: 0.08 });
+    const guardrail = got.results.variants[1]!.guardrails.find((g) => g.name === 'fallback');
+    expect(guardrail).toMatchObject({ passed: false, detail: expect.stringMatching(/^fallback rate 8\.00 %/) });
+    expect(got.results.reasons).toContainEqual(
+      expect.stringMatching(new RegExp(`^${id}:1 fails its fallback guardrail`)),
+    );
   });
 });
 

@@ -57,4 +57,35 @@ describe('SQL dialect shim', () => {
       instance.closeSync();
     }
   });
+
+  it("answers Trino's approx_percentile on DuckDB per group, near the exact percentile, NULL for no values", async () => {
+    // Prepare: group a holds 1..1000 (exact p99 990, median 500), group b only NULLs.
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+
+    try {
+      // Act
+      for (const macro of DUCKDB_MACROS) await connection.run(macro);
+      const reader = await connection.runAndReadAll(
+        toDialect(
+          `SELECT g, approx_percentile(x, 0.5) AS p50, approx_percentile(x, 0.99) AS p99
+           FROM (SELECT 'a' AS g, CAST(i AS DOUBLE) AS x FROM range(1, 1001) t(i)
+                 UNION ALL SELECT 'b', CAST(NULL AS DOUBLE))
+           GROUP BY g ORDER BY g`,
+          'duckdb',
+        ),
+      );
+
+      // Assess
+      const [a, b] = reader.getRowObjectsJS() as { p50: number | null; p99: number | null }[];
+      expect(a!.p50).toBeGreaterThanOrEqual(495);
+      expect(a!.p50).toBeLessThanOrEqual(505);
+      expect(a!.p99).toBeGreaterThanOrEqual(985);
+      expect(a!.p99).toBeLessThanOrEqual(995);
+      expect(b).toEqual({ g: 'b', p50: null, p99: null });
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
+  });
 });

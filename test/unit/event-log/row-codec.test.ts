@@ -21,6 +21,7 @@ describe('RowCodec', () => {
       features: '{}',
       timestamp: new Date('2024-05-01T10:00:00.123Z'),
       exploration_bonus: null,
+      model_latency_ms: null,
       ...overrides,
     };
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseApiConfig } from '../../../lambdas/handlers/config.js';
+import { parsePredictConfig } from '../../../lambdas/handlers/predict-config.js';
 
 const ENV = {
   AWS_REGION: 'eu-west-1',
@@ -157,5 +158,61 @@ describe('exploration in AWS', () => {
     expect(set.exploration).toEqual({ budget: 0.05, kappa: 0.5, minEvidence: 50 });
     expect(err.problems).toHaveLength(1);
     expect(err.problems[0]).toMatch(/^ADCLICK_EXPLORATION_BUDGET /);
+  });
+});
+
+describe('predict function configuration', () => {
+  const PREDICT_ONLY = [
+    'AWS_REGION',
+    'ADCLICK_PREDICTIONS_TABLE',
+    'ADCLICK_MODELS_TABLE',
+    'ADCLICK_EXPERIMENTS_TABLE',
+    'ADCLICK_ADS_TABLE',
+    'ADCLICK_FEATURES_TABLE',
+    'ADCLICK_MODEL_ENDPOINT',
+    'ADCLICK_REDIS_URL',
+    'ADCLICK_PREDICTION_LOG_DLQ_URL',
+    'ADCLICK_PSEUDONYMISATION_SECRET_ARN',
+  ] as const;
+  const predictEnv = Object.fromEntries(PREDICT_ONLY.map((k) => [k, ENV[k]]));
+
+  it('needs no stream, bucket, Athena or deployment variable', () => {
+    // Act
+    const config = parsePredictConfig(predictEnv);
+
+    // Assess
+    expect(config.modelEndpoint).toBe('adclick-prod-ctr');
+    expect(config.tables.predictions).toBe('adclick-prod-predictions');
+    expect(config.exploration.budget).toBe(0);
+  });
+
+  it('reads the same values as the API function from the same environment', () => {
+    // Act
+    const api = parseApiConfig(ENV);
+    const predict = parsePredictConfig(ENV);
+
+    // Assess
+    expect(predict).toEqual({
+      region: api.region,
+      tables: api.tables,
+      predictionLogDeadLetterQueueUrl: api.predictionLogDeadLetterQueueUrl,
+      modelEndpoint: api.modelEndpoint,
+      exploration: api.exploration,
+      redisUrl: api.redisUrl,
+      pseudonymisationSecretArn: api.pseudonymisationSecretArn,
+    });
+  });
+
+  it('names a missing predict variable without echoing the others', () => {
+    // Prepare
+    const { ADCLICK_MODEL_ENDPOINT: _, ...env } = predictEnv;
+
+    // Act
+    const act = () => parsePredictConfig(env);
+
+    // Assess
+    expect(act).toThrow(ConfigError);
+    expect(act).toThrow(/ADCLICK_MODEL_ENDPOINT is not set/);
+    expect(act).not.toThrow(/s3cr3t/);
   });
 });

@@ -76,6 +76,9 @@ const ENV = {
   ADCLICK_EXPERIMENTS_TABLE: 'adclick-experiments',
   ADCLICK_ATHENA_WORKGROUP: 'adclick',
   ADCLICK_ATHENA_DATABASE: 'adclick_lake',
+  ADCLICK_MODEL_ENDPOINT: 'adclick-prod-ctr',
+  ADCLICK_MODEL_IMAGE_URI: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/adclick-serve:1.4.0',
+  ADCLICK_MODEL_EXECUTION_ROLE_ARN: 'arn:aws:iam::123456789012:role/adclick-sagemaker-execution',
 };
 
 describe('the drift monitor handler', () => {
@@ -141,6 +144,30 @@ describe('the drift monitor handler', () => {
     expect(second.events).toHaveLength(1);
   });
 
+  it('answers with the check when the endpoint housekeeping after it fails', async () => {
+    // Prepare
+    const { deps } = driftingWorld();
+    const monitor = new DriftMonitor(deps);
+    let tidied = 0;
+    const handle = createDriftMonitorHandler({
+      logger,
+      compose: () => ({
+        check: () => monitor.check(),
+        tidyEndpoint: async () => {
+          tidied++;
+          throw new Error('AccessDeniedException: not authorized to perform sagemaker:DeleteEndpointConfig');
+        },
+      }),
+    });
+
+    // Act
+    const result = await handle(scheduledEvent('2026-12-04T22:00:00Z'), lambdaContext());
+
+    // Assess
+    expect(tidied).toBe(1);
+    expect(result.events).toHaveLength(1);
+  });
+
   it('fails the invoke when the check itself fails', async () => {
     // Prepare
     const { deps, ports } = driftingWorld();
@@ -158,7 +185,7 @@ describe('the drift monitor handler', () => {
 });
 
 describe('the drift monitor configuration', () => {
-  it('takes the tables and the workgroup, and leaves unset thresholds to the defaults', () => {
+  it('takes the tables, the workgroup and the model endpoint, and leaves unset thresholds to the defaults', () => {
     // Act
     const config = parseDriftMonitorConfig(ENV);
 
@@ -168,8 +195,26 @@ describe('the drift monitor configuration', () => {
       modelsTable: 'adclick-models',
       experimentsTable: 'adclick-experiments',
       athena: { workgroup: 'adclick', database: 'adclick_lake' },
+      modelEndpoint: 'adclick-prod-ctr',
+      modelDeployment: {
+        imageUri: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/adclick-serve:1.4.0',
+        executionRoleArn: 'arn:aws:iam::123456789012:role/adclick-sagemaker-execution',
+        instanceCount: 1,
+      },
       drift: {},
     });
+  });
+
+  it('takes the capacity of a variant it adds when one is set', () => {
+    // Act
+    const config = parseDriftMonitorConfig({
+      ...ENV,
+      ADCLICK_MODEL_INSTANCE_TYPE: 'ml.m6g.xlarge',
+      ADCLICK_MODEL_INSTANCE_COUNT: '2',
+    });
+
+    // Assess
+    expect(config.modelDeployment).toMatchObject({ instanceType: 'ml.m6g.xlarge', instanceCount: 2 });
   });
 
   it('reads the thresholds that are set', () => {
@@ -188,19 +233,27 @@ describe('the drift monitor configuration', () => {
   it('names every variable at fault without echoing a value', () => {
     // Act
     const attempt = () =>
-      parseDriftMonitorConfig({ ...ENV, ADCLICK_MODELS_TABLE: undefined, ADCLICK_DRIFT_MIN_CLICKS: '-5' });
+      parseDriftMonitorConfig({
+        ...ENV,
+        ADCLICK_MODELS_TABLE: undefined,
+        ADCLICK_MODEL_EXECUTION_ROLE_ARN: 'adclick-role-secret',
+        ADCLICK_DRIFT_MIN_CLICKS: '-5',
+      });
 
     // Assess
     expect(attempt).toThrow(ConfigError);
-    expect(attempt).toThrow(/ADCLICK_MODELS_TABLE is not set; ADCLICK_DRIFT_MIN_CLICKS /);
-    expect(attempt).not.toThrow(/-5/);
+    expect(attempt).toThrow(
+      /ADCLICK_MODELS_TABLE is not set; ADCLICK_MODEL_EXECUTION_ROLE_ARN .*ADCLICK_DRIFT_MIN_CLICKS /,
+    );
+    expect(attempt).not.toThrow(/-5|adclick-role-secret/);
   });
 
-  it('composes a monitor from the configuration without calling AWS', () => {
+  it('composes the check and the endpoint housekeeping from the configuration without calling AWS', () => {
     // Act
-    const monitor = composeDriftMonitor(parseDriftMonitorConfig(ENV), logger);
+    const composed = composeDriftMonitor(parseDriftMonitorConfig(ENV), logger);
 
     // Assess
-    expect(monitor).toBeInstanceOf(DriftMonitor);
+    expect(composed.check).toBeTypeOf('function');
+    expect(composed.tidyEndpoint).toBeTypeOf('function');
   });
 });

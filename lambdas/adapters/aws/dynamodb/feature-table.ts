@@ -4,16 +4,20 @@
  * event exactly once into them.
  *
  * Items (partition key `pk`, see DYNAMO_TABLES.features):
- * - `user#<pseudonym>`, `ad#<id>`: `impressions`, `clicks` (all-time numbers) and, per Kinesis
- *   shard that ever counted into the item, `seq#<stream>/<shard>`: the highest sequence number
- *   counted, zero-padded so that string order is numeric order.
+ * - `user#<pseudonym>`, `ad#<id>`: `impressions`, `clicks` (all-time numbers), the hourly buckets
+ *   of the 1 h and 24 h windows `i:<hour>` and `c:<hour>` (hours since the epoch, UTC; see
+ *   core/features/counter-windows.ts) and, per Kinesis shard that ever counted into the item,
+ *   `seq#<stream>/<shard>`: the highest sequence number counted, zero-padded so that string order
+ *   is numeric order. Buckets live in the counter item so that the one conditional write that adds
+ *   the counts and moves the sequence guard adds them too: they are counted exactly once alike.
  * - `event#<table>#<id>`: one marker per event id, `claim` = the `<stream>/<shard>/<seq>` of the
  *   record that counts it, `credit` = the user and ad it counts for, `at` = event time (ms), and
  *   `expires_at` (TTL, 7 days).
  */
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { oldestLiveHour } from '../../../core/features/counter-windows.js';
 import type { Counter, CounterDelta, CounterKey } from '../redis/counters.js';
-import { mergeDeltas } from '../redis/counters.js';
+import { addToHour, bucketField, mergeDeltas, parseBuckets } from '../redis/counters.js';
 import type { FeatureBackingStore } from '../redis/feature-backing-store.js';
 import {
   batchGetByKey,
@@ -55,11 +59,70 @@ export interface FeatureTableOptions {
   readonly retry?: RetryPolicy;
   /** UpdateItem requests in flight at once. Default 8. */
   readonly maxConcurrentWrites?: number;
+  /** Epoch ms: which events are too old for a window, and which buckets are dropped. */
+  readonly now?: () => number;
 }
 
 function counterOf(item: Item | undefined): Counter | undefined {
   if (item === undefined) return undefined;
-  return { impressions: Number(item.impressions ?? 0), clicks: Number(item.clicks ?? 0) };
+  const hours = parseBuckets(item);
+  return {
+    impressions: Number(item.impressions ?? 0),
+    clicks: Number(item.clicks ?? 0),
+    ...(hours.size > 0 ? { hours } : {}),
+  };
+}
+
+/**
+ * Hours before the oldest live one whose buckets every counter write removes, whether they exist
+ * or not (an UpdateItem cannot name attributes by pattern): an item written at least once a day
+ * never keeps a dead bucket. One idle for longer gets one more write that removes what is left.
+ */
+const REMOVED_HOURS = 24;
+
+interface CounterUpdate {
+  readonly expression: string;
+  readonly names: Record<string, string>;
+  readonly values: Record<string, unknown>;
+}
+
+/**
+ * `ADD` of the totals and of the live buckets, then `REMOVE` of the REMOVED_HOURS dead ones
+ * before them; `set` (with its names and values) is spliced in for the sequence guard.
+ */
+function counterUpdate(
+  impressions: number,
+  clicks: number,
+  hours: ReadonlyMap<number, { impressions: number; clicks: number }>,
+  oldestHour: number,
+  set?: { clause: string; names: Record<string, string>; values: Record<string, unknown> },
+): CounterUpdate {
+  const names: Record<string, string> = { '#i': 'impressions', '#c': 'clicks', ...set?.names };
+  const values: Record<string, unknown> = { ':i': impressions, ':c': clicks, ...set?.values };
+  const adds = ['#i :i', '#c :c'];
+  let n = 0;
+  for (const [hour, b] of hours) {
+    if (hour < oldestHour) continue;
+    for (const [kind, count] of [
+      ['i', b.impressions],
+      ['c', b.clicks],
+    ] as const) {
+      if (count === 0) continue;
+      names[`#b${n}`] = bucketField(kind, hour);
+      values[`:b${n}`] = count;
+      adds.push(`#b${n} :b${n}`);
+      n++;
+    }
+  }
+  const removes: string[] = [];
+  for (let hour = oldestHour - REMOVED_HOURS; hour < oldestHour; hour++) {
+    for (const kind of ['i', 'c'] as const) {
+      names[`#r${removes.length}`] = bucketField(kind, hour);
+      removes.push(`#r${removes.length}`);
+    }
+  }
+  const expression = `ADD ${adds.join(', ')}${set ? ` SET ${set.clause}` : ''} REMOVE ${removes.join(', ')}`;
+  return { expression, names, values };
 }
 
 /**
@@ -73,6 +136,7 @@ export class DynamoFeatureBackingStore implements FeatureBackingStore {
   protected readonly tableName: string;
   protected readonly retry: RetryPolicy;
   protected readonly concurrency: number;
+  protected readonly now: () => number;
 
   constructor(
     protected readonly doc: DynamoDBDocumentClient,
@@ -81,6 +145,7 @@ export class DynamoFeatureBackingStore implements FeatureBackingStore {
     this.tableName = options.tableName;
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.concurrency = Math.max(1, options.maxConcurrentWrites ?? 8);
+    this.now = options.now ?? Date.now;
   }
 
   async getMany(keys: readonly CounterKey[]): Promise<(Counter | undefined)[]> {
@@ -95,17 +160,54 @@ export class DynamoFeatureBackingStore implements FeatureBackingStore {
 
   async add(deltas: readonly CounterDelta[]): Promise<void> {
     const merged = mergeDeltas(deltas).filter((d) => d.impressions !== 0 || d.clicks !== 0);
-    await mapBounded(merged, this.concurrency, (d) =>
-      this.doc.send(
+    const oldest = oldestLiveHour(this.now());
+    await mapBounded(merged, this.concurrency, async (d) => {
+      const update = counterUpdate(d.impressions, d.clicks, d.hours, oldest);
+      await this.updateCounter(d, update, oldest);
+    });
+  }
+
+  /**
+   * Sends a counter update and returns the item after it; removes the dead buckets the update
+   * could not name (an item idle for more than REMOVED_HOURS) with one more write. That write
+   * touches only buckets no window reads, so it needs no guard.
+   */
+  protected async updateCounter(
+    key: CounterKey,
+    update: CounterUpdate,
+    oldestHour: number,
+    condition?: string,
+  ): Promise<Item> {
+    const out = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { [PK]: counterPk(key) },
+        UpdateExpression: update.expression,
+        ...(condition === undefined ? {} : { ConditionExpression: condition }),
+        ExpressionAttributeNames: update.names,
+        ExpressionAttributeValues: update.values,
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    const item = out.Attributes ?? {};
+    const dead = [...parseBuckets(item).keys()].filter((h) => h < oldestHour);
+    if (dead.length > 0) {
+      const names: Record<string, string> = {};
+      dead.forEach((h, k) => {
+        names[`#i${k}`] = bucketField('i', h);
+        names[`#c${k}`] = bucketField('c', h);
+      });
+      await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { [PK]: counterPk(d) },
-          UpdateExpression: 'ADD #i :i, #c :c',
-          ExpressionAttributeNames: { '#i': 'impressions', '#c': 'clicks' },
-          ExpressionAttributeValues: { ':i': d.impressions, ':c': d.clicks },
+          Key: { [PK]: counterPk(key) },
+          UpdateExpression: `REMOVE ${Object.keys(names).join(', ')}`,
+          ExpressionAttributeNames: names,
         }),
-      ),
-    );
+      );
+      for (const name of Object.values(names)) delete item[name];
+    }
+    return item;
   }
 }
 
@@ -115,6 +217,8 @@ export interface SequencedDelta {
   readonly seq: string;
   readonly impressions: number;
   readonly clicks: number;
+  /** The event's hour (hourOf its event time): its bucket, unless too old for a window by now. */
+  readonly hour?: number | null;
 }
 
 /** What a claim found: the event is this record's to count (with its credit), or a duplicate. */
@@ -133,15 +237,10 @@ export interface ClaimRequest {
 /** The consumer's exactly-once operations on the same table (see the file comment). */
 export class FeatureCounterTable extends DynamoFeatureBackingStore {
   private readonly markerTtlSeconds: number;
-  private readonly now: () => number;
 
-  constructor(
-    doc: DynamoDBDocumentClient,
-    options: FeatureTableOptions & { readonly markerTtlDays?: number; readonly now?: () => number },
-  ) {
+  constructor(doc: DynamoDBDocumentClient, options: FeatureTableOptions & { readonly markerTtlDays?: number }) {
     super(doc, options);
     this.markerTtlSeconds = Math.round((options.markerTtlDays ?? 7) * 86_400);
-    this.now = options.now ?? Date.now;
   }
 
   /**
@@ -206,7 +305,8 @@ export class FeatureCounterTable extends DynamoFeatureBackingStore {
   }
 
   /**
-   * Adds one shard's deltas to a counter unless already added, and returns the new totals.
+   * Adds one shard's deltas to a counter (totals and hourly buckets, in one write) unless already
+   * added, and returns the new totals and buckets.
    * Sequence numbers only grow within a shard and a batch adds all of its deltas to an item in one
    * write, so "every delta up to the item's stored sequence number is in": the first write
    * assumes none of these is (the stored number is below the lowest); if a retry proves otherwise,
@@ -246,22 +346,20 @@ export class FeatureCounterTable extends DynamoFeatureBackingStore {
     let impressions = 0;
     let clicks = 0;
     let highest = deltas[0]!.seq;
+    const hours = new Map<number, { impressions: number; clicks: number }>();
     for (const d of deltas) {
       impressions += d.impressions;
       clicks += d.clicks;
+      if (d.hour !== undefined && d.hour !== null) addToHour(hours, d.hour, d.impressions, d.clicks);
       if (d.seq > highest) highest = d.seq;
     }
-    const out = await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { [PK]: counterPk(key) },
-        UpdateExpression: 'ADD #i :i, #c :c SET #s = :highest',
-        ConditionExpression: guard.condition,
-        ExpressionAttributeNames: { '#i': 'impressions', '#c': 'clicks', '#s': seqAttribute },
-        ExpressionAttributeValues: { ':i': impressions, ':c': clicks, ':highest': highest, ':guard': guard.guard },
-        ReturnValues: 'UPDATED_NEW',
-      }),
-    );
-    return counterOf(out.Attributes ?? {})!;
+    const oldest = oldestLiveHour(this.now());
+    const update = counterUpdate(impressions, clicks, hours, oldest, {
+      clause: '#s = :highest',
+      names: { '#s': seqAttribute },
+      values: { ':highest': highest, ':guard': guard.guard },
+    });
+    // ALL_NEW, not UPDATED_NEW: the totals go to Redis, and a hash they create must hold every bucket.
+    return counterOf(await this.updateCounter(key, update, oldest, guard.condition))!;
   }
 }

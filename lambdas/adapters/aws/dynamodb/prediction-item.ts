@@ -46,6 +46,7 @@ const PredictionItemSchema = z
     explanation: jsonObjectText.nullable().optional(),
     ts: z.number().int().nonnegative().max(8.64e15),
     exploration_bonus: z.number().finite().nonnegative().nullable().optional(),
+    model_latency_ms: z.number().finite().nonnegative().nullable().optional(),
     expires_at: z.number().int().nonnegative(),
   })
   .strict();
@@ -54,7 +55,10 @@ type ParsedItem = z.infer<typeof PredictionItemSchema>;
 // Compile-time tie to the writer's interface: a field added there and not here fails the build.
 const _sameShape = (
   p: ParsedItem,
-): Omit<PredictionItem, 'request_id' | 'user_id' | 'experiment_id' | 'explanation' | 'exploration_bonus'> => p;
+): Omit<
+  PredictionItem,
+  'request_id' | 'user_id' | 'experiment_id' | 'explanation' | 'exploration_bonus' | 'model_latency_ms'
+> => p;
 const _writerFits = (p: PredictionItem): ParsedItem => p;
 void _sameShape;
 void _writerFits;
@@ -75,6 +79,7 @@ export type PredictionLakeRow = {
   features: string;
   timestamp: Date;
   exploration_bonus: number | null;
+  model_latency_ms: number | null;
 };
 
 export type ItemDecoding = { ok: true; row: PredictionLakeRow } | { ok: false; problem: string };
@@ -125,6 +130,7 @@ export function lakeRowOfItem(item: Record<string, unknown>): ItemDecoding {
       features: i.features,
       timestamp: new Date(i.ts),
       exploration_bonus: i.exploration_bonus ?? null,
+      model_latency_ms: i.model_latency_ms ?? null,
     },
   };
 }

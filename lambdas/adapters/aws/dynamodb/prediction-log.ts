@@ -26,6 +26,8 @@ export interface PredictionItem {
   ts: number;
   /** Absent on items written before exploration existed. */
   exploration_bonus?: number | null;
+  /** Absent on items written before model latency was logged. */
+  model_latency_ms?: number | null;
   /** Epoch seconds after which DynamoDB TTL deletes the item. */
   expires_at: number;
 }
@@ -54,6 +56,7 @@ export function toPredictionItem(r: PredictionRecord): PredictionItem {
     explanation: r.explanation === null ? null : JSON.stringify(r.explanation),
     ts,
     exploration_bonus: r.exploration_bonus,
+    model_latency_ms: r.model_latency_ms,
     [TTL_ATTRIBUTE]: Math.floor(ts / 1000) + TTL_SECONDS,
   };
 }
@@ -76,6 +79,7 @@ export function fromPredictionItem(item: Item): PredictionRecord {
     features: JSON.parse(i.features) as FeatureMap,
     explanation: i.explanation == null ? null : (JSON.parse(i.explanation) as Explanation),
     exploration_bonus: i.exploration_bonus ?? null,
+    model_latency_ms: i.model_latency_ms ?? null,
     timestamp: new Date(i.ts),
   };
 }

@@ -1,8 +1,17 @@
 import type { ChainableCommander, Redis } from 'ioredis';
+import { bucketOf, oldestLiveHour } from '../../../core/features/counter-windows.js';
 import { DEFAULT_ATTRIBUTION_WINDOW_SECONDS } from '../../../core/lake/attribution.js';
-import type { CounterEvent, FeatureMap, FeatureStore, Logger } from '../../../core/ports.js';
+import type { Clock, CounterEvent, FeatureMap, FeatureStore, Logger } from '../../../core/ports.js';
 import { CircuitBreaker, CircuitOpenError } from './circuit-breaker.js';
-import { type Counter, type CounterDelta, type CounterKey, counterFeatures } from './counters.js';
+import {
+  bucketField,
+  bucketFieldValues,
+  type Counter,
+  type CounterDelta,
+  type CounterKey,
+  counterFeatures,
+  parseBuckets,
+} from './counters.js';
 import type { FeatureBackingStore } from './feature-backing-store.js';
 import { FILL_COUNTER_LUA, impressionMapping, RECORD_CLICK_LUA, RECORD_IMPRESSION_LUA } from './lua.js';
 
@@ -22,14 +31,16 @@ export interface RedisFeatureStoreOptions {
    * only reads. Default true (the store counts what `record` is given, as the local store does).
    */
   readonly countEvents?: boolean;
+  /** The "now" of the 1 h and 24 h windows, at read and at record time. Default: the system clock. */
+  readonly clock?: Clock;
 }
 
 /** The key prefix when none is given. */
 export const DEFAULT_FEATURE_KEY_PREFIX = 'adclick:';
 
 /**
- * The Redis hash holding a counter (fields `i` and `c`), as `get` reads it: what a writer outside
- * this class (the stream consumer) must use.
+ * The Redis hash holding a counter (fields `i` and `c`, buckets `i:<hour>` and `c:<hour>`, see
+ * lua.ts), as `get` reads it: what a writer outside this class (the stream consumer) must use.
  */
 export function counterRedisKey(key: CounterKey, keyPrefix: string = DEFAULT_FEATURE_KEY_PREFIX): string {
   return `${keyPrefix}${key.entity === 'user' ? 'fu:' : 'fa:'}${key.id}`;
@@ -39,9 +50,30 @@ export function counterRedisKey(key: CounterKey, keyPrefix: string = DEFAULT_FEA
 const IMPRESSION_TTL_MARGIN_SECONDS = 300;
 
 interface FeaturePipeline extends ChainableCommander {
-  adclickRecordImpression(user: string, ad: string, impression: string, mapping: string, ttlMs: number): this;
-  adclickRecordClick(impression: string, userPrefix: string, adPrefix: string): this;
-  adclickFillCounter(key: string, impressions: number, clicks: number, ttlMs: number): this;
+  adclickRecordImpression(
+    user: string,
+    ad: string,
+    impression: string,
+    mapping: string,
+    ttlMs: number,
+    bucket: string,
+    oldestHour: number,
+  ): this;
+  adclickRecordClick(
+    impression: string,
+    userPrefix: string,
+    adPrefix: string,
+    bucket: string,
+    oldestHour: number,
+  ): this;
+  adclickFillCounter(
+    key: string,
+    impressions: number,
+    clicks: number,
+    ttlMs: number,
+    oldestHour: number,
+    ...buckets: (string | number)[]
+  ): this;
 }
 
 /** A pipeline whose commands did not all succeed; `results` holds those that did. */
@@ -97,6 +129,7 @@ export class RedisFeatureStore implements FeatureStore {
   private readonly counterTtlMs: number;
   private readonly logger: Logger | undefined;
   private readonly countEvents: boolean;
+  private readonly clock: Clock;
 
   constructor(
     private readonly redis: Redis,
@@ -113,6 +146,7 @@ export class RedisFeatureStore implements FeatureStore {
     this.breaker = options.breaker ?? new CircuitBreaker({ name: 'redis' });
     this.logger = options.logger;
     this.countEvents = options.countEvents ?? true;
+    this.clock = options.clock ?? { now: () => new Date() };
     // Defined on the connection (idempotent): ioredis sends EVAL once per socket, then EVALSHA.
     redis.defineCommand('adclickRecordImpression', { numberOfKeys: 3, lua: RECORD_IMPRESSION_LUA });
     redis.defineCommand('adclickRecordClick', { numberOfKeys: 1, lua: RECORD_CLICK_LUA });
@@ -123,8 +157,10 @@ export class RedisFeatureStore implements FeatureStore {
     const keys: CounterKey[] = adIds.map((id) => ({ entity: 'ad', id }));
     if (userKey !== null) keys.unshift({ entity: 'user', id: userKey });
     const counters = await this.readCounters(keys);
+    const now = this.clock.now().getTime();
     const offset = userKey === null ? 0 : 1;
-    const featuresOf = (entity: 'user' | 'ad', c: Counter | null) => (c === null ? {} : counterFeatures(entity, c));
+    const featuresOf = (entity: 'user' | 'ad', c: Counter | null) =>
+      c === null ? {} : counterFeatures(entity, c, now);
     return {
       user: userKey === null ? {} : featuresOf('user', counters[0]!),
       ads: adIds.map((_, k) => featuresOf('ad', counters[k + offset]!)),
@@ -133,10 +169,13 @@ export class RedisFeatureStore implements FeatureStore {
 
   async record(events: readonly CounterEvent[]): Promise<void> {
     if (events.length === 0 || !this.countEvents) return;
+    const now = this.clock.now().getTime();
+    // Decided once here, so Redis and the durable store put each event in the same bucket.
+    const hours = events.map((e) => bucketOf(e.at.getTime(), now));
     let results: readonly unknown[] | undefined;
     let redisError: unknown;
     try {
-      results = await this.breaker.run(() => execPipeline(this.recordPipeline(events)));
+      results = await this.breaker.run(() => execPipeline(this.recordPipeline(events, hours, oldestLiveHour(now))));
     } catch (err) {
       redisError = err;
       if (err instanceof PartialPipelineError) results = err.results;
@@ -145,17 +184,18 @@ export class RedisFeatureStore implements FeatureStore {
     const deltas: CounterDelta[] = [];
     let uncredited = 0;
     events.forEach((e, i) => {
+      const hour = hours[i]!;
       if (e.kind === 'impression') {
-        deltas.push({ entity: 'user', id: e.userKey, impressions: 1, clicks: 0 });
-        deltas.push({ entity: 'ad', id: e.adId, impressions: 1, clicks: 0 });
+        deltas.push({ entity: 'user', id: e.userKey, impressions: 1, clicks: 0, hour });
+        deltas.push({ entity: 'ad', id: e.adId, impressions: 1, clicks: 0, hour });
         return;
       }
       const credited = results?.[i] ?? FAILED;
       if (credited === FAILED) uncredited++;
       else if (Array.isArray(credited)) {
         const [user, ad] = credited as [string, string];
-        deltas.push({ entity: 'user', id: user, impressions: 0, clicks: 1 });
-        deltas.push({ entity: 'ad', id: ad, impressions: 0, clicks: 1 });
+        deltas.push({ entity: 'user', id: user, impressions: 0, clicks: 1, hour });
+        deltas.push({ entity: 'ad', id: ad, impressions: 0, clicks: 1, hour });
       }
       // null: the impression is unknown or older than the attribution window, as in the local store.
     });
@@ -168,9 +208,14 @@ export class RedisFeatureStore implements FeatureStore {
     }
   }
 
-  private recordPipeline(events: readonly CounterEvent[]): ChainableCommander {
+  private recordPipeline(
+    events: readonly CounterEvent[],
+    hours: readonly (number | null)[],
+    oldestHour: number,
+  ): ChainableCommander {
     const p = this.redis.pipeline() as FeaturePipeline;
-    for (const e of events) {
+    events.forEach((e, k) => {
+      const hour = hours[k]!;
       if (e.kind === 'impression') {
         p.adclickRecordImpression(
           this.userPrefix + e.userKey,
@@ -178,9 +223,19 @@ export class RedisFeatureStore implements FeatureStore {
           this.impressionPrefix + e.impressionId,
           impressionMapping(e.userKey, e.adId),
           this.impressionTtlMs,
+          hour === null ? '' : bucketField('i', hour),
+          oldestHour,
         );
-      } else p.adclickRecordClick(this.impressionPrefix + e.impressionId, this.userPrefix, this.adPrefix);
-    }
+      } else {
+        p.adclickRecordClick(
+          this.impressionPrefix + e.impressionId,
+          this.userPrefix,
+          this.adPrefix,
+          hour === null ? '' : bucketField('c', hour),
+          oldestHour,
+        );
+      }
+    });
     return p;
   }
 
@@ -222,18 +277,35 @@ export class RedisFeatureStore implements FeatureStore {
 
   private async readRedis(keys: readonly CounterKey[]): Promise<(Counter | undefined)[]> {
     const p = this.redis.pipeline();
-    for (const k of keys) p.hmget(this.redisKey(k), 'i', 'c');
-    const replies = (await execPipeline(p)) as (string | null)[][];
-    return replies.map(([i, c]) =>
-      i === null && c === null ? undefined : { impressions: Number(i ?? 0), clicks: Number(c ?? 0) },
-    );
+    // The whole hash: the few buckets a trimmed hash holds cost less than naming 50 fields.
+    for (const k of keys) p.hgetall(this.redisKey(k));
+    const replies = (await execPipeline(p)) as Record<string, string>[];
+    return replies.map((fields) => {
+      if (fields.i === undefined && fields.c === undefined) return undefined;
+      const hours = parseBuckets(fields);
+      return {
+        impressions: Number(fields.i ?? 0),
+        clicks: Number(fields.c ?? 0),
+        ...(hours.size > 0 ? { hours } : {}),
+      };
+    });
   }
 
   private fill(fills: readonly [string, Counter][]): void {
+    const oldest = oldestLiveHour(this.clock.now().getTime());
     this.breaker
       .run(() => {
         const p = this.redis.pipeline() as FeaturePipeline;
-        for (const [key, c] of fills) p.adclickFillCounter(key, c.impressions, c.clicks, this.counterTtlMs);
+        for (const [key, c] of fills) {
+          p.adclickFillCounter(
+            key,
+            c.impressions,
+            c.clicks,
+            this.counterTtlMs,
+            oldest,
+            ...bucketFieldValues(c.hours, oldest),
+          );
+        }
         return execPipeline(p);
       })
       .catch((err: unknown) => {

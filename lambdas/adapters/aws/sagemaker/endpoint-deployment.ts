@@ -21,10 +21,16 @@
  *
  * Variant weights do not split traffic (the routing does, through TargetVariant): a new variant
  * gets a small weight (default 0.01) so requests without TargetVariant — none of ours — stay
- * with the serving ones. Variants no longer used by the champion or a running experiment are
- * left on the endpoint: removing them is a separate garbage-collection job, not this request's.
- * An endpoint holds at most 10 production variants (SageMaker's limit): past it `prepare`
- * refuses with ConflictError (409) until unused ones are removed.
+ * with the serving ones.
+ *
+ * The new endpoint config keeps only the variants still in use (`inUse`, read from the registry
+ * and the experiments just before the config is built: the champion, the challenger, every model
+ * of a running experiment) besides the ones being added; the rest are dropped, so their
+ * instances go and the endpoint stays under SageMaker's 10 production variants. A variant still
+ * in use is never dropped; when the variants in use and the new ones together exceed 10, `prepare`
+ * refuses with ConflictError (409). The config is tagged with the one it supersedes, so
+ * `deleteSuperseded` (superseded-configs.ts) can delete the old configs and the SageMaker models
+ * no longer referenced once the endpoint is InService again. Without `inUse` nothing is dropped.
  *
  * The in-Lambda fallback copy of each model is warmed too (FallbackModels.load, in this
  * container, not awaited: a failed load is logged and retried by FallbackModels itself); the
@@ -47,9 +53,14 @@ import { ConflictError, DependencyUnavailableError } from '../../../core/errors.
 import type { Logger, ModelDeployment, ModelRef } from '../../../core/ports.js';
 import { type BackoffOptions, fullJitterDelay, realTiming, type Timing } from '../backoff.js';
 import { productionVariantName } from './variant-name.js';
+import type { VariantsInUseSource } from './variants-in-use.js';
 
 /** SageMaker's limit of production variants on one endpoint. */
 export const MAX_PRODUCTION_VARIANTS = 10;
+
+/** Tags of every endpoint config this adapter creates: which endpoint, and the config it replaced. */
+export const ENDPOINT_TAG = 'adclick:endpoint';
+export const SUPERSEDES_TAG = 'adclick:supersedes';
 
 /** Capacity of a new variant: instances, or serverless. */
 export type VariantCapacity =
@@ -68,6 +79,8 @@ export interface EndpointDeploymentConfig {
   readonly variantWeight?: number;
   /** How long `prepare` polls after starting an update: default first ≤ 1 s, up to 2 s, 5 s in all. */
   readonly wait?: BackoffOptions;
+  /** The models whose variants the next endpoint config keeps (variants-in-use.ts); default all. */
+  readonly inUse?: VariantsInUseSource;
   /** Warms this container's in-process copy (FallbackModels). */
   readonly fallbacks?: { load(model: ModelRef): Promise<unknown> };
   readonly logger?: Logger;
@@ -113,14 +126,41 @@ export class EndpointDeployment implements ModelDeployment {
         `The model endpoint ${this.config.endpointName} is ${endpoint.EndpointStatus ?? 'not in service'}; it cannot take model ${names} until that ends: retry in a few minutes.`,
       );
     }
-    const serving = endpoint.ProductionVariants?.length ?? 0;
-    if (serving + missing.length > MAX_PRODUCTION_VARIANTS) {
+    const kept = await this.keptVariants(endpoint, unique);
+    if (kept.size + missing.length > MAX_PRODUCTION_VARIANTS) {
       throw new ConflictError(
-        `The model endpoint ${this.config.endpointName} has ${serving} production variants and model ${names} would need ${missing.length} more; SageMaker allows ${MAX_PRODUCTION_VARIANTS}. Remove variants no longer used first.`,
+        `The model endpoint ${this.config.endpointName} has ${kept.size} production variants in use and model ${names} would need ${missing.length} more; SageMaker allows ${MAX_PRODUCTION_VARIANTS}. Stop an experiment first.`,
       );
     }
-    await this.startUpdate(endpoint, missing);
+    await this.startUpdate(endpoint, missing, kept);
     await this.waitForVariants(missing);
+  }
+
+  /**
+   * Prepares every serving model again: one dropped by an update that raced an activation or an
+   * experiment start (its in-use read came just before the other's promotion) comes back. A
+   * no-op (one DescribeEndpoint) when every serving model has its variant.
+   */
+  async reconcile(): Promise<void> {
+    if (!this.config.inUse) return;
+    const { serving } = await this.config.inUse();
+    if (serving.length > 0) await this.prepare(serving);
+  }
+
+  /** The names of the endpoint's variants the next config keeps. */
+  private async keptVariants(
+    endpoint: DescribeEndpointCommandOutput,
+    asked: readonly ModelRef[],
+  ): Promise<Set<string>> {
+    const present = (endpoint.ProductionVariants ?? []).flatMap((v) => (v.VariantName ? [v.VariantName] : []));
+    if (!this.config.inUse) return new Set(present);
+    const inUse = await this.config.inUse();
+    const needed = new Set(
+      [...inUse.serving.map((m) => m.model_id), ...inUse.kept, ...asked.map((m) => m.model_id)].map(
+        productionVariantName,
+      ),
+    );
+    return new Set(present.filter((name) => needed.has(name)));
   }
 
   private describe(): Promise<DescribeEndpointCommandOutput> {
@@ -132,12 +172,18 @@ export class EndpointDeployment implements ModelDeployment {
     return models.filter((m) => !present.has(productionVariantName(m.model_id)));
   }
 
-  private async startUpdate(endpoint: DescribeEndpointCommandOutput, missing: readonly ModelRef[]): Promise<void> {
+  private async startUpdate(
+    endpoint: DescribeEndpointCommandOutput,
+    missing: readonly ModelRef[],
+    kept: ReadonlySet<string>,
+  ): Promise<void> {
     const { endpointName } = this.config;
     const current = await this.client.send(
       new DescribeEndpointConfigCommand({ EndpointConfigName: endpoint.EndpointConfigName }),
     );
     const existing = current.ProductionVariants ?? [];
+    const retained = existing.filter((v) => kept.has(v.VariantName ?? ''));
+    const dropped = existing.filter((v) => !kept.has(v.VariantName ?? '')).map((v) => v.VariantName);
     const added: ProductionVariant[] = [];
     for (const model of missing) {
       const variant = productionVariantName(model.model_id);
@@ -162,7 +208,11 @@ export class EndpointDeployment implements ModelDeployment {
       new CreateEndpointConfigCommand({
         ...settings,
         EndpointConfigName: configName,
-        ProductionVariants: [...existing, ...added],
+        ProductionVariants: [...retained, ...added],
+        Tags: [
+          { Key: ENDPOINT_TAG, Value: endpointName },
+          ...(current.EndpointConfigName ? [{ Key: SUPERSEDES_TAG, Value: current.EndpointConfigName }] : []),
+        ],
       }),
     );
     try {
@@ -178,12 +228,22 @@ export class EndpointDeployment implements ModelDeployment {
       if (isValidation(err, /in-progress|is being updated|status/i)) {
         throw this.busy(`The model endpoint ${endpointName} is being updated: retry in a few minutes.`, err);
       }
+      // A variant with an Application Auto Scaling target cannot be removed; only an operator can
+      // deregister it (this adapter never registers one).
+      if (isValidation(err, /scalable target/i)) {
+        const conflict = new ConflictError(
+          `The model endpoint ${endpointName} refused to drop the unused variants ${dropped.join(', ')}: ${(err as Error).message}`,
+        );
+        conflict.cause = err;
+        throw conflict;
+      }
       throw err;
     }
     this.config.logger?.info('model endpoint update started', {
       endpoint: endpointName,
       endpoint_config: configName,
       variants: added.map((v) => v.VariantName),
+      dropped,
     });
   }
 
@@ -255,7 +315,7 @@ export class EndpointDeployment implements ModelDeployment {
   }
 }
 
-function isValidation(err: unknown, message: RegExp): boolean {
+export function isValidation(err: unknown, message: RegExp): boolean {
   const e = err as { name?: string; message?: string } | null;
   return e?.name === 'ValidationException' && message.test(e.message ?? '');
 }

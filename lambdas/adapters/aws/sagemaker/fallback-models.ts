@@ -17,9 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Scorer } from '../../../../sagemaker/model/scorer.js';
 import type { Logger, ModelRef } from '../../../core/ports.js';
-import { DEFAULT_MAX_ARTIFACT_BYTES, unpackAndLoad } from '../../shared/model-artifact.js';
 import { type BackoffOptions, fullJitterDelay, realTiming, type Timing } from '../backoff.js';
-import { downloadObject, type GetObjectClient } from '../s3/download.js';
+import type { GetObjectClient } from '../s3/download.js';
 import { parseS3Uri } from '../s3/s3-uri.js';
 
 export interface FallbackModelsConfig {
@@ -131,6 +130,13 @@ export class FallbackModels {
   private async download(model: ModelRef): Promise<Scorer> {
     const location = parseS3Uri(model.artifact_uri);
     if (!location) throw new Error(`Model ${model.model_id}'s artifact URI ${model.artifact_uri} is not an s3:// URI.`);
+    // Loaded with the first copy, not at module init: the S3 client's package, tar and the scorer
+    // are ~40 ms of a cold start that the predict path only needs once the endpoint fails, and the
+    // first load runs while the first requests wait on the network.
+    const [{ downloadObject }, { DEFAULT_MAX_ARTIFACT_BYTES, unpackAndLoad }] = await Promise.all([
+      import('../s3/download.js'),
+      import('../../shared/model-artifact.js'),
+    ]);
     const work = await mkdtemp(join(this.config.tmpDir ?? tmpdir(), 'adclick-fallback-'));
     try {
       const archive = join(work, 'artifact.tar.gz');

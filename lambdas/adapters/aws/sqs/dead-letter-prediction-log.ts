@@ -4,10 +4,10 @@
  * parks the records on an SQS dead-letter queue and answers as if they were written. The redrive
  * consumer (lambdas/handlers/prediction-log-redrive.ts) puts them back later.
  */
-import {
+import type {
   SendMessageBatchCommand,
-  type SendMessageBatchCommandOutput,
-  type SendMessageBatchRequestEntry,
+  SendMessageBatchCommandOutput,
+  SendMessageBatchRequestEntry,
 } from '@aws-sdk/client-sqs';
 import { DependencyUnavailableError } from '../../../core/errors.js';
 import type { Logger, PredictionLog, PredictionRecord } from '../../../core/ports.js';
@@ -170,6 +170,9 @@ export class DeadLetterPredictionLog implements PredictionLog {
   }
 
   private async sendWithRetry(entries: SendMessageBatchRequestEntry[], deadline: number): Promise<void> {
+    // Imported when a write is first parked: throttling is rare, and the predict function's cold
+    // start should not load the SQS package for it.
+    const { SendMessageBatchCommand } = await import('@aws-sdk/client-sqs');
     let pending = entries;
     for (let attempt = 0; ; attempt++) {
       let reason: string;

@@ -82,6 +82,8 @@ const RecordSchema = z
     explanation: Explanation.nullable(),
     // Optional: a message parked before exploration existed has none.
     exploration_bonus: z.number().finite().nonnegative().nullable().optional(),
+    // Optional: a message parked before latency was logged has none.
+    model_latency_ms: z.number().finite().nonnegative().nullable().optional(),
     timestamp: z.iso.datetime({ offset: false, precision: 3 }),
   })
   .strict();
@@ -116,6 +118,7 @@ export function decodePredictionMessage(body: string): MessageDecoding {
     records: parsed.data.records.map((r) => ({
       ...r,
       exploration_bonus: r.exploration_bonus ?? null,
+      model_latency_ms: r.model_latency_ms ?? null,
       timestamp: new Date(r.timestamp),
     })),
   };

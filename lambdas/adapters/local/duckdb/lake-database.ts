@@ -238,15 +238,17 @@ export class LakeDatabase {
     scope: '' | 'TEMP' = '',
   ): Promise<void> {
     const def = LAKE_TABLES[table];
-    let select: string;
-    if (globs.length > 0) {
-      // union_by_name: files written before a column was added read it as NULL.
-      select = `SELECT * FROM read_parquet([${globs.map(quoteLiteral).join(', ')}], hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`;
-    } else {
-      const columns = def.columns.map((c) => `CAST(NULL AS ${DUCKDB_TYPES[c.type]}) AS ${quoteIdent(c.name)}`);
-      columns.push('CAST(NULL AS VARCHAR) AS dt', 'CAST(NULL AS VARCHAR) AS hour');
-      select = `SELECT ${columns.join(', ')} WHERE false`;
-    }
+    const columns = def.columns.map((c) => `CAST(NULL AS ${DUCKDB_TYPES[c.type]}) AS ${quoteIdent(c.name)}`);
+    columns.push('CAST(NULL AS VARCHAR) AS dt', 'CAST(NULL AS VARCHAR) AS hour');
+    const empty = `SELECT ${columns.join(', ')} WHERE false`;
+    // union_by_name: files written before a column was added read it as NULL, as long as one
+    // file has it; the empty relation in front gives the view every column even when none does
+    // (a range older than the column), as a Glue table does in Athena. DuckDB drops the empty
+    // side and still prunes partitions through the union.
+    const select =
+      globs.length > 0
+        ? `${empty} UNION ALL BY NAME SELECT * FROM read_parquet([${globs.map(quoteLiteral).join(', ')}], hive_partitioning = true, hive_types_autocast = false, union_by_name = true)`
+        : empty;
     await connection.run(`CREATE OR REPLACE ${scope} VIEW ${quoteIdent(table)} AS ${select}`);
   }
 }

@@ -51,7 +51,7 @@ export async function exportPredictions(
   const rows = connection(dbFile)
     .prepare<[number, number], Row>(
       `SELECT seq, prediction_id, request_id, user_id, ad_id, probability, model_id, model_version, variant,
-              experiment_id, fallback, consent, features, ts, exploration_bonus
+              experiment_id, fallback, consent, features, ts, exploration_bonus, model_latency_ms
          FROM predictions WHERE seq > ? ORDER BY seq LIMIT ?`,
     )
     .all(afterSeq, limit);
@@ -80,6 +80,7 @@ export async function exportPredictions(
       features: r.features,
       timestamp,
       exploration_bonus: r.exploration_bonus,
+      model_latency_ms: r.model_latency_ms,
     });
     // The log's own schema guarantees these; a failure here is a bug, not bad input.
     if (problem !== null) throw new Error(`prediction ${r.prediction_id} does not fit model_predictions: ${problem}`);

@@ -52,6 +52,8 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE cursors (name TEXT PRIMARY KEY, position INTEGER NOT NULL);`,
   // Exploration of new ads (README "Exploration"): the logit bonus of an explored prediction.
   'ALTER TABLE predictions ADD COLUMN exploration_bonus REAL;',
+  // The model call's time per prediction, for the experiments' latency guardrail.
+  'ALTER TABLE predictions ADD COLUMN model_latency_ms REAL;',
 ];
 
 /** WAL pages after which a commit checkpoints by itself: only if the checkpoint worker falls behind. */

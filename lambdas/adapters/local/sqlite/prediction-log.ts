@@ -20,6 +20,7 @@ export interface PredictionRow {
   explanation: string | null;
   ts: number;
   exploration_bonus: number | null;
+  model_latency_ms: number | null;
 }
 
 function fromRow(r: PredictionRow): PredictionRecord {
@@ -38,6 +39,7 @@ function fromRow(r: PredictionRow): PredictionRecord {
     features: JSON.parse(r.features) as FeatureMap,
     explanation: r.explanation === null ? null : (JSON.parse(r.explanation) as Explanation),
     exploration_bonus: r.exploration_bonus,
+    model_latency_ms: r.model_latency_ms,
     timestamp: new Date(r.ts),
   };
 }
@@ -70,11 +72,11 @@ export class SqlitePredictionLog implements PredictionLog {
   private readonly deleteBefore;
 
   constructor(private readonly db: Sqlite) {
-    // Positional parameters: binding fifteen named ones costs a property lookup each, per row.
+    // Positional parameters: binding sixteen named ones costs a property lookup each, per row.
     this.insert = db.prepare(
       `INSERT OR IGNORE INTO predictions (prediction_id, request_id, user_id, ad_id, probability, model_id, model_version,
-         variant, experiment_id, fallback, consent, features, explanation, ts, exploration_bonus)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         variant, experiment_id, fallback, consent, features, explanation, ts, exploration_bonus, model_latency_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.byId = db.prepare<[string], PredictionRow>('SELECT * FROM predictions WHERE prediction_id = ?');
     // No index on ts: it would cost every insert a third B-tree write. Rows are written in time
@@ -111,6 +113,7 @@ export class SqlitePredictionLog implements PredictionLog {
       r.explanation === null ? null : JSON.stringify(r.explanation),
       r.timestamp.getTime(),
       r.exploration_bonus,
+      r.model_latency_ms,
     );
     return changes > 0;
   }

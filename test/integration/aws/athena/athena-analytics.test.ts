@@ -158,7 +158,7 @@ describe('AthenaAnalytics (Athena mocked with its wire shapes)', () => {
       expect(input.ExecutionParameters!.slice(25)).toEqual(["'activity'", '10', '100', '6']);
     });
 
-    it('models: the 25 range parameters only', async () => {
+    it('models: the 25 range parameters, then the range again for the predictions made in it', async () => {
       // Prepare
       const columns = [col('model_version', 'varchar', 2147483647)];
       succeeds(page(columns, [header(columns)]));
@@ -169,7 +169,8 @@ describe('AthenaAnalytics (Athena mocked with its wire shapes)', () => {
       // Assess
       const input = athena.commandCalls(StartQueryExecutionCommand)[0]!.args[0].input;
       expect(input.QueryString).toBe(loadSql('analytics/models', 'athena'));
-      expect(input.ExecutionParameters).toHaveLength(25);
+      expect(input.ExecutionParameters).toHaveLength(27);
+      expect(input.ExecutionParameters!.slice(25)).toEqual(["'2026-12-01 10:00:00.000'", "'2026-12-01 12:00:00.000'"]);
     });
 
     it('fraud: its own partition bounds, the range, the site window, granularity and limit + 1', async () => {
@@ -295,7 +296,7 @@ describe('AthenaAnalytics (Athena mocked with its wire shapes)', () => {
     });
   });
 
-  it('maps model rows with a NULL AUC and counts the limit in (model_version, variant) pairs', async () => {
+  it('maps model rows with a NULL AUC and NULL latency, and counts the limit in (model_version, variant) pairs', async () => {
     // Prepare
     const columns = [
       col('model_version', 'varchar', 2147483647),
@@ -310,12 +311,22 @@ describe('AthenaAnalytics (Athena mocked with its wire shapes)', () => {
       col('bin_impressions', 'bigint', 19),
       col('bin_clicks', 'bigint', 19),
       col('bin_sum_probability', 'double', 17),
+      col('explored_impressions', 'bigint', 19),
+      col('explored_clicks', 'bigint', 19),
+      col('predictions', 'bigint', 19),
+      col('fallback_predictions', 'bigint', 19),
+      col('timed_predictions', 'bigint', 19),
+      col('latency_p50_ms', 'double', 17),
+      col('latency_p99_ms', 'double', 17),
+      col('explored_predictions', 'bigint', 19),
+      col('sum_exploration_bonus', 'double', 17),
     ];
+    const serving = ['2', '0', '40', '3', '0', undefined, undefined, '4', '2.5'];
     succeeds(
       page(columns, [
         header(columns),
-        row('v1', 'control', '10', '0', '0.1', '0.0101', undefined, undefined, '3', '10', '0', '0.1'),
-        row('v2', 'treatment', '4', '1', '0.4', '0.35', '1.0', '0.4', '6', '4', '1', '0.4'),
+        row('v1', 'control', '10', '0', '0.1', '0.0101', undefined, undefined, '3', '10', '0', '0.1', ...serving),
+        row('v2', 'treatment', '4', '1', '0.4', '0.35', '1.0', '0.4', '6', '4', '1', '0.4', ...serving),
       ]),
     );
 
@@ -337,6 +348,17 @@ describe('AthenaAnalytics (Athena mocked with its wire shapes)', () => {
           bin_impressions: 10,
           bin_clicks: 0,
           bin_sum_probability: 0.1,
+          serving: {
+            predictions: 40,
+            fallback_predictions: 3,
+            timed_predictions: 0,
+            latency_p50_ms: null,
+            latency_p99_ms: null,
+            explored_predictions: 4,
+            sum_exploration_bonus: 2.5,
+            explored_impressions: 2,
+            explored_clicks: 0,
+          },
         },
       ],
       truncated: true,

@@ -7,12 +7,17 @@ import {
 } from '../../../../lambdas/adapters/aws/dynamodb/feature-table.js';
 import type { DynamoTableNames } from '../../../../lambdas/adapters/aws/dynamodb/tables.js';
 import type { CounterKey } from '../../../../lambdas/adapters/aws/redis/counters.js';
+import { HOUR_MS, hourOf } from '../../../../lambdas/core/features/counter-windows.js';
 import { type Dynalite, startDynalite } from '../../../support/dynalite.js';
 
 const user = (id: string): CounterKey => ({ entity: 'user', id });
 const ad = (id: string): CounterKey => ({ entity: 'ad', id });
 const seq = (n: number) => padSequenceNumber(`4965678023849817253716392441634981894617389047680000${1000 + n}`);
 const SHARD = 'adclick-ad-impressions/shardId-000000000000';
+const NOW = Date.UTC(2026, 11, 5, 12, 15);
+const H = hourOf(NOW);
+const hours = (...entries: [number, number, number][]) =>
+  new Map(entries.map(([hour, impressions, clicks]) => [hour, { impressions, clicks }]));
 
 describe('the DynamoDB features table', () => {
   let db: Dynalite;
@@ -31,6 +36,27 @@ describe('the DynamoDB features table', () => {
   });
 
   describe('as the Redis store backing', () => {
+    it('adds each delta to its hour bucket and drops the buckets no window reads', async () => {
+      // Prepare
+      let now = NOW - 30 * HOUR_MS;
+      const store = new DynamoFeatureBackingStore(db.doc, { tableName: tables.features, now: () => now });
+      await store.add([{ ...user('u1'), impressions: 1, clicks: 0, hour: hourOf(now) }]);
+
+      // Act
+      now = NOW;
+      await store.add([
+        { ...user('u1'), impressions: 1, clicks: 0, hour: H },
+        { ...user('u1'), impressions: 0, clicks: 1, hour: H },
+        { ...user('u1'), impressions: 1, clicks: 0, hour: H - 1 },
+        { ...user('u1'), impressions: 1, clicks: 0, hour: null },
+      ]);
+
+      // Assess
+      expect(await store.getMany([user('u1')])).toEqual([
+        { impressions: 4, clicks: 1, hours: hours([H, 1, 1], [H - 1, 1, 0]) },
+      ]);
+    });
+
     it('answers undefined for a key never counted and the sums of the adds for the rest', async () => {
       // Prepare
       const store = new DynamoFeatureBackingStore(db.doc, { tableName: tables.features });
@@ -155,6 +181,59 @@ describe('the DynamoDB features table', () => {
       expect(replay).toEqual({ impressions: 2, clicks: 0 });
       expect(longer).toEqual({ impressions: 2, clicks: 1 });
       expect(await table.getMany([ad('a1')])).toEqual([{ impressions: 2, clicks: 1 }]);
+    });
+
+    it('adds each delta to its hour bucket in the guarded write, so a replay adds no bucket twice', async () => {
+      // Prepare
+      const table = new FeatureCounterTable(db.doc, { tableName: tables.features, now: () => NOW });
+      const batch = [
+        { seq: seq(1), impressions: 1, clicks: 0, hour: H - 1 },
+        { seq: seq(2), impressions: 1, clicks: 0, hour: H },
+        { seq: seq(3), impressions: 0, clicks: 1, hour: H },
+      ];
+
+      // Act
+      const first = await table.addOnce(ad('a1'), SHARD, batch.slice(0, 2));
+      const replay = await table.addOnce(ad('a1'), SHARD, batch);
+
+      // Assess
+      expect(first).toEqual({ impressions: 2, clicks: 0, hours: hours([H - 1, 1, 0], [H, 1, 0]) });
+      expect(replay).toEqual({ impressions: 2, clicks: 1, hours: hours([H - 1, 1, 0], [H, 1, 1]) });
+      expect(await table.getMany([ad('a1')])).toEqual([replay]);
+    });
+
+    it('counts a delta older than the oldest live hour in the all-time totals only', async () => {
+      // Prepare
+      const table = new FeatureCounterTable(db.doc, { tableName: tables.features, now: () => NOW });
+
+      // Act
+      const counter = await table.addOnce(ad('a1'), SHARD, [
+        { seq: seq(1), impressions: 1, clicks: 0, hour: H - 25 },
+        { seq: seq(2), impressions: 1, clicks: 0, hour: H - 24 },
+      ]);
+
+      // Assess
+      expect(counter).toEqual({ impressions: 2, clicks: 0, hours: hours([H - 24, 1, 0]) });
+    });
+
+    it('removes dead buckets on a later write, including those of an item idle for days', async () => {
+      // Prepare: buckets written 30 hours and 5 days before the last write
+      let now = NOW - 5 * 24 * HOUR_MS;
+      const table = new FeatureCounterTable(db.doc, { tableName: tables.features, now: () => now });
+      await table.addOnce(ad('a1'), SHARD, [{ seq: seq(1), impressions: 1, clicks: 1, hour: hourOf(now) }]);
+      now = NOW - 30 * HOUR_MS;
+      await table.addOnce(ad('a1'), SHARD, [{ seq: seq(2), impressions: 1, clicks: 0, hour: hourOf(now) }]);
+
+      // Act
+      now = NOW;
+      const counter = await table.addOnce(ad('a1'), SHARD, [{ seq: seq(3), impressions: 1, clicks: 0, hour: H }]);
+
+      // Assess
+      const { Item } = await db.doc.send(
+        new GetCommand({ TableName: tables.features, Key: { pk: 'ad#a1' }, ConsistentRead: true }),
+      );
+      expect(Object.keys(Item!).filter((k) => /^[ic]:/.test(k))).toEqual([`i:${H}`]);
+      expect(counter).toEqual({ impressions: 3, clicks: 1, hours: hours([H, 1, 0]) });
     });
 
     it('keeps the sequence numbers of each shard apart', async () => {

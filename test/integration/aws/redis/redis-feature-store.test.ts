@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MemoryFeatureBackingStore } from '../../../../lambdas/adapters/aws/redis/feature-backing-store.js';
 import { RedisFeatureStore } from '../../../../lambdas/adapters/aws/redis/redis-feature-store.js';
 import { MemoryFeatureStore } from '../../../../lambdas/adapters/local/memory-feature-store.js';
+import { HOUR_MS, hourOf } from '../../../../lambdas/core/features/counter-windows.js';
 import type { CounterEvent } from '../../../../lambdas/core/ports.js';
 import { hasRedisServer, type RedisServer, startRedisServer } from '../../../support/redis-server.js';
 import { commandsDuring, connect, waitFor } from './redis-fixture.js';
@@ -38,22 +39,34 @@ describe.skipIf(!hasRedisServer)('RedisFeatureStore against redis-server', () =>
     await server?.stop();
   });
 
-  const newStore = (options: { impressionTtlMs?: number } = {}) => {
-    const backing = new MemoryFeatureBackingStore();
+  const newStore = (options: { impressionTtlMs?: number; now?: () => number } = {}) => {
+    const now = options.now ?? (() => at.getTime());
+    const backing = new MemoryFeatureBackingStore({ now });
     const keyPrefix = freshPrefix();
-    return { store: new RedisFeatureStore(client, backing, { keyPrefix, ...options }), backing, keyPrefix };
+    const clock = { now: () => new Date(now()) };
+    return {
+      store: new RedisFeatureStore(client, backing, { keyPrefix, clock, impressionTtlMs: options.impressionTtlMs }),
+      backing,
+      keyPrefix,
+    };
   };
 
-  it('gives the same counters and CTR features as the memory store for any event sequence', async () => {
+  it('gives the same counters, CTR and window features as the memory store for any event sequence', async () => {
     const users = ['u0', 'u1', 'ü2:x'];
     const ads = ['a0', 'a1', 'a2'];
     const impressionIds = ['i0', 'i1', 'i2', 'i3'];
+    // Event times relative to the clock: ahead of it, in its hour, the previous, the window's edge, too old.
+    const offset = fc.constantFrom(-3, 0, 10, 50, 23 * 60 + 30, 24 * 60 + 20, 30 * 60).map((m) => m * 60_000);
     const step = fc.oneof(
       fc
-        .tuple(fc.constantFrom(...impressionIds), fc.constantFrom(...users), fc.constantFrom(...ads))
-        .map(([i, u, a]) => ({ op: 'event' as const, event: impression(i, u, a) })),
-      fc.constantFrom(...impressionIds, 'unknown').map((i) => ({ op: 'event' as const, event: click(i) })),
+        .tuple(fc.constantFrom(...impressionIds), fc.constantFrom(...users), fc.constantFrom(...ads), offset)
+        .map(([i, u, a, back]) => ({ op: 'event' as const, kind: 'impression' as const, i, u, a, back })),
+      fc
+        .tuple(fc.constantFrom(...impressionIds, 'unknown'), offset)
+        .map(([i, back]) => ({ op: 'event' as const, kind: 'click' as const, i, back })),
       fc.constant({ op: 'flush' as const }),
+      // The clock moving on, across hours and past buckets' end of life.
+      fc.integer({ min: 1, max: 26 * 60 }).map((minutes) => ({ op: 'tick' as const, ms: minutes * 60_000 })),
       fc
         .tuple(fc.option(fc.constantFrom(...users)), fc.subarray(ads))
         .map(([u, a]) => ({ op: 'get' as const, user: u, ads: a })),
@@ -62,18 +75,29 @@ describe.skipIf(!hasRedisServer)('RedisFeatureStore against redis-server', () =>
     );
 
     await fc.assert(
-      fc.asyncProperty(fc.array(step, { maxLength: 30 }), async (steps) => {
-        const { store, keyPrefix } = newStore();
-        const memory = new MemoryFeatureStore();
+      fc.asyncProperty(fc.array(step, { maxLength: 30 }), fc.integer({ min: 0, max: 59 }), async (steps, start) => {
+        let now = at.getTime() + start * 60_000;
+        const { store, keyPrefix } = newStore({ now: () => now });
+        const memory = new MemoryFeatureStore({ clock: { now: () => new Date(now) } });
         let batch: CounterEvent[] = [];
         const flush = async () => {
           await Promise.all([store.record(batch), memory.record(batch)]);
           batch = [];
         };
         for (const s of steps) {
-          if (s.op === 'event') batch.push(s.event);
-          else if (s.op === 'flush') await flush();
-          else if (s.op === 'evict') {
+          if (s.op === 'event') {
+            const when = new Date(now - s.back);
+            batch.push(
+              s.kind === 'impression'
+                ? { kind: 'impression', impressionId: s.i, userKey: s.u, adId: s.a, at: when }
+                : { kind: 'click', impressionId: s.i, userKey: null, at: when },
+            );
+          } else if (s.op === 'flush') await flush();
+          else if (s.op === 'tick') {
+            // Batches are recorded at the clock they were made at.
+            await flush();
+            now += s.ms;
+          } else if (s.op === 'evict') {
             const keys = await client.keys(`${keyPrefix}f*`);
             if (keys.length > 0) await client.del(...keys);
           } else expect(await store.get(s.user, s.ads)).toEqual(await memory.get(s.user, s.ads));
@@ -143,7 +167,7 @@ describe.skipIf(!hasRedisServer)('RedisFeatureStore against redis-server', () =>
     writes.mockRestore();
 
     expect(writesDuringGet).toBe(1);
-    expect(commands.map((c) => c[0]!.toLowerCase())).toEqual(['hmget', 'hmget', 'hmget', 'hmget']);
+    expect(commands.map((c) => c[0]!.toLowerCase())).toEqual(['hgetall', 'hgetall', 'hgetall', 'hgetall']);
     expect(features!.user).toMatchObject({ user_impressions: 2 });
   });
 
@@ -180,7 +204,9 @@ describe.skipIf(!hasRedisServer)('RedisFeatureStore against redis-server', () =>
     const keys = await client.keys(`${keyPrefix}*`);
     await client.del(...keys);
 
-    expect(await backing.getMany([{ entity: 'user', id: 'alice' }])).toEqual([{ impressions: 2, clicks: 1 }]);
+    expect(await backing.getMany([{ entity: 'user', id: 'alice' }])).toEqual([
+      { impressions: 2, clicks: 1, hours: new Map([[hourOf(at.getTime()), { impressions: 2, clicks: 1 }]]) },
+    ]);
     expect((await store.get('alice', [])).user).toMatchObject({ user_impressions: 2, user_clicks: 1 });
   });
 
@@ -203,6 +229,44 @@ describe.skipIf(!hasRedisServer)('RedisFeatureStore against redis-server', () =>
     const features = await store.get(null, ['a1']);
 
     expect(features.user).toEqual({});
-    expect(features.ads[0]).toEqual({ ad_impressions: 0, ad_clicks: 0, ad_ctr: 0.02 });
+    expect(features.ads[0]).toEqual({
+      ad_impressions: 0,
+      ad_clicks: 0,
+      ad_ctr: 0.02,
+      ad_impressions_1h: 0,
+      ad_clicks_1h: 0,
+      ad_impressions_24h: 0,
+      ad_clicks_24h: 0,
+      ad_ctr_24h: 0.02,
+    });
+  });
+
+  it('counts into the buckets of a cached hash and drops those no window reads any more', async () => {
+    // Prepare: a cached user with a bucket from 30 hours ago
+    let now = at.getTime();
+    const { store, keyPrefix } = newStore({ now: () => now });
+    await store.record([impression('i1', 'alice', 'a1')]);
+    await store.get('alice', []);
+    await waitFor(async () => (await client.exists(`${keyPrefix}fu:alice`)) === 1, 'the fill');
+
+    // Act
+    now += 30 * HOUR_MS;
+    await store.record([{ kind: 'impression', impressionId: 'i2', userKey: 'alice', adId: 'a1', at: new Date(now) }]);
+    await store.record([click('i2')]);
+
+    // Assess: the click is stamped with the old `at` of the click helper: all time only
+    const hour = hourOf(now);
+    expect(await client.hgetall(`${keyPrefix}fu:alice`)).toEqual({
+      i: '2',
+      c: '1',
+      [`i:${hour}`]: '1',
+      t: String(hour - 24),
+    });
+    expect((await store.get('alice', [])).user).toMatchObject({
+      user_impressions: 2,
+      user_clicks: 1,
+      user_impressions_1h: 1,
+      user_clicks_1h: 0,
+    });
   });
 });

@@ -20,6 +20,7 @@ export const prediction = (id: string, patch: Partial<PredictionRecord> = {}): P
   features: { device_type: 'mobile', position: 1, returning: true, region: null, note: 'ü "quoted"\n' },
   explanation: { base_value: -3.25, contributions: { device_type: 0.25, position: -1e-9 } },
   exploration_bonus: null,
+  model_latency_ms: null,
   timestamp: AT,
   ...patch,
 });

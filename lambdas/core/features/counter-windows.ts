@@ -1,0 +1,107 @@
+import type { FeatureMap } from '../ports.js';
+
+/**
+ * The feature counters' meaning, shared by every FeatureStore (memory locally, Redis over
+ * DynamoDB in AWS) so that a model trained on one store's snapshots reads the same numbers from
+ * the other: all-time impressions, clicks and smoothed CTR per user and per ad, plus the same over
+ * sliding 1 h and 24 h windows of event time.
+ *
+ * A window is built from hourly buckets (the UTC hour of the event time, as hours since the epoch)
+ * with the sliding window counter approximation: a read at `now`, a fraction `f` into hour H,
+ * counts the buckets H−n+1 … H whole and bucket H−n weighted by 1 − f, as if that hour's events
+ * had been spread evenly over it. This keeps a counter at 25 pairs of small numbers instead of a
+ * log of event times, and moves smoothly across an hour boundary (an exact-bucket window would drop a
+ * whole hour at once). Buckets newer than H (events a few minutes in the future) count whole.
+ */
+
+export const HOUR_MS = 3_600_000;
+
+/** The 24 h window reaches into the 24th hour back; nothing older is ever read. */
+export const WINDOW_HOURS_KEPT = 24;
+
+export interface HourCounts {
+  readonly impressions: number;
+  readonly clicks: number;
+}
+
+/** Bucket per hour since the epoch (UTC). */
+export type HourBuckets = ReadonlyMap<number, HourCounts>;
+
+export interface CounterTotals {
+  /** All time. */
+  readonly impressions: number;
+  readonly clicks: number;
+  /** Absent: no event in any live bucket. */
+  readonly hours?: HourBuckets;
+}
+
+export function hourOf(ms: number): number {
+  return Math.floor(ms / HOUR_MS);
+}
+
+/** The oldest bucket a read at `nowMs` can still weigh: older ones may be dropped. */
+export function oldestLiveHour(nowMs: number): number {
+  return hourOf(nowMs) - WINDOW_HOURS_KEPT;
+}
+
+/**
+ * The bucket an event at `atMs` counts in when it is recorded at `nowMs`, or null for an event
+ * too old for any window (it counts in the all-time totals only).
+ */
+export function bucketOf(atMs: number, nowMs: number): number | null {
+  const hour = hourOf(atMs);
+  return hour >= oldestLiveHour(nowMs) ? hour : null;
+}
+
+/**
+ * Smoothed click-through rate: a new user or ad starts at the prior instead of 0/0, so the
+ * feature means the same thing at 3 impressions as at 3,000.
+ */
+const PRIOR_CTR = 0.02;
+const PRIOR_WEIGHT = 20;
+
+function smoothedCtr(clicks: number, impressions: number): number {
+  return (clicks + PRIOR_CTR * PRIOR_WEIGHT) / (impressions + PRIOR_WEIGHT);
+}
+
+/** Impressions and clicks of the `spanHours` window ending at `nowMs`. */
+export function windowCounts(hours: HourBuckets | undefined, nowMs: number, spanHours: number): HourCounts {
+  if (hours === undefined || hours.size === 0) return { impressions: 0, clicks: 0 };
+  const current = hourOf(nowMs);
+  const remaining = 1 - (nowMs - current * HOUR_MS) / HOUR_MS;
+  const edge = current - spanHours;
+  let impressions = 0;
+  let clicks = 0;
+  let edgeImpressions = 0;
+  let edgeClicks = 0;
+  for (const [hour, c] of hours) {
+    if (hour > edge) {
+      impressions += c.impressions;
+      clicks += c.clicks;
+    } else if (hour === edge) {
+      edgeImpressions = c.impressions;
+      edgeClicks = c.clicks;
+    }
+  }
+  // Whole buckets first, the weighted one last: the same result whatever order the store keeps
+  // its buckets in, so two stores compare equal to the last bit.
+  return { impressions: impressions + edgeImpressions * remaining, clicks: clicks + edgeClicks * remaining };
+}
+
+/** The counter features of a user (`user_…`) or an ad (`ad_…`) read at `nowMs`. */
+export function counterFeatures(prefix: 'user' | 'ad', c: CounterTotals | undefined, nowMs: number): FeatureMap {
+  const impressions = c?.impressions ?? 0;
+  const clicks = c?.clicks ?? 0;
+  const hour = windowCounts(c?.hours, nowMs, 1);
+  const day = windowCounts(c?.hours, nowMs, 24);
+  return {
+    [`${prefix}_impressions`]: impressions,
+    [`${prefix}_clicks`]: clicks,
+    [`${prefix}_ctr`]: smoothedCtr(clicks, impressions),
+    [`${prefix}_impressions_1h`]: hour.impressions,
+    [`${prefix}_clicks_1h`]: hour.clicks,
+    [`${prefix}_impressions_24h`]: day.impressions,
+    [`${prefix}_clicks_24h`]: day.clicks,
+    [`${prefix}_ctr_24h`]: smoothedCtr(day.clicks, day.impressions),
+  };
+}
