@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: the whole loop on one machine, in a few minutes. It starts the local server on
  * a fresh data dir, simulates a day of traffic whose truth drifts half-way, retrains on it (the
- * pipeline's steps), starts an A/B experiment champion vs challenger, simulates more traffic in
+ * pipeline's steps, warm-started from the champion: a day of traffic is a short window, the case
+ * warm starts are for, docs/retraining.md), starts an A/B experiment champion vs challenger, simulates more traffic in
  * real time, and prints the experiment's result, the analytics and where to look.
  *
  * Each step is one of the commands a user runs (`adclick serve | simulate | retrain`, the
@@ -195,6 +196,7 @@ async function main(): Promise<void> {
           iso(to),
           '--holdout-hours',
           String(HOLDOUT_HOURS),
+          '--warm-start',
           '--experiment',
           '0.5',
           '--json',
@@ -203,6 +205,7 @@ async function main(): Promise<void> {
       ),
     ) as {
       rows: { train: number; holdout: number; holdout_positives: number };
+      training?: { warm_start?: boolean; fresh_reason?: string | null };
       candidate: { logloss: number; calibration: number; auc: number };
       champion: { logloss: number; calibration: number; auc: number } | null;
       gate: { passed: boolean; reasons: string[] };
@@ -210,7 +213,10 @@ async function main(): Promise<void> {
       experiment: { experiment_id: string; created_at: string } | null;
     };
     say(
-      `  training rows ${retrain.rows.train}, holdout rows ${retrain.rows.holdout} (${retrain.rows.holdout_positives} clicks)`,
+      `  training rows ${retrain.rows.train}, holdout rows ${retrain.rows.holdout} (${retrain.rows.holdout_positives} clicks); ` +
+        (retrain.training?.warm_start
+          ? "warm-started from the champion's parameters"
+          : `trained fresh${retrain.training?.fresh_reason ? ` (${retrain.training.fresh_reason})` : ''}`),
     );
     say(
       `  holdout log loss: challenger ${num(retrain.candidate.logloss)} vs champion ${num(retrain.champion?.logloss)}; ` +

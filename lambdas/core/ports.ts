@@ -114,8 +114,12 @@ export type CounterEvent =
   | { readonly kind: 'click'; readonly impressionId: string; readonly userKey: string | null; readonly at: Date };
 
 export interface FeatureStore {
-  /** Features of the user (keyed by pseudonym) and of each ad, from counters kept by the events. */
-  get(userKey: string | null, adIds: readonly string[]): Promise<{ user: FeatureMap; ads: FeatureMap[] }>;
+  /**
+   * Features of the user (keyed by pseudonym) and of each ad, from counters kept by the events,
+   * with the 1 h and 24 h windows as of `asOf`: the request's time when it gave one (a replay
+   * reads the windows of its own moment, as the training set will), else the store's clock.
+   */
+  get(userKey: string | null, adIds: readonly string[], asOf?: Date): Promise<{ user: FeatureMap; ads: FeatureMap[] }>;
   /**
    * Counts durable, non-duplicate events, a whole batch in one call (one Redis pipeline in AWS).
    * A click names only its impression: the store credits the impression's user and ad.

@@ -15,10 +15,12 @@ import { PRESIGNING_S3_CLIENT_OPTIONS, S3ArtifactStore } from '../adapters/aws/s
 import { S3HoldoutEvaluator } from '../adapters/aws/s3/s3-holdout-evaluator.js';
 import type { SageMakerControlClient } from '../adapters/aws/sagemaker/endpoint-deployment.js';
 import { FallbackModels } from '../adapters/aws/sagemaker/fallback-models.js';
+import type { AutoScalingControlClient } from '../adapters/aws/sagemaker/variant-autoscaling.js';
 import { variantsInUse } from '../adapters/aws/sagemaker/variants-in-use.js';
 import { type App, createApp } from '../core/app.js';
 import type { FraudDetector, Logger, ModelDeployment } from '../core/ports.js';
 import type { Deps } from '../core/usecases/deps.js';
+import { createAutoScalingClient } from './autoscaling-client.js';
 import type { ApiConfig } from './config.js';
 import { predictDepsOf, preloadChampion, requestHandlerOptions } from './predict-composition.js';
 
@@ -42,6 +44,8 @@ export interface AwsClients {
    * no prediction should wait for.
    */
   readonly sagemakerControl?: SageMakerControlClient;
+  /** Application Auto Scaling, for the same calls; left out, made at the first that scales a variant. */
+  readonly autoscaling?: AutoScalingControlClient;
   readonly athena: AthenaClient;
   readonly secrets: SecretsManagerClient;
   readonly sqs: SQSClient;
@@ -111,7 +115,8 @@ export async function composeAws(
   clients: AwsClients = createAwsClients(config, logger),
   tracer?: Tracer,
 ): Promise<{ app: App; deps: Deps; clients: AwsClients }> {
-  const { kinesis, s3, sagemakerControl, athena } = clients;
+  const { kinesis, s3, sagemakerControl, autoscaling, athena } = clients;
+  const { scaling } = config.modelDeployment;
   const fallbacks = new FallbackModels(s3, { logger });
   // The same prediction adapters as the predict function's.
   const { deps: predictDeps, health } = await predictDepsOf(config, logger, clients, fallbacks);
@@ -120,6 +125,7 @@ export async function composeAws(
     // Activation and experiment creation first give each model its production variant.
     deployment: lazyDeployment(async () => {
       const { EndpointDeployment } = await import('../adapters/aws/sagemaker/endpoint-deployment.js');
+      const { VariantAutoscaling } = await import('../adapters/aws/sagemaker/variant-autoscaling.js');
       return new EndpointDeployment(sagemakerControl ?? (await createSageMakerControlClient(config, tracer)), {
         endpointName: config.modelEndpoint,
         imageUri: config.modelDeployment.imageUri,
@@ -134,6 +140,16 @@ export async function composeAws(
             }),
         fallbacks,
         inUse: variantsInUse(predictDeps.models, predictDeps.experiments),
+        ...(scaling === undefined
+          ? {}
+          : {
+              autoscaling: new VariantAutoscaling({
+                endpointName: config.modelEndpoint,
+                policy: scaling,
+                client: async () => autoscaling ?? createAutoScalingClient(config.region, tracer),
+                logger,
+              }),
+            }),
         logger,
       });
     }),

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { DEFAULT_HOLDOUT_KEY } from '../adapters/aws/s3/s3-holdout-evaluator.js';
 import { parseS3Uri, type S3Location } from '../adapters/aws/s3/s3-uri.js';
+import type { VariantScalingPolicy } from '../adapters/aws/sagemaker/variant-autoscaling.js';
 import type { LakeTableName } from '../core/lake/tables.js';
 import { ConfigError, parseEnvironment } from './config-error.js';
 import { type PredictConfig, PredictEnvironment, predictConfigOf, resourceName } from './predict-config.js';
@@ -32,6 +33,10 @@ export const ApiEnvironment = PredictEnvironment.extend({
     .regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'must be a SageMaker instance type (ml.…)')
     .optional(),
   ADCLICK_MODEL_INSTANCE_COUNT: z.coerce.number().int('must be a whole number').min(1).max(100).optional(),
+  // Autoscaling of the variants the runtime adds: all three, or none (no autoscaling calls at all).
+  ADCLICK_MODEL_MIN_INSTANCES: z.coerce.number().int('must be a whole number').min(1).max(100).optional(),
+  ADCLICK_MODEL_MAX_INSTANCES: z.coerce.number().int('must be a whole number').min(1).max(100).optional(),
+  ADCLICK_MODEL_INVOCATIONS_PER_INSTANCE: z.coerce.number().positive('must be positive').max(10_000_000).optional(),
   ADCLICK_MODEL_BUCKET: name,
   ADCLICK_ATHENA_WORKGROUP: name,
   ADCLICK_ATHENA_DATABASE: name,
@@ -53,6 +58,8 @@ export interface ApiConfig extends PredictConfig {
     /** Unset: a new variant copies the capacity of the endpoint's first variant. */
     readonly instanceType?: string;
     readonly instanceCount: number;
+    /** Autoscaling of each variant the runtime adds; unset: none (variant-autoscaling.ts). */
+    readonly scaling?: VariantScalingPolicy;
   };
   readonly modelBucket: string;
   /** The gate's holdout (JSON Lines); by default `holdout/holdout.jsonl` in the model bucket. */
@@ -75,6 +82,7 @@ export function parseApiConfig(env: Readonly<Record<string, string | undefined>>
       executionRoleArn: e.ADCLICK_MODEL_EXECUTION_ROLE_ARN,
       ...(e.ADCLICK_MODEL_INSTANCE_TYPE === undefined ? {} : { instanceType: e.ADCLICK_MODEL_INSTANCE_TYPE }),
       instanceCount: e.ADCLICK_MODEL_INSTANCE_COUNT ?? 1,
+      ...variantScalingOf(e),
     },
     modelBucket: e.ADCLICK_MODEL_BUCKET,
     holdout:
@@ -83,4 +91,27 @@ export function parseApiConfig(env: Readonly<Record<string, string | undefined>>
         : parseS3Uri(e.ADCLICK_HOLDOUT_URI)!,
     athena: { workgroup: e.ADCLICK_ATHENA_WORKGROUP, database: e.ADCLICK_ATHENA_DATABASE },
   };
+}
+
+/** The autoscaling variables as one policy: all set, or none; a half-set policy is a config error. */
+export function variantScalingOf(e: {
+  readonly ADCLICK_MODEL_MIN_INSTANCES?: number | undefined;
+  readonly ADCLICK_MODEL_MAX_INSTANCES?: number | undefined;
+  readonly ADCLICK_MODEL_INVOCATIONS_PER_INSTANCE?: number | undefined;
+}): { scaling?: VariantScalingPolicy } {
+  const min = e.ADCLICK_MODEL_MIN_INSTANCES;
+  const max = e.ADCLICK_MODEL_MAX_INSTANCES;
+  const target = e.ADCLICK_MODEL_INVOCATIONS_PER_INSTANCE;
+  if (min === undefined && max === undefined && target === undefined) return {};
+  if (min === undefined || max === undefined || target === undefined) {
+    const names = [
+      'ADCLICK_MODEL_MIN_INSTANCES',
+      'ADCLICK_MODEL_MAX_INSTANCES',
+      'ADCLICK_MODEL_INVOCATIONS_PER_INSTANCE',
+    ];
+    const unset = names.filter((n) => e[n as keyof typeof e] === undefined);
+    throw new ConfigError(unset.map((n) => `${n} is not set (autoscaling needs all three or none)`));
+  }
+  if (min > max) throw new ConfigError(['ADCLICK_MODEL_MIN_INSTANCES must not exceed ADCLICK_MODEL_MAX_INSTANCES']);
+  return { scaling: { minInstances: min, maxInstances: max, invocationsPerInstancePerMinute: target } };
 }

@@ -30,12 +30,14 @@ import {
   type SageMakerControlClient,
 } from '../adapters/aws/sagemaker/endpoint-deployment.js';
 import { type DeletedResources, deleteSuperseded } from '../adapters/aws/sagemaker/superseded-configs.js';
+import { VariantAutoscaling } from '../adapters/aws/sagemaker/variant-autoscaling.js';
 import { variantsInUse } from '../adapters/aws/sagemaker/variants-in-use.js';
 import { systemClock } from '../adapters/local/ids.js';
 import { DependencyUnavailableError } from '../core/errors.js';
 import type { Logger } from '../core/ports.js';
 import { type DriftConfig, DriftMonitor, type DriftReport } from '../core/usecases/drift.js';
-import { type ApiConfig, ApiEnvironment } from './config.js';
+import { createAutoScalingClient } from './autoscaling-client.js';
+import { type ApiConfig, ApiEnvironment, variantScalingOf } from './config.js';
 import { parseEnvironment } from './config-error.js';
 import { coreLogger, tracedHandler } from './observability.js';
 
@@ -55,6 +57,9 @@ export const DriftMonitorEnvironment = z.object({
     ADCLICK_MODEL_EXECUTION_ROLE_ARN: true,
     ADCLICK_MODEL_INSTANCE_TYPE: true,
     ADCLICK_MODEL_INSTANCE_COUNT: true,
+    ADCLICK_MODEL_MIN_INSTANCES: true,
+    ADCLICK_MODEL_MAX_INSTANCES: true,
+    ADCLICK_MODEL_INVOCATIONS_PER_INSTANCE: true,
   }).shape,
   ADCLICK_DRIFT_WINDOW_HOURS: z.coerce.number().positive('must be positive').max(168).optional(),
   ADCLICK_DRIFT_MIN_IMPRESSIONS: z.coerce.number().int().min(1).max(1_000_000_000).optional(),
@@ -85,6 +90,7 @@ export function parseDriftMonitorConfig(env: Readonly<Record<string, string | un
       executionRoleArn: e.ADCLICK_MODEL_EXECUTION_ROLE_ARN,
       ...(e.ADCLICK_MODEL_INSTANCE_TYPE === undefined ? {} : { instanceType: e.ADCLICK_MODEL_INSTANCE_TYPE }),
       instanceCount: e.ADCLICK_MODEL_INSTANCE_COUNT ?? 1,
+      ...variantScalingOf(e),
     },
     drift: {
       ...(e.ADCLICK_DRIFT_WINDOW_HOURS === undefined ? {} : { windowMs: e.ADCLICK_DRIFT_WINDOW_HOURS * 3_600_000 }),
@@ -126,13 +132,23 @@ export function composeDriftMonitor(
   const log = coreLogger(logger);
   const models = new DynamoModelRegistry(dynamo, config.modelsTable);
   const experiments = new DynamoExperimentStore(dynamo, config.experimentsTable);
-  const { instanceType, instanceCount, imageUri, executionRoleArn } = config.modelDeployment;
+  const { instanceType, instanceCount, imageUri, executionRoleArn, scaling } = config.modelDeployment;
   const deployment: EndpointDeploymentConfig = {
     endpointName: config.modelEndpoint,
     imageUri,
     executionRoleArn,
     ...(instanceType === undefined ? {} : { capacity: { instanceType, initialInstanceCount: instanceCount } }),
     inUse: variantsInUse(models, experiments),
+    ...(scaling === undefined
+      ? {}
+      : {
+          autoscaling: new VariantAutoscaling({
+            endpointName: config.modelEndpoint,
+            policy: scaling,
+            client: () => createAutoScalingClient(config.region, tracer),
+            logger: log,
+          }),
+        }),
     logger: log,
   };
   const monitor = new DriftMonitor(

@@ -19,8 +19,7 @@ import { copyFile, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MANIFEST_FILE, readManifest, unpackModel } from '../../sagemaker/index.js';
-import { loadWarmStart } from '../../sagemaker/model/warm-start.js';
+import { MANIFEST_FILE, unpackModel } from '../../sagemaker/index.js';
 import { trainStep, writeHyperparameters } from '../../sagemaker/pipeline/train-step.js';
 import { unpackedDir } from '../adapters/local/artifact-store.js';
 import { HOLDOUT_FILE } from '../adapters/local/holdout-evaluator.js';
@@ -31,6 +30,7 @@ import { buildDatasets, DEFAULT_MIN_ROWS } from './steps/build-datasets.js';
 import { evaluateStep } from './steps/evaluate.js';
 import { gateStep } from './steps/gate.js';
 import { ApiError, ModelApi } from './steps/register.js';
+import { afterChampion, warmStartUnusable } from './warm-start-window.js';
 
 export { RetrainError } from './retrain-windows.js';
 
@@ -131,28 +131,6 @@ const metricsOf = (m: HoldoutMetrics): HoldoutMetrics => ({
   auc: m.auc,
 });
 
-/**
- * The training range of a warm start: it begins where the champion's ended, so that no row is
- * learned twice. An explicit --from is kept, with a note when it overlaps the champion's window.
- */
-async function afterChampion(
-  train: { from: Date; to: Date },
-  championModelDir: string,
-  explicitFrom: boolean,
-  note: (line: string) => void,
-): Promise<{ from: Date; to: Date }> {
-  const window = (await readManifest(championModelDir)).training_window;
-  const end = window?.to ? new Date(window.to) : null;
-  if (!end || end.getTime() <= train.from.getTime()) return train;
-  const shown = `[${window?.from ?? '…'}, ${window?.to})`;
-  if (explicitFrom || end.getTime() >= train.to.getTime()) {
-    note(`the training range overlaps the champion's ${shown}: a warm start learns those rows a second time`);
-    return train;
-  }
-  note(`warm start: the training range starts where the champion's ${shown} ended`);
-  return { from: end, to: train.to };
-}
-
 function checkOptions(o: RetrainOptions): void {
   const w = o.experimentWeight;
   if (w !== undefined && !(w > 0 && w < 1)) {
@@ -192,11 +170,7 @@ export async function runRetrain(options: RetrainOptions, report: StepReporter =
     const champDir = champion ? await championDir(champion, work) : null;
     // Checked before the training range moves: a champion without a usable state means a fresh
     // training, which should have the whole range.
-    let unusable: string | null = null;
-    if (options.warmStart) {
-      const warm = champDir ? await loadWarmStart(champDir) : null;
-      unusable = !champion ? 'there is no champion to continue from' : (warm?.unavailable ?? null);
-    }
+    const unusable = options.warmStart ? await warmStartUnusable(champDir) : null;
     const warmDir = options.warmStart && unusable === null ? champDir : null;
     let trainWindow = windows.train;
     if (warmDir) {

@@ -12,9 +12,16 @@ export interface ContainerPaths {
   readonly trainChannel: string;
   /** The optional `validation` channel. */
   readonly validationChannel: string;
+  /**
+   * The optional `warm-start` channel: the model to continue from (its folder or model.tar.gz),
+   * read only when the `warm-start` hyperparameter asks for it.
+   */
+  readonly warmStartChannel: string;
   readonly hyperparametersFile: string;
   /** SageMaker shows this file's text as the job's FailureReason. */
   readonly failureFile: string;
+  /** SageMaker uploads this folder as the job's output.tar.gz, beside model.tar.gz. */
+  readonly outputDataDir: string;
   readonly port: number;
 }
 
@@ -29,8 +36,10 @@ export function containerPaths(env: NodeJS.ProcessEnv = process.env): ContainerP
     modelDir: env.SM_MODEL_DIR ?? join(root, 'model'),
     trainChannel: env.SM_CHANNEL_TRAIN ?? join(input, 'data', 'train'),
     validationChannel: env.SM_CHANNEL_VALIDATION ?? join(input, 'data', 'validation'),
+    warmStartChannel: env.SM_CHANNEL_WARM_START ?? join(input, 'data', 'warm-start'),
     hyperparametersFile: env.SM_HPS_FILE ?? join(input, 'config', 'hyperparameters.json'),
     failureFile: join(env.SM_OUTPUT_DIR ?? join(root, 'output'), 'failure'),
+    outputDataDir: env.SM_OUTPUT_DATA_DIR ?? join(env.SM_OUTPUT_DIR ?? join(root, 'output'), 'data'),
     port,
   };
 }

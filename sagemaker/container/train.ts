@@ -6,22 +6,44 @@
  * Progress and per-pass metrics go to stdout as `name=value` lines, so a training job's metric
  * definitions (regexes over the log) can chart them. A failure writes its reason to
  * /opt/ml/output/failure, which SageMaker shows as the job's FailureReason, and exits 1.
+ *
+ * Warm start: with the `warm-start` hyperparameter `warm`, the trainer continues from the model in
+ * the `warm-start` channel (its folder or the model.tar.gz a training job wrote), as
+ * `adclick retrain --warm-start` does; when it cannot (no model in the channel, an incompatible
+ * encoding, no optimizer state) it trains fresh and says why, on stdout, in the model's
+ * `metrics.warm_start` and in `warm-start.json` of the job's output data. `fresh` (the default)
+ * leaves the channel unread: the pipeline always mounts the champion there.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DATA_FORMATS, type DataFormat, openTrainingData, parseColumnList } from '../data/index.js';
 import { HYPERPARAMETERS, HyperparameterError, parseHyperparameter } from '../hyperparameters.js';
 import { saveModel } from '../model/artifact.js';
+import { holdsModel, modelFolder } from '../model/model-location.js';
 import { type TrainOptions, trainModel } from '../model/train.js';
+import {
+  describeWarmStart,
+  loadWarmStart,
+  NOT_REQUESTED,
+  type WarmStart,
+  type WarmStartDecision,
+} from '../model/warm-start.js';
 import { containerPaths } from './paths.js';
 
 /** The keys of hyperparameters.json beyond the trainer's own. */
-const DATA_KEYS = ['format', 'categorical', 'numeric'] as const;
+const DATA_KEYS = ['format', 'categorical', 'numeric', 'warm-start'] as const;
+
+/** `warm-start` values: the pipeline's WarmStart parameter (`fresh` | `warm`), or a boolean. */
+const WARM_START_VALUES: Readonly<Record<string, boolean>> = { warm: true, true: true, fresh: false, false: false };
 
 interface JobConfig {
   readonly format: DataFormat;
   readonly categorical: string[];
   readonly numeric: string[];
+  /** Continue from the model of the `warm-start` channel (default false: fresh). */
+  readonly warmStart: boolean;
   readonly options: TrainOptions;
 }
 
@@ -63,12 +85,29 @@ export function readJobConfig(file: string): JobConfig {
   if (!(DATA_FORMATS as readonly unknown[]).includes(format)) {
     throw new HyperparameterError(`format must be one of ${DATA_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
   }
+  const warm = raw['warm-start'] ?? 'fresh';
+  if (typeof warm !== 'string' || !(warm in WARM_START_VALUES)) {
+    throw new HyperparameterError(`warm-start must be warm or fresh, got ${JSON.stringify(warm)}`);
+  }
   return {
     format: format as DataFormat,
     categorical: columns(raw.categorical, 'categorical'),
     numeric: columns(raw.numeric, 'numeric'),
+    warmStart: WARM_START_VALUES[warm]!,
     options: options as TrainOptions,
   };
+}
+
+/** The warm start of the channel, or why there is none (a fresh training then says so). */
+async function channelWarmStart(channel: string, unpackTo: string): Promise<WarmStart> {
+  if (!(await holdsModel(channel))) {
+    return { model: null, source: channel, unavailable: `the warm-start channel ${channel} holds no model` };
+  }
+  try {
+    return await loadWarmStart(await modelFolder(channel, unpackTo));
+  } catch (err) {
+    return { model: null, source: channel, unavailable: `the warm-start channel's model: ${(err as Error).message}` };
+  }
 }
 
 /**
@@ -110,6 +149,7 @@ function fail(failureFile: string, err: unknown): number {
 /** Runs a training job; returns the process exit code. */
 export async function train(env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const paths = containerPaths(env);
+  let work: string | undefined;
   try {
     const config = readJobConfig(paths.hyperparametersFile);
     const trainFile = channelFile(paths.trainChannel, 'train', true)!;
@@ -121,9 +161,19 @@ export async function train(env: NodeJS.ProcessEnv = process.env): Promise<numbe
     });
     const log = (line: string) => process.stdout.write(`${line}\n`);
     log(`train_rows=${data.trainScan.rows} train_clicks=${data.trainScan.positives}`);
+    let warmStart: WarmStart | undefined;
+    if (config.warmStart) {
+      work = await mkdtemp(join(tmpdir(), 'adclick-warm-start-'));
+      warmStart = await channelWarmStart(paths.warmStartChannel, join(work, 'model'));
+    }
+    let decision: WarmStartDecision = NOT_REQUESTED;
     const started = performance.now();
     const model = await trainModel(data.train.examples(), {
       ...config.options,
+      ...(warmStart ? { warmStart } : {}),
+      onWarmStart: (d) => {
+        decision = d;
+      },
       ...(data.validation ? { validation: data.validation.examples() } : {}),
       fields: data.train.fields,
       metadata: { ...data.metadata },
@@ -133,11 +183,16 @@ export async function train(env: NodeJS.ProcessEnv = process.env): Promise<numbe
         ),
     });
     await saveModel(paths.modelDir, model);
+    log(`warm_start=${decision.used} ${describeWarmStart(decision)}`);
+    mkdirSync(paths.outputDataDir, { recursive: true });
+    writeFileSync(join(paths.outputDataDir, 'warm-start.json'), `${JSON.stringify(decision, null, 2)}\n`);
     const seconds = (performance.now() - started) / 1000;
     log(`train_seconds=${seconds.toFixed(3)} final_validation_logloss=${model.metrics.validation_logloss ?? 'nan'}`);
     log(`model saved to ${paths.modelDir}`);
     return 0;
   } catch (err) {
     return fail(paths.failureFile, err);
+  } finally {
+    if (work) await rm(work, { recursive: true, force: true });
   }
 }

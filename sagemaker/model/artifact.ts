@@ -17,10 +17,11 @@
  * what is wrong; a refused artifact is never half-loaded.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { join } from 'node:path';
 import * as z from 'zod';
+import { writeAtomically } from './atomic-write.js';
 import { HASH_NAME, MAX_BITS, MIN_BITS } from './encoding.js';
 import { type OptimizerState, removeOptimizerState, writeOptimizerState } from './optimizer-state.js';
 
@@ -295,17 +296,6 @@ function describe(model: Model, stored: Float32Array): ModelManifestV2 {
   }
   if (!Number.isFinite(model.bias)) throw new InvalidModelError(`model is not valid: bias is ${model.bias}`);
   return parsed.data;
-}
-
-async function writeAtomically(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now().toString(36)}`;
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, path);
-  } catch (error) {
-    await rm(tmp, { force: true });
-    throw error;
-  }
 }
 
 /**

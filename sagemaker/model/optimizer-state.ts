@@ -14,10 +14,11 @@
  * 12 bytes per trained slot: 12 MiB in the worst case of all 2^20 slots trained.
  */
 import { createHash } from 'node:crypto';
-import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { join } from 'node:path';
 import * as z from 'zod';
+import { writeAtomically } from './atomic-write.js';
 
 export const OPTIMIZER_MANIFEST_FILE = 'optimizer.json';
 export const OPTIMIZER_STATE_FILE = 'optimizer.bin';
@@ -86,17 +87,6 @@ function bytesOf(array: Float32Array): Buffer {
 }
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-
-async function writeAtomically(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now().toString(36)}`;
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, path);
-  } catch (error) {
-    await rm(tmp, { force: true });
-    throw error;
-  }
-}
 
 /** The state's arrays packed for the slots with a non-zero count. */
 function pack(state: OptimizerState, counts: Uint16Array): { packed: Float32Array; slots: number } {

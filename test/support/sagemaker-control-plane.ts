@@ -3,7 +3,21 @@
  * endpoint, its endpoint configs, models and tags, with SageMaker's response shapes and its
  * ValidationException messages. An update is seen as `Updating` by the next `updatingDescribes`
  * DescribeEndpoint calls, then the endpoint is InService on the new config.
+ *
+ * Application Auto Scaling is faked with it (register, deregister, describe, policies), because
+ * the two interact: UpdateEndpoint refuses to drop a variant that still has a scalable target, and
+ * a target can only be registered on a variant of the InService endpoint.
  */
+import {
+  ApplicationAutoScalingClient,
+  ApplicationAutoScalingServiceException,
+  DeregisterScalableTargetCommand,
+  DescribeScalableTargetsCommand,
+  DescribeScalingPoliciesCommand,
+  PutScalingPolicyCommand,
+  RegisterScalableTargetCommand,
+  type TargetTrackingScalingPolicyConfiguration,
+} from '@aws-sdk/client-application-auto-scaling';
 import {
   CreateEndpointConfigCommand,
   CreateModelCommand,
@@ -39,6 +53,17 @@ export interface FakeControlPlaneOptions {
   /** SageMaker models that exist before the test (the stack's). */
   readonly initialModels?: readonly string[];
   readonly updatingDescribes?: number;
+  /** Variants with a scalable target before the test (the stack's, with a policy of its own). */
+  readonly scalableVariants?: readonly string[];
+}
+
+/** One Application Auto Scaling target of a variant, with its policies by name. */
+export interface StoredScalableTarget {
+  readonly resourceId: string;
+  readonly arn: string;
+  minCapacity: number;
+  maxCapacity: number;
+  readonly policies: Map<string, TargetTrackingScalingPolicyConfiguration | undefined>;
 }
 
 export function validation(message: string): SageMakerServiceException {
@@ -50,8 +75,30 @@ export function validation(message: string): SageMakerServiceException {
   });
 }
 
+function autoScalingError(name: 'ValidationException' | 'ObjectNotFoundException', message: string) {
+  return new ApplicationAutoScalingServiceException({
+    name,
+    $fault: 'client',
+    $metadata: { httpStatusCode: 400 },
+    message,
+  });
+}
+
+const DIMENSION = 'sagemaker:variant:DesiredInstanceCount';
+interface TargetKey {
+  ServiceNamespace?: string;
+  ScalableDimension?: string;
+  ResourceId?: string;
+}
+const notRegistered = (input: TargetKey) =>
+  autoScalingError(
+    'ObjectNotFoundException',
+    `No scalable target registered for service namespace: ${input.ServiceNamespace}, resource ID: ${input.ResourceId}, scalable dimension: ${input.ScalableDimension}`,
+  );
+
 export function fakeSageMakerControlPlane(options: FakeControlPlaneOptions) {
   const mock = mockClient(SageMakerClient);
+  const autoscaling = mockClient(ApplicationAutoScalingClient);
   const { endpointName } = options;
   const configs = new Map<string, StoredConfig>();
   const models = new Set(options.initialModels ?? []);
@@ -67,7 +114,23 @@ export function fakeSageMakerControlPlane(options: FakeControlPlaneOptions) {
     updatingLeft: 0,
     /** The largest number of variants any config held. */
     maxVariants: options.initialConfig.variants.length,
+    /** Thrown by the next RegisterScalableTarget (a throttle, say), then cleared. */
+    registerFailure: undefined as Error | undefined,
   };
+  const targets = new Map<string, StoredScalableTarget>();
+  const resourceIdOf = (variant: string) => `endpoint/${endpointName}/variant/${variant}`;
+  const addTarget = (resourceId: string, min: number, max: number) => {
+    const arn = `arn:aws:application-autoscaling:eu-west-1:123456789012:scalable-target/056${targets.size.toString(16).padStart(29, '0')}`;
+    const stored: StoredScalableTarget = { resourceId, arn, minCapacity: min, maxCapacity: max, policies: new Map() };
+    targets.set(resourceId, stored);
+    return stored;
+  };
+  for (const variant of options.scalableVariants ?? []) {
+    // As CDK names a target-tracking policy: after its construct path.
+    addTarget(resourceIdOf(variant), 1, 2).policies.set('adclickdevmlEndpointScalingInvocationsPerInstance', undefined);
+  }
+
+  const servingVariants = () => (configs.get(state.configName)?.variants ?? []).map((v) => v.VariantName ?? '');
 
   const describe = (): DescribeEndpointCommandOutput => {
     if (state.pending !== undefined && state.updatingLeft-- <= 0) {
@@ -138,8 +201,16 @@ export function fakeSageMakerControlPlane(options: FakeControlPlaneOptions) {
     if (state.pending !== undefined) {
       throw validation(`Cannot update in-progress endpoint "${ACCOUNT}:endpoint/${endpointName}".`);
     }
-    if (!configs.has(input.EndpointConfigName)) {
+    const next = configs.get(input.EndpointConfigName);
+    if (!next) {
       throw validation(`Could not find endpoint configuration "${input.EndpointConfigName}".`);
+    }
+    const keeps = new Set(next.variants.map((v) => v.VariantName));
+    const scaled = servingVariants().filter((v) => !keeps.has(v) && targets.has(resourceIdOf(v)));
+    if (scaled.length > 0) {
+      throw validation(
+        `The variant(s) "[${scaled.join(', ')}]" must be deregistered as scalable targets with AWS Application Auto Scaling before they can be removed or have their instance type updated.`,
+      );
     }
     state.pending = input.EndpointConfigName;
     state.updatingLeft = options.updatingDescribes ?? 1;
@@ -164,18 +235,129 @@ export function fakeSageMakerControlPlane(options: FakeControlPlaneOptions) {
     return { $metadata: metadata() };
   });
 
+  const checkKey = (input: TargetKey) => {
+    if (input.ServiceNamespace !== 'sagemaker' || input.ScalableDimension !== DIMENSION) {
+      throw autoScalingError(
+        'ValidationException',
+        `Unsupported service namespace, resource type or scalable dimension`,
+      );
+    }
+  };
+  autoscaling.on(RegisterScalableTargetCommand).callsFake(async (input: TargetKey & Record<string, unknown>) => {
+    checkKey(input);
+    const failure = state.registerFailure;
+    state.registerFailure = undefined;
+    if (failure) throw failure;
+    const variant = /^endpoint\/([^/]+)\/variant\/([^/]+)$/.exec(input.ResourceId ?? '');
+    if (!variant || variant[1] !== endpointName || !servingVariants().includes(variant[2] ?? '')) {
+      throw autoScalingError(
+        'ValidationException',
+        `The endpoint variant ${input.ResourceId} does not exist. Please specify an existing endpoint variant.`,
+      );
+    }
+    if (state.pending !== undefined) {
+      throw autoScalingError(
+        'ValidationException',
+        `Endpoint ${ACCOUNT}:endpoint/${endpointName} is in Updating status; it must be InService.`,
+      );
+    }
+    const existing = targets.get(input.ResourceId ?? '');
+    const min = input.MinCapacity as number | undefined;
+    const max = input.MaxCapacity as number | undefined;
+    if (existing) {
+      existing.minCapacity = min ?? existing.minCapacity;
+      existing.maxCapacity = max ?? existing.maxCapacity;
+      return { $metadata: metadata(), ScalableTargetARN: existing.arn };
+    }
+    if (min === undefined || max === undefined) {
+      throw autoScalingError(
+        'ValidationException',
+        'MinCapacity and MaxCapacity are required to register a new target',
+      );
+    }
+    return { $metadata: metadata(), ScalableTargetARN: addTarget(input.ResourceId ?? '', min, max).arn };
+  });
+  autoscaling.on(DeregisterScalableTargetCommand).callsFake(async (input: TargetKey) => {
+    checkKey(input);
+    if (!targets.delete(input.ResourceId ?? '')) throw notRegistered(input);
+    return { $metadata: metadata() };
+  });
+  autoscaling.on(DescribeScalableTargetsCommand).callsFake(async (input: TargetKey & { ResourceIds?: string[] }) => {
+    const wanted = input.ResourceIds === undefined ? undefined : new Set(input.ResourceIds);
+    const found = [...targets.values()].filter((t) => !wanted || wanted.has(t.resourceId));
+    return {
+      $metadata: metadata(),
+      ScalableTargets: found.map((t) => ({
+        ServiceNamespace: 'sagemaker',
+        ResourceId: t.resourceId,
+        ScalableDimension: DIMENSION,
+        MinCapacity: t.minCapacity,
+        MaxCapacity: t.maxCapacity,
+        RoleARN:
+          'arn:aws:iam::123456789012:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint',
+        CreationTime: new Date('2026-12-01T09:00:00Z'),
+        ScalableTargetARN: t.arn,
+      })),
+    };
+  });
+  autoscaling.on(DescribeScalingPoliciesCommand).callsFake(async (input: TargetKey & { PolicyNames?: string[] }) => {
+    const found = [...targets.values()]
+      .filter((t) => input.ResourceId === undefined || t.resourceId === input.ResourceId)
+      .flatMap((t) => [...t.policies.entries()].map(([name, config]) => ({ t, name, config })))
+      .filter(({ name }) => !input.PolicyNames || input.PolicyNames.includes(name));
+    return {
+      $metadata: metadata(),
+      ScalingPolicies: found.map(({ t, name, config }) => ({
+        PolicyARN: `arn:aws:autoscaling:eu-west-1:123456789012:scalingPolicy:${t.arn.split('/')[1]}:resource/sagemaker/${t.resourceId}:policyName/${name}`,
+        PolicyName: name,
+        ServiceNamespace: 'sagemaker',
+        ResourceId: t.resourceId,
+        ScalableDimension: DIMENSION,
+        PolicyType: 'TargetTrackingScaling',
+        TargetTrackingScalingPolicyConfiguration: config,
+        CreationTime: new Date('2026-12-01T09:00:00Z'),
+      })),
+    };
+  });
+  autoscaling.on(PutScalingPolicyCommand).callsFake(
+    async (
+      input: TargetKey & {
+        PolicyName: string;
+        TargetTrackingScalingPolicyConfiguration?: TargetTrackingScalingPolicyConfiguration;
+      },
+    ) => {
+      checkKey(input);
+      const target = targets.get(input.ResourceId ?? '');
+      if (!target) throw notRegistered(input);
+      target.policies.set(input.PolicyName, structuredClone(input.TargetTrackingScalingPolicyConfiguration));
+      return {
+        $metadata: metadata(),
+        PolicyARN: `arn:aws:autoscaling:eu-west-1:123456789012:scalingPolicy:${target.arn.split('/')[1]}:resource/sagemaker/${target.resourceId}:policyName/${input.PolicyName}`,
+        Alarms: [],
+      };
+    },
+  );
+
   return {
     mock,
+    autoscaling,
+    /** Application Auto Scaling's targets, by resource id (`endpoint/<name>/variant/<variant>`). */
+    targets,
+    /** The variants that have a scalable target now. */
+    scaledVariants: () => [...targets.keys()].map((id) => id.split('/')[3] ?? ''),
     configs,
     models,
     state,
     /** The variant names the endpoint serves now (as DescribeEndpoint shows them, without side effects). */
-    servingVariants: () => (configs.get(state.configName)?.variants ?? []).map((v) => v.VariantName ?? ''),
+    servingVariants,
     /** Lets the update in progress finish at once. */
     finishUpdate: () => {
       state.updatingLeft = 0;
       describe();
     },
-    restore: () => mock.restore(),
+    restore: () => {
+      mock.restore();
+      autoscaling.restore();
+    },
   };
 }

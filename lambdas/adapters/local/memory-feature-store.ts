@@ -26,6 +26,8 @@ export class MemoryFeatureStore implements FeatureStore {
   /** Recent impressions, so a click (which names only its impression) is credited to user and ad. */
   private readonly impressions: GenerationalMap<string, { user: string; ad: string }>;
   private readonly clock: Clock;
+  /** The latest event time counted (ms). */
+  private watermark = Number.NEGATIVE_INFINITY;
 
   /** Each bound is the most entries held (two generations of half as many). */
   constructor(options: { maxUsers?: number; maxAds?: number; maxImpressions?: number; clock?: Clock } = {}) {
@@ -38,8 +40,8 @@ export class MemoryFeatureStore implements FeatureStore {
     this.clock = options.clock ?? systemClock;
   }
 
-  async get(userKey: string | null, adIds: readonly string[]) {
-    const now = this.clock.now().getTime();
+  async get(userKey: string | null, adIds: readonly string[], asOf?: Date) {
+    const now = (asOf ?? this.clock.now()).getTime();
     return {
       user: userKey === null ? {} : counterFeatures('user', this.users.get(userKey), now),
       ads: adIds.map((id) => counterFeatures('ad', this.ads.get(id), now)),
@@ -47,7 +49,13 @@ export class MemoryFeatureStore implements FeatureStore {
   }
 
   async record(events: readonly CounterEvent[]): Promise<void> {
-    const now = this.clock.now().getTime();
+    // Event time, not the wall clock, decides what is too old for the windows: a replay of past
+    // traffic (adclick simulate --start, the demo) fills the windows as live traffic would. The
+    // watermark is the latest event time counted; live, it is the clock within seconds.
+    for (const e of events) if (e.at.getTime() > this.watermark) this.watermark = e.at.getTime();
+    // Never ahead of the clock: an event stamped a few minutes ahead must not retire a bucket
+    // the clock still reads (the Redis store decides by the clock; both must keep the same ones).
+    const now = Math.min(this.watermark, this.clock.now().getTime());
     const oldest = oldestLiveHour(now);
     for (const e of events) {
       const hour = bucketOf(e.at.getTime(), now);

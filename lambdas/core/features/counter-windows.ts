@@ -11,13 +11,18 @@ import type { FeatureMap } from '../ports.js';
  * counts the buckets H−n+1 … H whole and bucket H−n weighted by 1 − f, as if that hour's events
  * had been spread evenly over it. This keeps a counter at 25 pairs of small numbers instead of a
  * log of event times, and moves smoothly across an hour boundary (an exact-bucket window would drop a
- * whole hour at once). Buckets newer than H (events a few minutes in the future) count whole.
+ * whole hour at once). Buckets after H count whole only up to the hour of `now` plus the API's
+ * clock-skew allowance (events a few minutes in the future): a read as of a past moment (a replay)
+ * does not see what happened after it.
  */
 
 export const HOUR_MS = 3_600_000;
 
 /** The 24 h window reaches into the 24th hour back; nothing older is ever read. */
 export const WINDOW_HOURS_KEPT = 24;
+
+/** The API accepts events this far in the future (DEFAULT_CORE_CONFIG.maxFutureSkewMs). */
+const FUTURE_SKEW_MS = 5 * 60_000;
 
 export interface HourCounts {
   readonly impressions: number;
@@ -70,11 +75,13 @@ export function windowCounts(hours: HourBuckets | undefined, nowMs: number, span
   const current = hourOf(nowMs);
   const remaining = 1 - (nowMs - current * HOUR_MS) / HOUR_MS;
   const edge = current - spanHours;
+  const latest = hourOf(nowMs + FUTURE_SKEW_MS);
   let impressions = 0;
   let clicks = 0;
   let edgeImpressions = 0;
   let edgeClicks = 0;
   for (const [hour, c] of hours) {
+    if (hour > latest) continue;
     if (hour > edge) {
       impressions += c.impressions;
       clicks += c.clicks;

@@ -99,7 +99,7 @@ export class PredictUseCase {
     const todoAdIds = todo.map((i) => adIds[i]!);
     const [catalogue, featureSets] = await Promise.all([
       deps.ads.getMany(todoAdIds),
-      deps.features.get(userKey, todoAdIds),
+      deps.features.get(userKey, todoAdIds, requestTime ?? deps.clock.now()),
     ]);
     const assignments: Assignment[] = [];
     for (const ad of catalogue) {

@@ -7,158 +7,22 @@
  * training rows are; the holdout keeps every negative (its metrics are the traffic's), and its
  * features are the logged JSON snapshots, typed as the scorer sees them online.
  *
- * In AWS the pipeline's first step runs the same SQL on Athena; this is the local counterpart.
+ * In AWS the pipeline's first step runs the same SQL on Athena (`buildDatasetsOnAthena`).
  * CLI: `tsx lambdas/pipeline/steps/build-datasets.ts --lake DIR --from T --to T --holdout-to T
  * --out DIR [--cutoff T] [--negative-rate r]` writes DIR/train.csv, DIR/holdout.jsonl and
- * DIR/datasets.json.
+ * DIR/datasets.json. With `--athena` (the pipeline's BuildTrainingSet, aws-steps.ts): `--out DIR
+ * [--from T] [--to T] [--holdout-hours N] [--negative-rate r] [--warm-start fresh|warm]
+ * [--cutoff T] [--workgroup W --database D --output-location S3URI]` (empty or 0 values: derived
+ * as `adclick retrain` derives them) writes DIR/train/train.csv, DIR/holdout/holdout.jsonl,
+ * DIR/champion/model.tar.gz and DIR/datasets/datasets.json.
  */
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { LakeDatabase, quoteLiteral } from '../../adapters/local/duckdb/lake-database.js';
-import {
-  buildTrainingSet,
-  type TrainingSetBuild,
-  TrainingSetRequestError,
-} from '../../adapters/local/duckdb/training-set.js';
-import { DEFAULT_ATTRIBUTION_WINDOW_SECONDS } from '../../core/lake/attribution.js';
-import { RetrainError, type TimeWindow } from '../retrain-windows.js';
+import { buildDatasets } from './datasets.js';
 
-/** Fewer examples than this in either set make a model (or its judgement) noise. */
-export const DEFAULT_MIN_ROWS = 1000;
-
-export interface BuildDatasetsOptions {
-  readonly lakeDir: string;
-  readonly train: TimeWindow;
-  readonly holdout: TimeWindow;
-  readonly cutoff: Date;
-  readonly windowSeconds?: number;
-  /** Share of the training negatives kept (the holdout keeps all). */
-  readonly negativeRate?: number;
-  readonly trainCsv: string;
-  readonly holdoutFile: string;
-  readonly minRows?: number;
-}
-
-export interface DatasetSummary {
-  readonly from: string;
-  readonly to: string;
-  readonly examples: number;
-  readonly positives: number;
-}
-
-export interface BuiltDatasets {
-  readonly train: DatasetSummary & { readonly csv: string; readonly negativeRate: number };
-  readonly holdout: DatasetSummary & { readonly file: string };
-  /** hyperparameters.json entries the training step needs: the csv's string columns, the down-sampling. */
-  readonly hyperparameters: Record<string, string>;
-  readonly seconds: number;
-}
-
-const OPTION_OF: Readonly<Record<string, string>> = {
-  from: '--from',
-  to: '--to',
-  cutoff: '--cutoff',
-  windowSeconds: '--window',
-  negativeRate: '--negative-rate',
-};
-
-async function build(options: Parameters<typeof buildTrainingSet>[0]): Promise<TrainingSetBuild> {
-  try {
-    return await buildTrainingSet(options);
-  } catch (err) {
-    if (err instanceof TrainingSetRequestError) {
-      throw new RetrainError(err.issues.map((i) => `${OPTION_OF[i.field] ?? i.field} ${i.message}`).join('; '));
-    }
-    throw err;
-  }
-}
-
-function enough(what: string, window: TimeWindow, built: TrainingSetBuild, minRows: number): void {
-  const range = `[${window.from.toISOString()}, ${window.to.toISOString()})`;
-  if (built.examples < minRows) {
-    throw new RetrainError(
-      `the ${what} ${range} holds ${built.examples} labelled examples, fewer than the ${minRows} needed (--min-rows): widen the window or let more traffic arrive`,
-    );
-  }
-  if (built.positives === 0) {
-    throw new RetrainError(`the ${what} ${range} holds no clicks: nothing to learn or judge a click rate from`);
-  }
-}
-
-/** Writes the rows of the given training_examples files as holdout JSON Lines, in time order. */
-async function writeHoldoutJsonl(lakeDir: string, files: readonly string[], path: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  const db = await LakeDatabase.open({ lakeDir });
-  try {
-    const source = `read_parquet([${files.map(quoteLiteral).join(', ')}], hive_partitioning = false)`;
-    await db.exec(
-      `COPY (SELECT json(features) AS features, CAST(label AS INTEGER) AS label FROM ${source}
-              ORDER BY timestamp, prediction_id)
-         TO ${quoteLiteral(tmp)} (FORMAT json)`,
-    );
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  } finally {
-    db.close();
-  }
-}
-
-export async function buildDatasets(options: BuildDatasetsOptions): Promise<BuiltDatasets> {
-  const started = performance.now();
-  const minRows = options.minRows ?? DEFAULT_MIN_ROWS;
-  const windowSeconds = options.windowSeconds ?? DEFAULT_ATTRIBUTION_WINDOW_SECONDS;
-  const train = await build({
-    lakeDir: options.lakeDir,
-    ...options.train,
-    cutoff: options.cutoff,
-    windowSeconds,
-    negativeRate: options.negativeRate ?? 1,
-    csvPath: options.trainCsv,
-  });
-  enough('training range', options.train, train, minRows);
-  // Into the lake too (so the AWS and local lakes hold the same training_examples); the JSONL is
-  // read back from exactly the files this build wrote.
-  const holdout = await build({
-    lakeDir: options.lakeDir,
-    ...options.holdout,
-    cutoff: options.cutoff,
-    windowSeconds,
-    negativeRate: 1,
-  });
-  if (holdout.labelledUntil.getTime() < options.holdout.to.getTime()) {
-    throw new RetrainError(
-      `the holdout is labelled only until ${holdout.labelledUntil.toISOString()}, before its end ${options.holdout.to.toISOString()}`,
-    );
-  }
-  enough('holdout', options.holdout, holdout, minRows);
-  await writeHoldoutJsonl(options.lakeDir, holdout.lake?.files ?? [], options.holdoutFile);
-
-  const hyperparameters: Record<string, string> = {};
-  if (train.request.negativeRate < 1) hyperparameters['data-negative-rate'] = String(train.request.negativeRate);
-  if (train.csv && train.csv.categorical.length > 0) hyperparameters.categorical = train.csv.categorical.join(',');
-  return {
-    train: {
-      from: options.train.from.toISOString(),
-      to: options.train.to.toISOString(),
-      examples: train.examples,
-      positives: train.positives,
-      csv: options.trainCsv,
-      negativeRate: train.request.negativeRate,
-    },
-    holdout: {
-      from: options.holdout.from.toISOString(),
-      to: options.holdout.to.toISOString(),
-      examples: holdout.examples,
-      positives: holdout.positives,
-      file: options.holdoutFile,
-    },
-    hyperparameters,
-    seconds: (performance.now() - started) / 1000,
-  };
-}
+// The library (datasets.ts) is re-exported: `adclick retrain` and the tests import it from here.
+export * from './datasets.js';
 
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -171,9 +35,33 @@ async function main(argv: string[]): Promise<void> {
       cutoff: { type: 'string' },
       'negative-rate': { type: 'string' },
       out: { type: 'string' },
+      athena: { type: 'boolean' },
+      'holdout-hours': { type: 'string' },
+      'warm-start': { type: 'string' },
+      workgroup: { type: 'string' },
+      database: { type: 'string' },
+      'output-location': { type: 'string' },
     },
     strict: true,
   });
+  if (values.athena) {
+    if (!values.out) throw new Error('usage: build-datasets --athena --out DIR [--from T] [--to T] ...');
+    const { buildOnAws } = await import('./aws-steps.js');
+    const report = await buildOnAws({
+      from: values.from,
+      to: values.to,
+      holdoutHours: values['holdout-hours'],
+      negativeRate: values['negative-rate'],
+      warmStart: values['warm-start'],
+      cutoff: values.cutoff,
+      out: values.out,
+      workgroup: values.workgroup,
+      database: values.database,
+      outputLocation: values['output-location'],
+    });
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+    return;
+  }
   const { lake, from, to, out } = values;
   const holdoutTo = values['holdout-to'];
   if (!lake || !from || !to || !holdoutTo || !out) {

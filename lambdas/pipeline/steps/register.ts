@@ -4,9 +4,15 @@
  * complete), then named challenger (PUT /model/challenger/{id}); optionally activated
  * (PUT /model/activate/{id}, where the server runs the gate again on its own holdout) and
  * optionally put in an experiment against the champion (POST /experiments).
+ *
+ * In AWS the pipeline registers straight into the registry (register-direct.ts, aws-steps.ts):
+ * CLI `tsx lambdas/pipeline/steps/register.ts --model DIR|TAR.GZ --gate gate.json
+ * [--datasets datasets.json] [--challenger] [--version V]` with ADCLICK_MODELS_TABLE and
+ * ADCLICK_MODEL_BUCKET set; prints the model's record.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { packModel } from '../../../sagemaker/index.js';
 import type { ModelRecord } from '../../core/schemas/models.js';
 
@@ -107,4 +113,39 @@ export class ModelApi {
   startExperiment(name: string, variants: { model_id: string; weight: number }[]): Promise<unknown> {
     return this.call('POST', '/experiments', { name, variants });
   }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string' },
+      gate: { type: 'string' },
+      datasets: { type: 'string' },
+      challenger: { type: 'boolean' },
+      version: { type: 'string' },
+    },
+    strict: true,
+  });
+  if (!values.model || !values.gate) {
+    throw new Error(
+      'usage: register --model DIR|TAR.GZ --gate gate.json [--datasets FILE] [--challenger] [--version V]',
+    );
+  }
+  const { registerOnAws } = await import('./aws-steps.js');
+  const record = await registerOnAws({
+    model: values.model,
+    gate: values.gate,
+    challenger: values.challenger ?? false,
+    ...(values.datasets ? { datasets: values.datasets } : {}),
+    ...(values.version ? { version: values.version } : {}),
+  });
+  process.stdout.write(`${JSON.stringify(record)}\n`);
+}
+
+if (process.argv[1] && import.meta.filename === process.argv[1]) {
+  main(process.argv.slice(2)).catch((err: Error) => {
+    process.stderr.write(`register: ${err.message}\n`);
+    process.exit(1);
+  });
 }

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadScorer, simulatedExamples } from '../../../sagemaker/index.js';
+import { loadScorer, packModel, simulatedExamples } from '../../../sagemaker/index.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const roots: string[] = [];
@@ -116,5 +116,74 @@ describe('SageMaker container: train', () => {
     const run = await runTrain(root);
     expect(run.code).toBe(1);
     expect(readFileSync(join(root, 'output/failure'), 'utf8')).toMatch(/train channel .* does not exist/);
+  });
+
+  it('continues from the model.tar.gz of the warm-start channel when the warm-start hyperparameter says warm', async () => {
+    // Prepare: a champion trained by the container itself, packed as a training job packs it.
+    const hyperparameters = { bits: '14', passes: '2', factors: '2' };
+    const first = jobRoot({ train: simulatedCsv(6, 4000), hyperparameters });
+    expect((await runTrain(first)).code).toBe(0);
+    const root = jobRoot({
+      train: simulatedCsv(7, 4000),
+      hyperparameters: { ...hyperparameters, 'warm-start': 'warm' },
+    });
+    mkdirSync(join(root, 'input/data/warm-start'), { recursive: true });
+    writeFileSync(join(root, 'input/data/warm-start/model.tar.gz'), await packModel(join(first, 'model')));
+
+    // Act
+    const run = await runTrain(root);
+
+    // Assess
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^warm_start=true warm start from /m);
+    const decision = JSON.parse(readFileSync(join(root, 'output/data/warm-start.json'), 'utf8'));
+    expect(decision).toMatchObject({ requested: true, used: true, reason: null });
+    const scorer = await loadScorer(join(root, 'model'));
+    expect((scorer.manifest.metrics as { warm_start: { used: boolean } }).warm_start.used).toBe(true);
+  }, 60_000);
+
+  it('trains fresh and writes why when warm is asked for but the warm-start channel holds no model', async () => {
+    // Prepare
+    const root = jobRoot({
+      train: simulatedCsv(8, 2000),
+      hyperparameters: { bits: '12', passes: '1', 'warm-start': 'warm' },
+    });
+
+    // Act
+    const run = await runTrain(root);
+
+    // Assess
+    expect(run.code, run.stderr).toBe(0);
+    const decision = JSON.parse(readFileSync(join(root, 'output/data/warm-start.json'), 'utf8'));
+    expect(decision).toMatchObject({ requested: true, used: false });
+    expect(decision.reason).toMatch(/warm-start channel .* holds no model/);
+    expect(run.stdout).toMatch(/^warm_start=false fresh: cannot warm start/m);
+  }, 60_000);
+
+  it('leaves the warm-start channel unread when the warm-start hyperparameter says fresh', async () => {
+    // Prepare: a channel that would fail to load if it were read.
+    const root = jobRoot({
+      train: simulatedCsv(9, 2000),
+      hyperparameters: { bits: '12', passes: '1', 'warm-start': 'fresh' },
+    });
+    mkdirSync(join(root, 'input/data/warm-start'), { recursive: true });
+    writeFileSync(join(root, 'input/data/warm-start/model.tar.gz'), 'not a tar.gz');
+
+    // Act
+    const run = await runTrain(root);
+
+    // Assess
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(root, 'output/data/warm-start.json'), 'utf8'))).toMatchObject({
+      requested: false,
+      used: false,
+    });
+  }, 60_000);
+
+  it('fails naming the values a warm-start hyperparameter may take', async () => {
+    const root = jobRoot({ train: simulatedCsv(5, 200), hyperparameters: { 'warm-start': 'sometimes' } });
+    const run = await runTrain(root);
+    expect(run.code).toBe(1);
+    expect(readFileSync(join(root, 'output/failure'), 'utf8')).toContain('warm-start must be warm or fresh');
   });
 });

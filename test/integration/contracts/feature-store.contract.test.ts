@@ -62,7 +62,7 @@ if (hasRedisServer) {
     const api = new RedisFeatureStore(redis!, table, { keyPrefix, clock, countEvents: false });
     let clicks = 0;
     const viaStreams: FeatureStore = {
-      get: (userKey, adIds) => api.get(userKey, adIds),
+      get: (userKey, adIds, asOf) => api.get(userKey, adIds, asOf),
       record: async (events: readonly CounterEvent[]) => {
         const rows = events.map((e) =>
           e.kind === 'impression'

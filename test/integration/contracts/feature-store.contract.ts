@@ -107,6 +107,22 @@ export function describeFeatureStoreContract(name: string, make: (clock: ManualC
       expect(ads[0]).toMatchObject({ ad_impressions: 1, ad_impressions_1h: 0, ad_impressions_24h: 0 });
     });
 
+    it('reads the windows as of the moment asked for, without what came after it', async () => {
+      // Prepare: an impression at 10:20 and one at 11:10, read at 11:15 as of 10:30
+      const clock = manualClock('2026-12-04T10:20:00Z');
+      const store = await make(clock);
+      await store.record([impression('i1', 'u1', 'a1', '2026-12-04T10:20:00Z')]);
+      clock.set('2026-12-04T11:10:00Z');
+      await store.record([impression('i2', 'u1', 'a1', '2026-12-04T11:10:00Z')]);
+      clock.set('2026-12-04T11:15:00Z');
+
+      // Act
+      const { ads } = await store.get(null, ['a1'], new Date('2026-12-04T10:30:00Z'));
+
+      // Assess: the windows of 10:30 hold the 10:20 impression only
+      expect(ads[0]).toMatchObject({ ad_impressions_1h: 1, ad_impressions_24h: 1 });
+    });
+
     it('counts events a few minutes ahead of its clock in the current hour', async () => {
       // Prepare
       const clock = manualClock('2026-12-04T10:58:00Z');

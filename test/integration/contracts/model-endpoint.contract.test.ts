@@ -17,12 +17,13 @@ import { SageMakerModelEndpoint } from '../../../lambdas/adapters/aws/sagemaker/
 import { productionVariantName } from '../../../lambdas/adapters/aws/sagemaker/variant-name.js';
 import { LocalArtifactStore } from '../../../lambdas/adapters/local/artifact-store.js';
 import { InProcessModelEndpoint } from '../../../lambdas/adapters/local/model-endpoint.js';
+import type { ModelRef } from '../../../lambdas/core/ports.js';
 import { containerAnswer, modelRef, s3Client, sagemakerClient, serveArtifacts } from '../aws/sagemaker/helpers.js';
 import { describeModelEndpointContract } from './model-endpoint.contract.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
 });
 
 describeModelEndpointContract('local in-process', async () => {
@@ -50,17 +51,23 @@ describeModelEndpointContract('SageMaker (container code behind a mocked InvokeE
   dirs.push(dir);
   const sagemaker = mockClient(SageMakerRuntimeClient);
   const s3 = mockClient(S3Client);
-  afterAll(() => {
+  const fallbacks = new FallbackModels(s3Client(), { tmpDir: dir });
+  const served: ModelRef[] = [];
+  afterAll(async () => {
+    // Scoring starts the fallback copies' loads in the background: let them finish before the
+    // directory they unpack into is removed.
+    await Promise.allSettled(served.map((ref) => fallbacks.load(ref)));
     sagemaker.restore();
     s3.restore();
   });
   return {
-    endpoint: new SageMakerModelEndpoint(sagemakerClient(), new FallbackModels(s3Client(), { tmpDir: dir }), {
+    endpoint: new SageMakerModelEndpoint(sagemakerClient(), fallbacks, {
       endpointName: 'adclick-ctr',
       timeoutMs: 5_000,
     }),
     refs: async (artifacts) => {
       const refs = artifacts.map((_, i) => modelRef(`m_0192a1b2-c3d4-7e5f-8a9b-00000000000${i}`, `v${i}`));
+      served.push(...refs);
       serveArtifacts(s3, Object.fromEntries(refs.map((r, i) => [r.model_id, artifacts[i]!.bytes])));
       // Each production variant is one model: the container behind it answers with that model.
       refs.forEach((ref, i) => {

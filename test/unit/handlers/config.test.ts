@@ -139,6 +139,41 @@ describe('the model deployment', () => {
       'ADCLICK_MODEL_INSTANCE_TYPE must be a SageMaker instance type (ml.…)',
     ]);
   });
+
+  it('autoscales the variants it adds only when the three scaling variables are set', () => {
+    // Prepare
+    const scaling = {
+      ADCLICK_MODEL_MIN_INSTANCES: '2',
+      ADCLICK_MODEL_MAX_INSTANCES: '20',
+      ADCLICK_MODEL_INVOCATIONS_PER_INSTANCE: '60000',
+    };
+
+    // Act
+    const unset = parseApiConfig(ENV).modelDeployment;
+    const set = parseApiConfig({ ...ENV, ...scaling }).modelDeployment;
+
+    // Assess
+    expect(unset.scaling).toBeUndefined();
+    expect(set.scaling).toEqual({ minInstances: 2, maxInstances: 20, invocationsPerInstancePerMinute: 60_000 });
+  });
+
+  it('refuses a scaling policy set in part, or with more minimum than maximum instances', () => {
+    // Act
+    const partial = errorOf({ ...ENV, ADCLICK_MODEL_MAX_INSTANCES: '4' });
+    const inverted = errorOf({
+      ...ENV,
+      ADCLICK_MODEL_MIN_INSTANCES: '5',
+      ADCLICK_MODEL_MAX_INSTANCES: '4',
+      ADCLICK_MODEL_INVOCATIONS_PER_INSTANCE: '1000',
+    });
+
+    // Assess
+    expect(partial.problems).toEqual([
+      'ADCLICK_MODEL_MIN_INSTANCES is not set (autoscaling needs all three or none)',
+      'ADCLICK_MODEL_INVOCATIONS_PER_INSTANCE is not set (autoscaling needs all three or none)',
+    ]);
+    expect(inverted.problems).toEqual(['ADCLICK_MODEL_MIN_INSTANCES must not exceed ADCLICK_MODEL_MAX_INSTANCES']);
+  });
 });
 
 describe('exploration in AWS', () => {

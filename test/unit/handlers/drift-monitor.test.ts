@@ -217,6 +217,23 @@ describe('the drift monitor configuration', () => {
     expect(config.modelDeployment).toMatchObject({ instanceType: 'ml.m6g.xlarge', instanceCount: 2 });
   });
 
+  it('autoscales the variants a rollback adds as the API does, when the scaling variables are set', () => {
+    // Act
+    const config = parseDriftMonitorConfig({
+      ...ENV,
+      ADCLICK_MODEL_MIN_INSTANCES: '1',
+      ADCLICK_MODEL_MAX_INSTANCES: '2',
+      ADCLICK_MODEL_INVOCATIONS_PER_INSTANCE: '30000',
+    });
+
+    // Assess
+    expect(config.modelDeployment.scaling).toEqual({
+      minInstances: 1,
+      maxInstances: 2,
+      invocationsPerInstancePerMinute: 30_000,
+    });
+  });
+
   it('reads the thresholds that are set', () => {
     // Act
     const config = parseDriftMonitorConfig({

@@ -153,11 +153,15 @@ export class RedisFeatureStore implements FeatureStore {
     redis.defineCommand('adclickFillCounter', { numberOfKeys: 1, lua: FILL_COUNTER_LUA });
   }
 
-  async get(userKey: string | null, adIds: readonly string[]): Promise<{ user: FeatureMap; ads: FeatureMap[] }> {
+  async get(
+    userKey: string | null,
+    adIds: readonly string[],
+    asOf?: Date,
+  ): Promise<{ user: FeatureMap; ads: FeatureMap[] }> {
     const keys: CounterKey[] = adIds.map((id) => ({ entity: 'ad', id }));
     if (userKey !== null) keys.unshift({ entity: 'user', id: userKey });
     const counters = await this.readCounters(keys);
-    const now = this.clock.now().getTime();
+    const now = (asOf ?? this.clock.now()).getTime();
     const offset = userKey === null ? 0 : 1;
     const featuresOf = (entity: 'user' | 'ad', c: Counter | null) =>
       c === null ? {} : counterFeatures(entity, c, now);

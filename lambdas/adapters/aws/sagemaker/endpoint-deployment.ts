@@ -32,6 +32,15 @@
  * `deleteSuperseded` (superseded-configs.ts) can delete the old configs and the SageMaker models
  * no longer referenced once the endpoint is InService again. Without `inUse` nothing is dropped.
  *
+ * With `autoscaling` (variant-autoscaling.ts), the variants the runtime adds scale like the
+ * stack's first one: once a prepared model's variant is on an InService endpoint, it gets an
+ * Application Auto Scaling target and target-tracking policy unless it has one (checked on every
+ * `prepare` that finds it there, so the retry after a 503 and the drift monitor's `reconcile`
+ * register what an earlier attempt could not); and just before an UpdateEndpoint that drops
+ * variants, their targets are deregistered, since SageMaker refuses to remove a variant that has
+ * one. A failure to register is logged and left to the next `prepare` or `reconcile`: the model
+ * serves at its initial instance count meanwhile, which must not fail its activation.
+ *
  * The in-Lambda fallback copy of each model is warmed too (FallbackModels.load, in this
  * container, not awaited: a failed load is logged and retried by FallbackModels itself); the
  * other containers load their copy on the model's first request, as before.
@@ -52,6 +61,7 @@ import {
 import { ConflictError, DependencyUnavailableError } from '../../../core/errors.js';
 import type { Logger, ModelDeployment, ModelRef } from '../../../core/ports.js';
 import { type BackoffOptions, fullJitterDelay, realTiming, type Timing } from '../backoff.js';
+import type { VariantAutoscaling } from './variant-autoscaling.js';
 import { productionVariantName } from './variant-name.js';
 import type { VariantsInUseSource } from './variants-in-use.js';
 
@@ -81,6 +91,8 @@ export interface EndpointDeploymentConfig {
   readonly wait?: BackoffOptions;
   /** The models whose variants the next endpoint config keeps (variants-in-use.ts); default all. */
   readonly inUse?: VariantsInUseSource;
+  /** Scales the variants this adapter adds and releases those it drops; default none (no calls). */
+  readonly autoscaling?: Pick<VariantAutoscaling, 'ensure' | 'release'>;
   /** Warms this container's in-process copy (FallbackModels). */
   readonly fallbacks?: { load(model: ModelRef): Promise<unknown> };
   readonly logger?: Logger;
@@ -119,7 +131,10 @@ export class EndpointDeployment implements ModelDeployment {
     for (const model of unique) this.config.fallbacks?.load(model).catch(() => {});
     const endpoint = await this.describe();
     const missing = this.missing(endpoint, unique);
-    if (missing.length === 0) return;
+    if (missing.length === 0) {
+      await this.autoscale(endpoint, unique);
+      return;
+    }
     const names = missing.map((m) => m.model_id).join(', ');
     if (endpoint.EndpointStatus !== 'InService') {
       throw this.busy(
@@ -133,7 +148,7 @@ export class EndpointDeployment implements ModelDeployment {
       );
     }
     await this.startUpdate(endpoint, missing, kept);
-    await this.waitForVariants(missing);
+    await this.autoscale(await this.waitForVariants(missing), unique);
   }
 
   /**
@@ -145,6 +160,35 @@ export class EndpointDeployment implements ModelDeployment {
     if (!this.config.inUse) return;
     const { serving } = await this.config.inUse();
     if (serving.length > 0) await this.prepare(serving);
+    // Every variant on the endpoint gets its autoscaling, the stack's bootstrap one included (the
+    // stack registers none: one owner, so a later deploy cannot re-register a target on a variant
+    // the runtime has dropped). `ensure` leaves a variant that has a target of its own alone.
+    if (!this.config.autoscaling) return;
+    const endpoint = await this.describe();
+    if (endpoint.EndpointStatus !== 'InService') return;
+    const present = (endpoint.ProductionVariants ?? []).flatMap((v) => (v.VariantName ? [v.VariantName] : []));
+    try {
+      await this.config.autoscaling.ensure(present);
+    } catch (err) {
+      this.config.logger?.error('model variant autoscaling not registered: the next prepare or reconcile retries', {
+        endpoint: this.config.endpointName,
+        error: (err as Error).message,
+      });
+    }
+  }
+
+  /** Registers the prepared models' variants with Application Auto Scaling once they are InService. */
+  private async autoscale(endpoint: DescribeEndpointCommandOutput, models: readonly ModelRef[]): Promise<void> {
+    // Application Auto Scaling refuses a target on an endpoint that is being updated.
+    if (!this.config.autoscaling || endpoint.EndpointStatus !== 'InService') return;
+    try {
+      await this.config.autoscaling.ensure(models.map((m) => productionVariantName(m.model_id)));
+    } catch (err) {
+      this.config.logger?.error('model variant autoscaling not registered: the next prepare or reconcile retries', {
+        endpoint: this.config.endpointName,
+        error: (err as Error).message,
+      });
+    }
   }
 
   /** The names of the endpoint's variants the next config keeps. */
@@ -183,7 +227,7 @@ export class EndpointDeployment implements ModelDeployment {
     );
     const existing = current.ProductionVariants ?? [];
     const retained = existing.filter((v) => kept.has(v.VariantName ?? ''));
-    const dropped = existing.filter((v) => !kept.has(v.VariantName ?? '')).map((v) => v.VariantName);
+    const dropped = existing.flatMap((v) => (v.VariantName && !kept.has(v.VariantName) ? [v.VariantName] : []));
     const added: ProductionVariant[] = [];
     for (const model of missing) {
       const variant = productionVariantName(model.model_id);
@@ -215,6 +259,9 @@ export class EndpointDeployment implements ModelDeployment {
         ],
       }),
     );
+    // Last before the update, so that a failure before it leaves the variants scaled; a variant
+    // released by an update that then fails is unused, and the next update drops it anyway.
+    await this.config.autoscaling?.release(dropped);
     try {
       await this.client.send(
         new UpdateEndpointCommand({
@@ -228,8 +275,9 @@ export class EndpointDeployment implements ModelDeployment {
       if (isValidation(err, /in-progress|is being updated|status/i)) {
         throw this.busy(`The model endpoint ${endpointName} is being updated: retry in a few minutes.`, err);
       }
-      // A variant with an Application Auto Scaling target cannot be removed; only an operator can
-      // deregister it (this adapter never registers one).
+      // A variant with an Application Auto Scaling target cannot be removed: without `autoscaling`
+      // this adapter releases none, and a target registered after our release (an operator's) is
+      // not ours to remove.
       if (isValidation(err, /scalable target/i)) {
         const conflict = new ConflictError(
           `The model endpoint ${endpointName} refused to drop the unused variants ${dropped.join(', ')}: ${(err as Error).message}`,
@@ -283,14 +331,15 @@ export class EndpointDeployment implements ModelDeployment {
     );
   }
 
-  private async waitForVariants(missing: readonly ModelRef[]): Promise<void> {
+  /** The endpoint as last described, with the variants on it; else throws (503 while updating). */
+  private async waitForVariants(missing: readonly ModelRef[]): Promise<DescribeEndpointCommandOutput> {
     const started = this.timing.now();
     for (let attempt = 0; ; attempt++) {
       const delay = fullJitterDelay(attempt, this.wait, this.timing.random);
       if (this.timing.now() - started + delay > this.wait.maxTotalMs) break;
       await this.timing.sleep(delay);
       const endpoint = await this.describe();
-      if (this.missing(endpoint, missing).length === 0) return;
+      if (this.missing(endpoint, missing).length === 0) return endpoint;
       if (!BUSY.has(endpoint.EndpointStatus ?? '')) {
         // Not updating and still without the variants: the update failed and was rolled back.
         this.config.logger?.error('model endpoint update failed', {

@@ -150,7 +150,8 @@ export class FallbackModels {
       this.config.logger?.info('fallback model loaded', { model_id: model.model_id, version: model.version, bytes });
       return scorer;
     } finally {
-      await rm(work, { recursive: true, force: true });
+      // Retried: an extraction that failed half-way may still be closing its last file.
+      await rm(work, { recursive: true, force: true, maxRetries: 3, retryDelay: 20 });
     }
   }
 
