@@ -7,14 +7,8 @@
  * training rows are; the holdout keeps every negative (its metrics are the traffic's), and its
  * features are the logged JSON snapshots, typed as the scorer sees them online.
  *
- * In AWS the pipeline's first step runs the same SQL on Athena (`buildDatasetsOnAthena`).
- * CLI: `tsx lambdas/pipeline/steps/build-datasets.ts --lake DIR --from T --to T --holdout-to T
- * --out DIR [--cutoff T] [--negative-rate r]` writes DIR/train.csv, DIR/holdout.jsonl and
- * DIR/datasets.json. With `--athena` (the pipeline's BuildTrainingSet, aws-steps.ts): `--out DIR
- * [--from T] [--to T] [--holdout-hours N] [--negative-rate r] [--warm-start fresh|warm]
- * [--cutoff T] [--workgroup W --database D --output-location S3URI]` (empty or 0 values: derived
- * as `adclick retrain` derives them) writes DIR/train/train.csv, DIR/holdout/holdout.jsonl,
- * DIR/champion/model.tar.gz and DIR/datasets/datasets.json.
+ * In AWS the pipeline's first step runs the same SQL on Athena (`buildDatasetsOnAthena`). The
+ * command line over both is build-datasets.ts.
  */
 import { rename, rm } from 'node:fs/promises';
 import { LakeDatabase, quoteLiteral } from '../../adapters/local/duckdb/lake-database.js';
@@ -143,36 +137,10 @@ export async function buildDatasets(options: BuildDatasetsOptions): Promise<Buil
     windowSeconds,
     negativeRate: 1,
   });
-  if (holdout.labelledUntil.getTime() < options.holdout.to.getTime()) {
-    throw new RetrainError(
-      `the holdout is labelled only until ${holdout.labelledUntil.toISOString()}, before its end ${options.holdout.to.toISOString()}`,
-    );
-  }
-  enough('holdout', options.holdout, holdout, minRows);
+  checkHoldout(options, holdout, minRows);
   await writeHoldoutJsonl(options.lakeDir, holdout.lake?.files ?? [], options.holdoutFile);
 
-  const hyperparameters: Record<string, string> = {};
-  if (train.request.negativeRate < 1) hyperparameters['data-negative-rate'] = String(train.request.negativeRate);
-  if (train.csv && train.csv.categorical.length > 0) hyperparameters.categorical = train.csv.categorical.join(',');
-  return {
-    train: {
-      from: options.train.from.toISOString(),
-      to: options.train.to.toISOString(),
-      examples: train.examples,
-      positives: train.positives,
-      csv: options.trainCsv,
-      negativeRate: train.request.negativeRate,
-    },
-    holdout: {
-      from: options.holdout.from.toISOString(),
-      to: options.holdout.to.toISOString(),
-      examples: holdout.examples,
-      positives: holdout.positives,
-      file: options.holdoutFile,
-    },
-    hyperparameters,
-    seconds: (performance.now() - started) / 1000,
-  };
+  return datasetsReport(options, train, holdout, train.request.negativeRate, train.csv?.categorical ?? [], started);
 }
 
 export interface AthenaDatasetsOptions extends Omit<BuildDatasetsOptions, 'lakeDir'> {
@@ -198,38 +166,59 @@ export async function buildDatasetsOnAthena(options: AthenaDatasetsOptions): Pro
     const train = await loadAthenaRows(options.runner, trainRequest, connection, 'train_rows', options.workDir);
     enough('training range', options.train, train, minRows);
     const holdout = await loadAthenaRows(options.runner, holdoutRequest, connection, 'holdout_rows', options.workDir);
-    if (holdout.labelledUntil.getTime() < options.holdout.to.getTime()) {
-      throw new RetrainError(
-        `the holdout is labelled only until ${holdout.labelledUntil.toISOString()}, before its end ${options.holdout.to.toISOString()}`,
-      );
-    }
-    enough('holdout', options.holdout, holdout, minRows);
+    checkHoldout(options, holdout, minRows);
     const categorical = await writeAthenaCsv(train, options.trainCsv);
     const tmp = `${options.holdoutFile}.${process.pid}.tmp`;
     await connection.run(holdoutStatement(holdout.table, tmp));
     await rename(tmp, options.holdoutFile);
 
-    const hyperparameters: Record<string, string> = {};
-    if (trainRequest.negativeRate < 1) hyperparameters['data-negative-rate'] = String(trainRequest.negativeRate);
-    if (categorical.length > 0) hyperparameters.categorical = categorical.join(',');
-    return {
-      train: {
-        from: options.train.from.toISOString(),
-        to: options.train.to.toISOString(),
-        examples: train.examples,
-        positives: train.positives,
-        csv: options.trainCsv,
-        negativeRate: trainRequest.negativeRate,
-      },
-      holdout: {
-        from: options.holdout.from.toISOString(),
-        to: options.holdout.to.toISOString(),
-        examples: holdout.examples,
-        positives: holdout.positives,
-        file: options.holdoutFile,
-      },
-      hyperparameters,
-      seconds: (performance.now() - started) / 1000,
-    };
+    return datasetsReport(options, train, holdout, trainRequest.negativeRate, categorical, started);
   });
+}
+
+/** The holdout must be labelled to its end and hold enough rows (both builds). */
+function checkHoldout(
+  options: Pick<BuildDatasetsOptions, 'holdout'>,
+  holdout: { labelledUntil: Date; examples: number; positives: number },
+  minRows: number,
+): void {
+  if (holdout.labelledUntil.getTime() < options.holdout.to.getTime()) {
+    throw new RetrainError(
+      `the holdout is labelled only until ${holdout.labelledUntil.toISOString()}, before its end ${options.holdout.to.toISOString()}`,
+    );
+  }
+  enough('holdout', options.holdout, holdout, minRows);
+}
+
+/** What a build reports, whichever engine ran the SQL. */
+function datasetsReport(
+  options: Pick<BuildDatasetsOptions, 'train' | 'holdout' | 'trainCsv' | 'holdoutFile'>,
+  train: { examples: number; positives: number },
+  holdout: { examples: number; positives: number },
+  negativeRate: number,
+  categorical: readonly string[],
+  started: number,
+): BuiltDatasets {
+  const hyperparameters: Record<string, string> = {};
+  if (negativeRate < 1) hyperparameters['data-negative-rate'] = String(negativeRate);
+  if (categorical.length > 0) hyperparameters.categorical = categorical.join(',');
+  return {
+    train: {
+      from: options.train.from.toISOString(),
+      to: options.train.to.toISOString(),
+      examples: train.examples,
+      positives: train.positives,
+      csv: options.trainCsv,
+      negativeRate,
+    },
+    holdout: {
+      from: options.holdout.from.toISOString(),
+      to: options.holdout.to.toISOString(),
+      examples: holdout.examples,
+      positives: holdout.positives,
+      file: options.holdoutFile,
+    },
+    hyperparameters,
+    seconds: (performance.now() - started) / 1000,
+  };
 }
