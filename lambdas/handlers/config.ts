@@ -77,13 +77,7 @@ export function parseApiConfig(env: Readonly<Record<string, string | undefined>>
       clicks: e.ADCLICK_CLICKS_STREAM,
       suspicious_events: e.ADCLICK_SUSPICIOUS_EVENTS_STREAM,
     },
-    modelDeployment: {
-      imageUri: e.ADCLICK_MODEL_IMAGE_URI,
-      executionRoleArn: e.ADCLICK_MODEL_EXECUTION_ROLE_ARN,
-      ...(e.ADCLICK_MODEL_INSTANCE_TYPE === undefined ? {} : { instanceType: e.ADCLICK_MODEL_INSTANCE_TYPE }),
-      instanceCount: e.ADCLICK_MODEL_INSTANCE_COUNT ?? 1,
-      ...variantScalingOf(e),
-    },
+    modelDeployment: modelDeploymentOf(e),
     modelBucket: e.ADCLICK_MODEL_BUCKET,
     holdout:
       e.ADCLICK_HOLDOUT_URI === undefined
@@ -94,6 +88,28 @@ export function parseApiConfig(env: Readonly<Record<string, string | undefined>>
 }
 
 /** The autoscaling variables as one policy: all set, or none; a half-set policy is a config error. */
+/** How a new variant is deployed, for every function that deploys models (API, drift monitor). */
+export function modelDeploymentOf(
+  e: Pick<
+    z.infer<typeof ApiEnvironment>,
+    | 'ADCLICK_MODEL_IMAGE_URI'
+    | 'ADCLICK_MODEL_EXECUTION_ROLE_ARN'
+    | 'ADCLICK_MODEL_INSTANCE_TYPE'
+    | 'ADCLICK_MODEL_INSTANCE_COUNT'
+    | 'ADCLICK_MODEL_MIN_INSTANCES'
+    | 'ADCLICK_MODEL_MAX_INSTANCES'
+    | 'ADCLICK_MODEL_INVOCATIONS_PER_INSTANCE'
+  >,
+): ApiConfig['modelDeployment'] {
+  return {
+    imageUri: e.ADCLICK_MODEL_IMAGE_URI,
+    executionRoleArn: e.ADCLICK_MODEL_EXECUTION_ROLE_ARN,
+    ...(e.ADCLICK_MODEL_INSTANCE_TYPE === undefined ? {} : { instanceType: e.ADCLICK_MODEL_INSTANCE_TYPE }),
+    instanceCount: e.ADCLICK_MODEL_INSTANCE_COUNT ?? 1,
+    ...variantScalingOf(e),
+  };
+}
+
 export function variantScalingOf(e: {
   readonly ADCLICK_MODEL_MIN_INSTANCES?: number | undefined;
   readonly ADCLICK_MODEL_MAX_INSTANCES?: number | undefined;

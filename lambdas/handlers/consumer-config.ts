@@ -1,18 +1,15 @@
 import * as z from 'zod';
 import { DEFAULT_FEATURE_KEY_PREFIX } from '../adapters/aws/redis/redis-feature-store.js';
 import { parseEnvironment } from './config-error.js';
-import { secretArn } from './predict-config.js';
+import { redisUrl, resourceName, secretArn } from './predict-config.js';
 
-const name = z.string().trim().min(1, 'is empty').max(1024);
+const name = resourceName;
 
 /** The environment of the feature-counter consumer, as the CDK stack sets it. */
 export const FeatureCountersEnvironment = z.object({
   AWS_REGION: name,
   ADCLICK_FEATURES_TABLE: name,
-  ADCLICK_REDIS_URL: z
-    .string()
-    .trim()
-    .regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// or rediss:// URL'),
+  ADCLICK_REDIS_URL: redisUrl,
   /** The Redis AUTH token's secret (ElastiCache with AUTH); the URL then carries no password. */
   ADCLICK_REDIS_AUTH_SECRET_ARN: secretArn.optional(),
   /** Must equal the API's (RedisFeatureStore's keyPrefix), or the API never sees the fresh counters. */

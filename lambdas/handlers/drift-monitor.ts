@@ -37,7 +37,7 @@ import { DependencyUnavailableError } from '../core/errors.js';
 import type { Logger } from '../core/ports.js';
 import { type DriftConfig, DriftMonitor, type DriftReport } from '../core/usecases/drift.js';
 import { createAutoScalingClient } from './autoscaling-client.js';
-import { type ApiConfig, ApiEnvironment, variantScalingOf } from './config.js';
+import { type ApiConfig, ApiEnvironment, modelDeploymentOf } from './config.js';
 import { parseEnvironment } from './config-error.js';
 import { coreLogger, tracedHandler } from './observability.js';
 
@@ -85,13 +85,7 @@ export function parseDriftMonitorConfig(env: Readonly<Record<string, string | un
     experimentsTable: e.ADCLICK_EXPERIMENTS_TABLE,
     athena: { workgroup: e.ADCLICK_ATHENA_WORKGROUP, database: e.ADCLICK_ATHENA_DATABASE },
     modelEndpoint: e.ADCLICK_MODEL_ENDPOINT,
-    modelDeployment: {
-      imageUri: e.ADCLICK_MODEL_IMAGE_URI,
-      executionRoleArn: e.ADCLICK_MODEL_EXECUTION_ROLE_ARN,
-      ...(e.ADCLICK_MODEL_INSTANCE_TYPE === undefined ? {} : { instanceType: e.ADCLICK_MODEL_INSTANCE_TYPE }),
-      instanceCount: e.ADCLICK_MODEL_INSTANCE_COUNT ?? 1,
-      ...variantScalingOf(e),
-    },
+    modelDeployment: modelDeploymentOf(e),
     drift: {
       ...(e.ADCLICK_DRIFT_WINDOW_HOURS === undefined ? {} : { windowMs: e.ADCLICK_DRIFT_WINDOW_HOURS * 3_600_000 }),
       ...(e.ADCLICK_DRIFT_MIN_IMPRESSIONS === undefined ? {} : { minImpressions: e.ADCLICK_DRIFT_MIN_IMPRESSIONS }),

@@ -17,6 +17,12 @@ export const secretArn = z
   .trim()
   .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[^\s]+$/, 'must be a Secrets Manager secret ARN');
 
+/** A Redis URL (the AUTH token, if any, comes from ADCLICK_REDIS_AUTH_SECRET_ARN, not the URL). */
+export const redisUrl = z
+  .string()
+  .trim()
+  .regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// or rediss:// URL');
+
 /** Unknown variables are ignored (the Lambda runtime sets dozens); each one here is required unless optional. */
 export const PredictEnvironment = z.object({
   AWS_REGION: resourceName,
@@ -30,10 +36,7 @@ export const PredictEnvironment = z.object({
   ADCLICK_EXPLORATION_BUDGET: z.coerce.number().min(0).max(1).optional(),
   ADCLICK_EXPLORATION_KAPPA: z.coerce.number().min(0).max(10).optional(),
   ADCLICK_EXPLORATION_MIN_EVIDENCE: z.coerce.number().int('must be a whole number').min(1).max(65_535).optional(),
-  ADCLICK_REDIS_URL: z
-    .string()
-    .trim()
-    .regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// or rediss:// URL'),
+  ADCLICK_REDIS_URL: redisUrl,
   ADCLICK_PREDICTION_LOG_DLQ_URL: z
     .string()
     .trim()
