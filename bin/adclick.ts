@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { VERSION } from '../lambdas/core/version.js';
 import { defineBuildTrainingSetCommand } from './commands/build-training-set.js';
+import { defineDashboardCommand } from './commands/dashboard.js';
 import { defineEvaluateCommand } from './commands/evaluate.js';
 import { uploadModel } from './commands/model-upload.js';
 import { defineRetrainCommand } from './commands/retrain.js';
@@ -45,6 +46,7 @@ defineEvaluateCommand(program);
 defineBuildTrainingSetCommand(program);
 defineRetrainCommand(program);
 defineSimulateCommand(program);
+defineDashboardCommand(program);
 
 const model = program
   .command('model')

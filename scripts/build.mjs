@@ -2,7 +2,8 @@
 // tree, so that `npm start` runs plain JavaScript: no TypeScript loader in the server or in each
 // of its worker threads (tsx costs every thread tens of MB and its own loader thread). Tests,
 // benchmarks and `npx adclick` keep running the sources through tsx. Takes well under a second.
-import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+// The dashboard's page is bundled into dist/web/.
+import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 
@@ -37,4 +38,14 @@ for (const asset of [...assets, ...sqlFiles]) {
   mkdirSync(dirname(join(OUT, asset)), { recursive: true });
   copyFileSync(asset, join(OUT, asset));
 }
-process.stderr.write(`built ${sources.length} modules into ${OUT}/\n`);
+// The dashboard (web/): one script and one stylesheet, uPlot inside, bundled by the same code
+// that bundles it in memory when the server runs from the sources.
+const { bundleDashboard, DASHBOARD_PAGE, DASHBOARD_SCRIPT, DASHBOARD_STYLE } = await import(
+  `./../${OUT}/lambdas/server/dashboard-assets.js`
+);
+const dashboard = await bundleDashboard('web');
+mkdirSync(join(OUT, 'web'), { recursive: true });
+writeFileSync(join(OUT, 'web', DASHBOARD_PAGE), dashboard.html);
+writeFileSync(join(OUT, 'web', DASHBOARD_SCRIPT), dashboard.script);
+writeFileSync(join(OUT, 'web', DASHBOARD_STYLE), dashboard.style);
+process.stderr.write(`built ${sources.length} modules and the dashboard into ${OUT}/\n`);

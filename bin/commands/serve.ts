@@ -1,5 +1,5 @@
 import { ConfigError, parseLocalConfig } from '../../lambdas/server/config.js';
-import { startLocal } from '../../lambdas/server/local-runtime.js';
+import { signInLink, startLocal } from '../../lambdas/server/local-runtime.js';
 
 /** `adclick serve`: start, print where, and stop cleanly on SIGTERM/SIGINT. */
 export async function serve(env: NodeJS.ProcessEnv): Promise<void> {
@@ -15,6 +15,15 @@ export async function serve(env: NodeJS.ProcessEnv): Promise<void> {
   }
   const runtime = await startLocal(config);
   process.stderr.write(`adclick listening on ${runtime.url} (data in ${runtime.dataDir})\n`);
+  // The signed-in link only on a terminal (the person who started it), never into logs after the
+  // first start; the token file or ADCLICK_ADMIN_TOKEN is the way in otherwise.
+  if (!runtime.adminTokenShown) {
+    process.stderr.write(
+      process.stderr.isTTY
+        ? `dashboard: ${signInLink(runtime.url, runtime.adminToken)}\n`
+        : `dashboard: ${runtime.url}/ (sign in with the admin token)\n`,
+    );
+  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

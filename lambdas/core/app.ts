@@ -2,6 +2,7 @@ import { AdsUseCase } from './usecases/ads.js';
 import { AnalyticsUseCase } from './usecases/analytics.js';
 import type { Deps } from './usecases/deps.js';
 import { type DriftConfig, DriftMonitor } from './usecases/drift.js';
+import { ErasureUseCase } from './usecases/erasure.js';
 import { RecordEventsUseCase } from './usecases/events.js';
 import { ExperimentsUseCase } from './usecases/experiments.js';
 import { ModelsUseCase } from './usecases/models.js';
@@ -17,6 +18,8 @@ export interface App {
   readonly models: ModelsUseCase;
   readonly experiments: ExperimentsUseCase;
   readonly analytics: AnalyticsUseCase;
+  /** DELETE /users/{user_id}, GET /erasures/{id}. */
+  readonly erasures: ErasureUseCase;
   /** A drift monitor over this App's ports that switches its routing at once when it acts. */
   driftMonitor(config?: Partial<DriftConfig>): DriftMonitor;
   health(): Promise<{
@@ -35,6 +38,7 @@ export function createApp(deps: Deps): App {
     models: new ModelsUseCase(deps, routing),
     experiments: new ExperimentsUseCase(deps, routing),
     analytics: new AnalyticsUseCase(deps),
+    erasures: new ErasureUseCase(deps),
     driftMonitor: (config) => new DriftMonitor(deps, config, routing),
     async health() {
       const entries = await Promise.all(

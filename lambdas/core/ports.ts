@@ -16,6 +16,7 @@ import type {
   UserSegmentsQuery,
 } from './schemas/analytics.js';
 import type { Features, FeatureValue } from './schemas/common.js';
+import type { ErasureReceipt } from './schemas/erasures.js';
 import type { GateReport, HoldoutMetrics, ModelRecord, SegmentMetrics } from './schemas/models.js';
 import type { Explanation } from './schemas/predict.js';
 
@@ -339,6 +340,68 @@ export interface Analytics {
   /** Rows per (model_version, variant, reliability bin); `limit` counts the pairs. */
   models(query: ModelsQuery): Promise<Limited<ModelBinCounts>>;
   fraud(query: FraudQuery): Promise<Limited<FraudCounts>>;
+}
+
+// ---------------------------------------------------------------- erasure
+
+/** What an eraser is asked to remove: one user's pseudonym, for one erasure. */
+export interface ErasureTarget {
+  readonly erasureId: string;
+  /** The user's pseudonym (keyed HMAC): every store holds this, never the raw id. */
+  readonly userKey: string;
+  readonly requestedAt: Date;
+}
+
+/** What one store removed (the receipt's entry for it). */
+export interface StoreErasure {
+  /** Counts by kind: rows per lake table, items, keys, ... */
+  readonly removed: Readonly<Record<string, number>>;
+  /** 'submitted': an asynchronous job (the Glue rewrite in AWS) was started and does the removal. */
+  readonly status?: 'completed' | 'submitted';
+  /** The jobs a 'submitted' removal waits for, as `confirm` takes them back. */
+  readonly jobs?: readonly string[];
+  readonly detail?: string;
+  /** Event-time range of what was found of the user, if the store knows it. */
+  readonly span?: { readonly from: Date; readonly to: Date } | null;
+}
+
+/**
+ * Removes one user's data from one store. Idempotent: erasing again removes nothing more (a
+ * resumed erasure runs a store again if it did not finish). Erasers run in the order the
+ * composition root lists them, so one that flushes data in flight runs before those it feeds.
+ */
+export interface UserDataEraser {
+  /** The store's name in the receipt, e.g. `prediction_log`. */
+  readonly store: string;
+  erase(target: ErasureTarget): Promise<StoreErasure>;
+  /**
+   * When this store may be erased, if not at once: data still on its way into it (the lake's
+   * delivery buffer) would land after the erasure. Until then the erasure stays `running` and
+   * this store and the ones after it wait for a later run.
+   */
+  readyAt?(target: ErasureTarget): Date;
+  /**
+   * Whether the jobs a 'submitted' removal started have finished: the erasure completes only when
+   * they all succeeded, and fails (saying which) when one did not.
+   */
+  confirm?(jobs: readonly string[]): Promise<{ readonly done: boolean; readonly failed?: string }>;
+}
+
+export interface StoredErasure {
+  readonly receipt: ErasureReceipt;
+  /** The pseudonym while the erasure is unfinished; null once it completed or failed. */
+  readonly userKey: string | null;
+}
+
+/** Erasure receipts (the `erasures` table), durable before `DELETE /users/{id}` answers. */
+export interface ErasureStore {
+  /** Stores a new erasure; an id that exists is refused with a ConflictError. */
+  create(erasure: StoredErasure): Promise<void>;
+  get(erasureId: string): Promise<StoredErasure | undefined>;
+  /** Replaces the stored erasure (its receipt and whether the pseudonym is still kept). */
+  save(erasure: StoredErasure): Promise<void>;
+  /** Erasures pending or running (to resume after a restart), oldest first. */
+  unfinished(): Promise<StoredErasure[]>;
 }
 
 // ---------------------------------------------------------------- small ports

@@ -22,6 +22,7 @@ import type { FraudDetector, Logger, ModelDeployment } from '../core/ports.js';
 import type { Deps } from '../core/usecases/deps.js';
 import { createAutoScalingClient } from './autoscaling-client.js';
 import type { ApiConfig } from './config.js';
+import { awsErasureDeps, erasureConfigOf } from './erasure-composition.js';
 import { predictDepsOf, preloadChampion, requestHandlerOptions } from './predict-composition.js';
 
 /**
@@ -158,8 +159,27 @@ export async function composeAws(
     artifacts: new S3ArtifactStore(s3, { bucket: config.modelBucket }),
     holdout: new S3HoldoutEvaluator(s3, fallbacks, { location: config.holdout }),
     analytics: new AthenaAnalytics(athena, { ...config.athena, logger }),
+    ...erasureOf(config, clients, logger),
     health,
   };
   preloadChampion(deps, fallbacks, logger);
   return { app: createApp(deps), deps, clients };
+}
+
+/** DELETE /users/{user_id} when the function is configured for it (erasure-composition.ts). */
+function erasureOf(config: ApiConfig, clients: AwsClients, logger: Logger): Pick<Deps, 'erasure'> {
+  const erasure = erasureConfigOf(process.env);
+  if (!erasure) return {};
+  return {
+    erasure: awsErasureDeps({
+      config: erasure,
+      region: config.region,
+      dynamo: clients.dynamo,
+      redis: clients.redis,
+      athena: clients.athena,
+      athenaQuery: config.athena,
+      tables: { predictions: config.tables.predictions, features: config.tables.features },
+      logger,
+    }),
+  };
 }

@@ -24,10 +24,15 @@ export function describeConfigIssues(
 }
 
 /** The environment checked against a function's schema once; a ConfigError names each variable at fault. */
-export function parseEnvironment<T extends z.ZodType>(
-  schema: T,
+export function parseEnvironment<T extends z.core.$ZodType>(
+  schema: T & {
+    safeParse(
+      input: unknown,
+    ): { success: true; data: z.output<T> } | { success: false; error: { issues: z.core.$ZodIssue[] } };
+  },
   env: Readonly<Record<string, string | undefined>>,
-): z.infer<T> {
+): z.output<T> {
+  // Full zod or zod/mini (the predict function's, which loads no more than it needs).
   const parsed = schema.safeParse(env);
   if (!parsed.success) throw new ConfigError(describeConfigIssues(parsed.error.issues, env));
   return parsed.data;

@@ -12,7 +12,8 @@ const name = resourceName;
  * The environment of the API function, as issue 7's CDK stack sets it: the predict function's
  * (predict-config.ts) and what the other routes need. Unknown variables are ignored.
  */
-export const ApiEnvironment = PredictEnvironment.extend({
+export const ApiEnvironment = z.object({
+  ...PredictEnvironment.shape,
   ADCLICK_IMPRESSIONS_STREAM: name,
   ADCLICK_CLICKS_STREAM: name,
   ADCLICK_SUSPICIOUS_EVENTS_STREAM: name,

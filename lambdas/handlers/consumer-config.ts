@@ -11,7 +11,7 @@ export const FeatureCountersEnvironment = z.object({
   ADCLICK_FEATURES_TABLE: name,
   ADCLICK_REDIS_URL: redisUrl,
   /** The Redis AUTH token's secret (ElastiCache with AUTH); the URL then carries no password. */
-  ADCLICK_REDIS_AUTH_SECRET_ARN: secretArn.optional(),
+  ADCLICK_REDIS_AUTH_SECRET_ARN: z.optional(secretArn),
   /** Must equal the API's (RedisFeatureStore's keyPrefix), or the API never sees the fresh counters. */
   ADCLICK_REDIS_KEY_PREFIX: z
     .string()

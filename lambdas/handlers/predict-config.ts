@@ -1,27 +1,36 @@
 /**
  * The predict function's environment: what serving a prediction needs and nothing else, so its
  * module graph (the cold start an ad request waits for) names no adapter it does not use. The API
- * function's environment (config.ts) extends this one: each variable is defined once.
+ * function's environment (config.ts) extends this one: each variable is defined once. Written with
+ * zod/mini, as everything the predict function loads: zod's full build is a tenth of its cold
+ * start (docs/decisions.md).
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { DynamoTableNames } from '../adapters/aws/dynamodb/tables.js';
 import { DEFAULT_CORE_CONFIG, type ExplorationConfig } from '../core/usecases/deps.js';
 import { parseEnvironment } from './config-error.js';
 
 /** A resource name: table, stream, endpoint, bucket, workgroup (AWS caps each well under this). */
-export const resourceName = z.string().trim().min(1, 'is empty').max(1024);
+export const resourceName = z.string().check(z.trim(), z.minLength(1, 'is empty'), z.maxLength(1024));
 
 /** A Secrets Manager secret's ARN. */
 export const secretArn = z
   .string()
-  .trim()
-  .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[^\s]+$/, 'must be a Secrets Manager secret ARN');
+  .check(
+    z.trim(),
+    z.regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[^\s]+$/, 'must be a Secrets Manager secret ARN'),
+  );
 
 /** A Redis URL (the AUTH token, if any, comes from ADCLICK_REDIS_AUTH_SECRET_ARN, not the URL). */
 export const redisUrl = z
   .string()
-  .trim()
-  .regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// or rediss:// URL');
+  .check(z.trim(), z.regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// or rediss:// URL'));
+
+/** A number from the environment within [min, max]; whole when asked. */
+export const numberIn = (min: number, max: number, whole = false) =>
+  z.coerce
+    .number()
+    .check(...(whole ? [z.refine((n) => Number.isInteger(n), 'must be a whole number')] : []), z.gte(min), z.lte(max));
 
 /** Unknown variables are ignored (the Lambda runtime sets dozens); each one here is required unless optional. */
 export const PredictEnvironment = z.object({
@@ -33,17 +42,19 @@ export const PredictEnvironment = z.object({
   ADCLICK_FEATURES_TABLE: resourceName,
   ADCLICK_MODEL_ENDPOINT: resourceName,
   /** Exploration of new ads (README "Exploration"): the share of predictions, 0 = off. */
-  ADCLICK_EXPLORATION_BUDGET: z.coerce.number().min(0).max(1).optional(),
-  ADCLICK_EXPLORATION_KAPPA: z.coerce.number().min(0).max(10).optional(),
-  ADCLICK_EXPLORATION_MIN_EVIDENCE: z.coerce.number().int('must be a whole number').min(1).max(65_535).optional(),
+  ADCLICK_EXPLORATION_BUDGET: z.optional(numberIn(0, 1)),
+  ADCLICK_EXPLORATION_KAPPA: z.optional(numberIn(0, 10)),
+  ADCLICK_EXPLORATION_MIN_EVIDENCE: z.optional(numberIn(1, 65_535, true)),
   ADCLICK_REDIS_URL: redisUrl,
   ADCLICK_PREDICTION_LOG_DLQ_URL: z
     .string()
-    .trim()
-    .regex(/^https:\/\/sqs\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/\d{12}\/[\w-]+$/, 'must be an SQS queue URL'),
+    .check(
+      z.trim(),
+      z.regex(/^https:\/\/sqs\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/\d{12}\/[\w-]+$/, 'must be an SQS queue URL'),
+    ),
   ADCLICK_PSEUDONYMISATION_SECRET_ARN: secretArn,
   /** The Redis AUTH token's secret (ElastiCache with AUTH); the URL then carries no password. */
-  ADCLICK_REDIS_AUTH_SECRET_ARN: secretArn.optional(),
+  ADCLICK_REDIS_AUTH_SECRET_ARN: z.optional(secretArn),
 });
 
 export interface PredictConfig {

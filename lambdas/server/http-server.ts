@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Router } from '../core/api/dispatch.js';
 import { createHttpAdapter, type StaticDocument } from '../core/api/http-adapter.js';
 import type { App } from '../core/app.js';
-import { PayloadTooLargeError } from '../core/errors.js';
+import { PayloadTooLargeError, ValidationError } from '../core/errors.js';
 import type { Logger } from '../core/ports.js';
 import type { AccessControl } from './access.js';
 
@@ -15,6 +15,8 @@ export interface HttpServerOptions {
   /** Serialised once at start: the document never changes while the server runs. */
   readonly openApiJson: string;
   readonly landingHtml: string;
+  /** More documents by path (the dashboard's page and assets); `/` here replaces the landing page. */
+  readonly documents?: ReadonlyMap<string, StaticDocument>;
 }
 
 /** Reads the body up to `limit` bytes; past it the request is refused without buffering the rest. */
@@ -37,7 +39,18 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       chunks.push(chunk);
     });
     req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
-    req.on('error', reject);
+    // The client closed or was timed out (408) before its body was through: an incomplete request,
+    // not a server fault (nobody is left to read the answer; it must not be logged as a bug).
+    const incomplete = () =>
+      reject(
+        new ValidationError('The request body was not received completely.', [
+          { path: '(body)', message: 'is incomplete' },
+        ]),
+      );
+    req.on('error', incomplete);
+    req.on('close', () => {
+      if (!req.complete) incomplete();
+    });
   });
 }
 
@@ -68,6 +81,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   const documents = new Map<string, StaticDocument>([
     ['/openapi.json', { contentType: 'application/json', body: options.openApiJson }],
     ['/', { contentType: 'text/html; charset=utf-8', body: options.landingHtml }],
+    ...(options.documents ?? []),
   ]);
   // Everything HTTP-to-route-table lives in the shared adapter (the Lambda handler uses it too).
   const respond = createHttpAdapter({
@@ -102,11 +116,24 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     res.writeHead(answer.status, { ...answer.headers, 'content-length': Buffer.byteLength(answer.body) });
     res.end(answer.body);
   };
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 30_000 }, (req, res) => {
-    void handle(req, res);
-  });
-  server.on('clientError', (err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+  // Slow clients: headers must arrive within 10 s and the whole request within 30 s (an artifact
+  // upload of up to 64 MB included), checked every second, so a trickling connection is answered
+  // 408 and closed rather than held (Node's defaults: 60 s for headers, checked every 30 s).
+  const server = createServer(
+    { keepAliveTimeout: 65_000, requestTimeout: 30_000, headersTimeout: 10_000, connectionsCheckingInterval: 1_000 },
+    (req, res) => {
+      void handle(req, res);
+    },
+  );
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    // A request too slow to arrive (the timeouts above) is a 408, headers too large a 431.
+    const status =
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? '408 Request Timeout'
+        : err.code === 'HPE_HEADER_OVERFLOW'
+          ? '431 Request Header Fields Too Large'
+          : '400 Bad Request';
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`);
     else socket.destroy(err);
   });
   const shutdown = (graceMs: number) =>

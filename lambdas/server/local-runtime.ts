@@ -4,8 +4,15 @@ import { join, resolve } from 'node:path';
 import { LocalArtifactStore } from '../adapters/local/artifact-store.js';
 import { DuckDbAnalytics } from '../adapters/local/duckdb/duckdb-analytics.js';
 import { LakeDatabase } from '../adapters/local/duckdb/lake-database.js';
+import { DuckDbLakeEraser } from '../adapters/local/duckdb/lake-eraser.js';
+import {
+  HoldoutFileEraser,
+  InFlightFlush,
+  MemoryFeatureStoreEraser,
+  SqlitePredictionLogEraser,
+} from '../adapters/local/erasure/local-erasers.js';
 import { DurableEventLog } from '../adapters/local/event-log/durable-event-log.js';
-import { LocalHoldoutEvaluator } from '../adapters/local/holdout-evaluator.js';
+import { HOLDOUT_FILE, LocalHoldoutEvaluator } from '../adapters/local/holdout-evaluator.js';
 import { systemClock, TimeOrderedIds } from '../adapters/local/ids.js';
 import { jsonLogger } from '../adapters/local/logger.js';
 import { MemoryFeatureStore } from '../adapters/local/memory-feature-store.js';
@@ -14,6 +21,7 @@ import { PredictionExporter } from '../adapters/local/prediction-exporter.js';
 import { loadOrCreateKey } from '../adapters/local/pseudonymiser.js';
 import { SqliteAdCatalogue } from '../adapters/local/sqlite/ad-catalogue.js';
 import { openDatabase, startCheckpointer } from '../adapters/local/sqlite/database.js';
+import { SqliteErasureStore } from '../adapters/local/sqlite/erasure-store.js';
 import { SqliteExperimentStore } from '../adapters/local/sqlite/experiment-store.js';
 import { SqliteModelRegistry } from '../adapters/local/sqlite/model-registry.js';
 import { SqlitePredictionLog } from '../adapters/local/sqlite/prediction-log.js';
@@ -31,6 +39,7 @@ import { AccessControl } from './access.js';
 import { resolveAdminToken } from './admin-token.js';
 import { ensureBootstrapModel } from './bootstrap.js';
 import type { LocalConfig } from './config.js';
+import { dashboardDocuments, loadDashboard } from './dashboard-assets.js';
 import { createHttpServer, listen } from './http-server.js';
 import { landingPage } from './landing.js';
 import { type RetrainSchedule, startRetrainSchedule } from './retrain-schedule.js';
@@ -46,8 +55,18 @@ export interface LocalRuntime {
   readonly url: string;
   readonly dataDir: string;
   readonly adminToken: string;
+  /** The token was created at this start and printed with its sign-in link. */
+  readonly adminTokenShown: boolean;
   readonly server: Server;
   close(): Promise<void>;
+}
+
+/**
+ * The dashboard at `url`, signed in: the page moves the token from the fragment (which browsers
+ * never send to a server) into its session storage and drops it from the address bar.
+ */
+export function signInLink(url: string, token: string): string {
+  return `${url}/#token=${encodeURIComponent(token)}`;
 }
 
 /**
@@ -59,6 +78,11 @@ export async function startLocal(
   logger: Logger = jsonLogger('adclick', config.ADCLICK_LOG_LEVEL),
 ): Promise<LocalRuntime> {
   const dataDir = resolve(config.ADCLICK_DATA_DIR);
+  // Bundled meanwhile when run from the sources; without it `/` stays the landing page.
+  const dashboard = loadDashboard().catch((err: Error) => {
+    logger.warn('dashboard unavailable; serving the landing page at /', { error: err.message });
+    return null;
+  });
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const dbFile = join(dataDir, 'adclick.sqlite');
   const db = openDatabase(dbFile);
@@ -78,10 +102,20 @@ export async function startLocal(
   // analytics request, so a server that only predicts does not carry DuckDB's memory.
   const lake = LakeDatabase.lazy({ lakeDir: join(dataDir, 'lake'), tempDirectory: join(dataDir, 'duckdb-tmp') });
   const ping = db.prepare('SELECT 1');
+  const features = new MemoryFeatureStore();
+  // Erasures run after their 202, one at a time, and close() waits for the one running.
+  let erasureQueue: Promise<void> = Promise.resolve();
+  const scheduleErasure = (run: () => Promise<void>) => {
+    erasureQueue = erasureQueue
+      .then(run)
+      .catch((err: unknown) =>
+        logger.error('erasure could not run; it is resumed at the next start', { error: String(err) }),
+      );
+  };
   let baseUrl = `http://${config.HOST}:${config.PORT}`;
   const deps: Deps = {
     model: new InProcessModelEndpoint(),
-    features: new MemoryFeatureStore(),
+    features,
     predictions,
     events,
     fraud: new RuleFraudDetector(),
@@ -92,6 +126,18 @@ export async function startLocal(
     holdout: new LocalHoldoutEvaluator(join(dataDir, 'holdout')),
     analytics: new DuckDbAnalytics(lake),
     pseudonymiser: new HmacPseudonymiser(loadOrCreateKey(join(dataDir, 'pseudonymisation.key'))),
+    // DELETE /users/{user_id}: data in flight first, then each store (docs/decisions.md "Erasure").
+    erasure: {
+      store: new SqliteErasureStore(db),
+      erasers: [
+        new InFlightFlush(events, { flush: () => exporter.flush() }),
+        new SqlitePredictionLogEraser(db, predictions),
+        new MemoryFeatureStoreEraser(features),
+        new DuckDbLakeEraser(lake),
+        new HoldoutFileEraser(join(dataDir, 'holdout', HOLDOUT_FILE)),
+      ],
+      schedule: scheduleErasure,
+    },
     clock: systemClock,
     ids: new TimeOrderedIds(systemClock),
     logger,
@@ -133,6 +179,8 @@ export async function startLocal(
 
   const exporter = new PredictionExporter(db, dbFile, events, logger);
   exporter.start(PREDICTION_EXPORT_INTERVAL_MS);
+  // Erasures a stop or a crash interrupted run again from where their receipt says they were.
+  await app.erasures.resume();
   const expiry = setInterval(
     () => predictions.expireBefore(new Date(Date.now() - PREDICTION_LOG_TTL_DAYS * 86_400_000)),
     3_600_000,
@@ -147,13 +195,17 @@ export async function startLocal(
     logger,
     openApiJson: JSON.stringify(openApiDocument(ROUTES, VERSION)),
     landingHtml: landingPage(VERSION),
+    documents: await dashboard.then((bundle) => (bundle ? dashboardDocuments(bundle, { auth: 'bearer' }) : undefined)),
   });
   const { server } = http;
   const address = await listen(server, config.PORT, config.HOST);
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   baseUrl = `http://${host}:${address.port}`;
   if (admin.created) {
-    process.stderr.write(`\nAdmin token (shown once, also in ${join(dataDir, 'admin-token')}):\n  ${admin.token}\n\n`);
+    process.stderr.write(
+      `\nAdmin token (shown once, also in ${join(dataDir, 'admin-token')}):\n  ${admin.token}\n` +
+        `Dashboard sign-in link (keep it private):\n  ${signInLink(baseUrl, admin.token)}\n\n`,
+    );
   }
 
   const retrain: RetrainSchedule | null =
@@ -176,6 +228,7 @@ export async function startLocal(
       await http.shutdown(SHUTDOWN_GRACE_MS);
       clearInterval(expiry);
       await drift?.stop();
+      await erasureQueue;
       await exporter.stop();
       await events.close();
       lake.close();
@@ -184,5 +237,5 @@ export async function startLocal(
     })();
     return closing;
   };
-  return { app, url: baseUrl, dataDir, adminToken: admin.token, server, close };
+  return { app, url: baseUrl, dataDir, adminToken: admin.token, adminTokenShown: admin.created, server, close };
 }

@@ -45,6 +45,8 @@ export interface StateResources {
   readonly vpc: ec2.IVpc;
   /** The DynamoDB tables of `DYNAMO_TABLES`, created from those definitions. */
   readonly tables: Readonly<Record<DynamoTableKey, dynamodb.ITable>>;
+  /** Erasure receipts (DELETE /users/{user_id}); without it the serving stack wires no erasure. */
+  readonly erasuresTable?: dynamodb.ITable;
   readonly redis: {
     /** Primary endpoint host and port (TLS). */
     readonly host: string;

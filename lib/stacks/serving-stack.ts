@@ -1,6 +1,7 @@
 import { Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -10,6 +11,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ROUTES } from '../../lambdas/core/api/routes.js';
 import type { StageConfig } from '../config.js';
+import { lakeJobName } from '../constructs/lake/lake-jobs.js';
 import { AdclickFunction, TIMEOUTS } from '../constructs/serving/adclick-function.js';
 import {
   grantAthenaQueries,
@@ -204,6 +206,70 @@ export class ServingStack extends Stack implements ServingResources {
     data.lakeBucket.grantRead(api);
     data.athenaResultsBucket.grantReadWrite(api);
 
+    // ------------------------------------------------------------ erasure (DELETE /users/{user_id})
+    // The API records an erasure and answers 202; the worker, every minute, runs what is
+    // unfinished: the prediction log, the counters, and the lake's Glue rewrite job per table.
+    let erasureWorker: lambda.Function | undefined;
+    if (state.erasuresTable) {
+      const erasureEnvironment = {
+        ADCLICK_ERASURES_TABLE: state.erasuresTable.tableName,
+        ADCLICK_ERASURE_JOB: lakeJobName(config.prefix, 'rewritePartition'),
+        ADCLICK_LAKE_BUCKET: data.lakeBucket.bucketName,
+        // The rewrite waits out the delivery streams' buffer, so nothing acknowledged before the
+        // erasure lands in the lake after it.
+        ADCLICK_ERASURE_LAKE_DELAY_SECONDS: String(config.lake.firehoseBufferInterval.toSeconds() + 60),
+      };
+      for (const [key, value] of Object.entries(erasureEnvironment)) api.addEnvironment(key, value);
+      state.erasuresTable.grantReadWriteData(api);
+      erasureWorker = new AdclickFunction(this, 'ErasureWorker', {
+        entry: 'erasure-worker',
+        functionName: name('erasure-worker'),
+        description: 'Scheduled: runs the recorded user erasures (prediction log, counters, Glue lake rewrite)',
+        environment: {
+          ...predictEnvironment,
+          ...streams,
+          ...modelDeployment,
+          ...athena,
+          ADCLICK_MODEL_BUCKET: state.modelBucket.bucketName,
+          ...erasureEnvironment,
+        },
+        memoryMiB: 512,
+        timeout: TIMEOUTS.driftMonitor,
+        logRetentionDays: retention,
+        network: redisNetwork,
+        bundleSql: true,
+        // One at a time: two workers would run the same erasure twice.
+        reservedConcurrentExecutions: 1,
+        deadLetterQueue: failures,
+      }).fn;
+      for (const t of [tables.predictions, tables.features, tables.models, tables.experiments, tables.ads])
+        t.grantReadWriteData(erasureWorker);
+      state.erasuresTable.grantReadWriteData(erasureWorker);
+      state.pseudonymisationSecret.grantRead(erasureWorker);
+      state.redis.authSecret.grantRead(erasureWorker);
+      state.modelBucket.grantRead(erasureWorker);
+      grantAthenaQueries(erasureWorker, this, { workgroup: data.athenaWorkgroupName, database: data.glueDatabaseName });
+      data.lakeBucket.grantRead(erasureWorker);
+      data.athenaResultsBucket.grantReadWrite(erasureWorker);
+      erasureWorker.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['glue:StartJobRun', 'glue:GetJobRun'],
+          resources: [
+            this.formatArn({
+              service: 'glue',
+              resource: 'job',
+              resourceName: lakeJobName(config.prefix, 'rewritePartition'),
+            }),
+          ],
+        }),
+      );
+      new events.Rule(this, 'ErasureSchedule', {
+        description: 'Runs the erasure worker',
+        schedule: events.Schedule.rate(Duration.minutes(1)),
+        targets: [new targets.LambdaFunction(erasureWorker, { retryAttempts: 0, deadLetterQueue: failures })],
+      });
+    }
+
     // ------------------------------------------------------------ stream consumers
     const kinesisSource = (
       stream: (typeof data.eventStreams)['clicks'],
@@ -374,6 +440,14 @@ export class ServingStack extends Stack implements ServingResources {
       [predict, [state.modelBucket]],
       [api, [state.modelBucket, data.lakeBucket, data.athenaResultsBucket]],
       [driftMonitor, [data.lakeBucket, data.athenaResultsBucket]],
+      ...(erasureWorker
+        ? [
+            [erasureWorker, [state.modelBucket, data.lakeBucket, data.athenaResultsBucket]] as [
+              lambda.IFunction,
+              s3.IBucket[],
+            ],
+          ]
+        : []),
     ];
     for (const [fn, buckets] of s3Wildcards) {
       acknowledgeOnRole(fn, s3Reason, s3Actions);
@@ -383,6 +457,19 @@ export class ServingStack extends Stack implements ServingResources {
         s3Reason,
       );
     }
+    // The prediction log's by_user index (erasure): a table grant covers its indexes.
+    for (const fn of [predict, api, predictionLogRedrive, ...(erasureWorker ? [erasureWorker] : [])])
+      acknowledgeWildcardResources(
+        fn.role ?? fn,
+        [`${tables.predictions.tableArn}/index/*`],
+        "The table grant's own scope: the prediction log's indexes (by_user, which an erasure queries).",
+      );
+    if (erasureWorker)
+      acknowledgeWildcardResources(
+        erasureWorker.role ?? erasureWorker,
+        [this.formatArn({ service: 'glue', resource: 'table', resourceName: `${data.glueDatabaseName}/*` })],
+        "Athena reads the tables of one Glue database (the lake): the erasure worker's query finds the partitions holding a user.",
+      );
     const sageMakerArn = (resource: string, name: string) =>
       this.formatArn({ service: 'sagemaker', resource, resourceName: name });
     const endpoint = ml.endpointName.toLowerCase();

@@ -25,6 +25,7 @@ export interface StateStackProps extends StackProps {
 export class StateStack extends Stack implements StateResources {
   readonly vpc: ec2.IVpc;
   readonly tables: Readonly<Record<DynamoTableKey, dynamodb.ITable>>;
+  readonly erasuresTable: dynamodb.ITable;
   readonly redis: StateResources['redis'];
   readonly pseudonymisationSecret: secretsmanager.ISecret;
   readonly modelBucket: s3.IBucket;
@@ -52,12 +53,14 @@ export class StateStack extends Stack implements StateResources {
 
     // One customer key (data.key) for all data at rest: one key policy to audit, and revoking it
     // makes the lake and the serving state unreadable together.
-    this.tables = new OperationalTables(this, 'Tables', {
+    const operational = new OperationalTables(this, 'Tables', {
       prefix: config.prefix,
       encryptionKey: data.key,
       removalPolicy,
       deletionProtection: retained,
-    }).tables;
+    });
+    this.tables = operational.tables;
+    this.erasuresTable = operational.erasures;
 
     const redis = new RedisCache(this, 'Redis', {
       vpc: this.vpc,

@@ -12,6 +12,7 @@ import {
   timestampIn,
   waitFor,
 } from '../support/e2e-server.js';
+import { reportCounts } from '../support/reliability-report.js';
 
 /** Predictions from `workers` loops until stopped; records each prediction_id served with a 200. */
 function predictionLoad(base: string, workers: number): { acked: Set<string>; stop(): Promise<void> } {
@@ -98,19 +99,32 @@ describe('the server killed with SIGKILL under load', () => {
     second.terminate();
     const stopped = await second.exited;
 
+    const counts = await lakeIdCounts(dir.path, 'ad_impressions', 'impression_id');
+    const missing = acked.filter((id) => !counts.has(id));
+    const doubled = [...counts].filter(([, n]) => n !== 1).map(([id, n]) => `${id}×${n}`);
+    const predicted = await lakeIdCounts(dir.path, 'model_predictions', 'prediction_id');
+    const lostPredictions = [...predictions.acked].filter((id) => predicted.get(id) !== 1);
+    reportCounts('kill -9', {
+      faults_injected: 1,
+      events_acknowledged: acked.length,
+      events_stored: acked.filter((id) => counts.has(id)).length,
+      events_lost: missing.length,
+      events_doubled: doubled.length,
+      replays_after_restart: replays.length,
+      predictions_acknowledged: predictions.acked.size,
+      predictions_stored: [...predictions.acked].filter((id) => predicted.has(id)).length,
+      predictions_lost: [...predictions.acked].filter((id) => !predicted.has(id)).length,
+      predictions_doubled: [...predicted.values()].filter((n) => n > 1).length,
+    });
+
     // Assess
     expect(killed.signal).toBe('SIGKILL');
     expect(load.unexpected).toEqual([]);
     expect(stopped.code).toBe(0);
     expect(replays.map((r) => r.status)).toEqual(replayIds.map(() => 202));
     expect(replays.filter((r) => r.json.status !== 'duplicate').map((r) => r.json.id)).toEqual([]);
-    const counts = await lakeIdCounts(dir.path, 'ad_impressions', 'impression_id');
-    const missing = acked.filter((id) => !counts.has(id));
-    const doubled = [...counts].filter(([, n]) => n !== 1).map(([id, n]) => `${id}×${n}`);
     expect(missing, `${missing.length} of ${acked.length} acknowledged impressions are missing`).toEqual([]);
     expect(doubled).toEqual([]);
-    const predicted = await lakeIdCounts(dir.path, 'model_predictions', 'prediction_id');
-    const lostPredictions = [...predictions.acked].filter((id) => predicted.get(id) !== 1);
     expect(predictions.acked.size).toBeGreaterThan(0);
     expect(lostPredictions, `of ${predictions.acked.size} predictions served`).toEqual([]);
   });

@@ -11,72 +11,19 @@ import {
   tempDir,
   timestampIn,
 } from '../support/e2e-server.js';
+import {
+  anyValue,
+  type Body,
+  bodyToSend,
+  CONTENT_TYPES,
+  headerSafe,
+  type Json,
+  nearValid,
+  paramArb,
+} from '../support/fuzz-arbitraries.js';
 
 const RUNS_PER_ROUTE = 200;
 const ADMIN_TOKEN = 'e2e-fuzz-admin-token-0123456789';
-
-type Json = unknown;
-
-/** Strings that sit on the edges of the schemas: ids, timestamps, prototype keys, sizes. */
-const edgeValue: fc.Arbitrary<Json> = fc.constantFrom<Json>(
-  '',
-  ' ',
-  ' padded ',
-  'a'.repeat(128),
-  'a'.repeat(129),
-  'x'.repeat(300),
-  '\u0000',
-  'é',
-  '💥',
-  '__proto__',
-  'constructor',
-  '2026-02-30T10:00:00Z',
-  '2026-12-04T24:00:00Z',
-  '2026-12-04T10:00:00+24:00',
-  '2026-12-04T10:00:00',
-  '9999-12-31T23:59:59Z',
-  '0000-01-01T00:00:00Z',
-  '1970-01-01T00:00:00.123456789Z',
-  '999.999.999.999',
-  '::ffff:1.2.3.4',
-  -1,
-  0,
-  1e308,
-  -1e308,
-  Number.MAX_SAFE_INTEGER + 2,
-  0.1,
-  true,
-  false,
-  null,
-  [],
-  {},
-  { __proto__: null, a: 1 },
-  JSON.parse('{"__proto__": {"polluted": true}}'),
-  Array.from({ length: 65 }, (_, i) => i),
-  Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`f${i}`, i])),
-);
-
-const anyValue: fc.Arbitrary<Json> = fc.oneof(edgeValue, fc.jsonValue({ maxDepth: 3 }));
-
-/** A valid body mutated: a field dropped, replaced, or an unknown one added (or left as it is). */
-function nearValid(valid: () => Record<string, Json>): fc.Arbitrary<Json> {
-  const keys = Object.keys(valid());
-  return fc.oneof(
-    fc.constant(null).map(() => valid()),
-    fc.constantFrom(...keys).map((k) => {
-      const body = valid();
-      delete body[k];
-      return body;
-    }),
-    fc.tuple(fc.constantFrom(...keys), anyValue).map(([k, v]) => ({ ...valid(), [k]: v })),
-    fc
-      .tuple(fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('__proto__', 'constructor')), anyValue)
-      .map(([k, v]) => ({ ...valid(), [k]: v })),
-    fc
-      .tuple(fc.constantFrom(...keys), fc.constantFrom(...keys), anyValue, anyValue)
-      .map(([k1, k2, v1, v2]) => ({ ...valid(), [k1]: v1, [k2]: v2 })),
-  );
-}
 
 let counter = 0;
 const fresh = (prefix: string) => `${prefix}-${process.pid}-${counter++}`;
@@ -149,22 +96,6 @@ const NEAR_VALID: Readonly<Record<string, fc.Arbitrary<Json>>> = {
   'PUT /model/activate/{id}': nearValid(() => ({ force: false })),
 };
 
-const CONTENT_TYPES = [
-  'application/json',
-  'application/json; charset=utf-8',
-  'APPLICATION/JSON',
-  'application/problem+json',
-  'application/gzip',
-  'application/octet-stream',
-  'text/plain',
-  'text/html; charset=latin1',
-  'multipart/form-data; boundary=xyz',
-  'application/x-www-form-urlencoded',
-  '',
-  ';',
-  'application/',
-];
-const headerSafe = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)) });
 /** Mostly the type the route takes, so that bodies get past the content-type check; else anything. */
 function contentTypeFor(route: Route | undefined): fc.Arbitrary<string | null> {
   const preferred =
@@ -177,12 +108,6 @@ function contentTypeFor(route: Route | undefined): fc.Arbitrary<string | null> {
   );
 }
 
-type Body =
-  | { kind: 'none' }
-  | { kind: 'json'; value: Json }
-  | { kind: 'string'; value: string }
-  | { kind: 'bytes'; value: Uint8Array };
-
 function bodyFor(key: string): fc.Arbitrary<Body> {
   const json = NEAR_VALID[key] ?? anyValue;
   return fc.oneof(
@@ -194,16 +119,6 @@ function bodyFor(key: string): fc.Arbitrary<Body> {
       arbitrary: fc.string({ unit: 'binary', maxLength: 300 }).map((value): Body => ({ kind: 'string', value })),
     },
     { weight: 1, arbitrary: fc.uint8Array({ maxLength: 2048 }).map((value): Body => ({ kind: 'bytes', value })) },
-  );
-}
-
-/** A path parameter: a known id, a random one (encoded), an over-long one or broken percent-encoding. */
-function paramArb(known: () => string[]): fc.Arbitrary<string> {
-  const encode = (s: string) => encodeURIComponent(s);
-  return fc.oneof(
-    fc.constant(null).chain(() => fc.constantFrom(...known())),
-    fc.string({ unit: 'binary', minLength: 1, maxLength: 40 }).map(encode),
-    fc.constantFrom('%', '%E0%A4%A', '%ZZ', '%00', '%20lead', 'x'.repeat(200), '..', '%2F', 'a%2Fb'),
   );
 }
 
@@ -239,15 +154,8 @@ describe('the server under random input', () => {
 
   async function send(r: FuzzRequest) {
     const base = server!.url;
-    // fetch sends no body with GET.
-    const body =
-      r.body.kind === 'none' || r.method === 'GET'
-        ? undefined
-        : r.body.kind === 'json'
-          ? JSON.stringify(r.body.value)
-          : r.body.value;
     return call(base, r.method, r.path, {
-      body,
+      body: bodyToSend(r.method, r.body),
       contentType: r.contentType,
       ...(r.authorised ? { token: ADMIN_TOKEN } : {}),
     });

@@ -1,8 +1,10 @@
+import { spawn } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   allFiles,
+  CLI,
   call,
   lakeTable,
   lakeTablesWithFiles,
@@ -11,6 +13,7 @@ import {
   spawnServer,
   stopHard,
   type TempDir,
+  TSX,
   tempDir,
   timestampIn,
 } from '../support/e2e-server.js';
@@ -21,12 +24,50 @@ const IPV4 = '203.0.113.199';
 const IPV6 = '2001:db8:7f3a:9c::beef';
 /** Every raw value that must never be stored or logged. */
 const RAW = [...USERS, USER_MARKER, IPV4, IPV6];
+/**
+ * The raw ids `adclick simulate` sends (sagemaker/traffic: users `u_000123`, bots `bot_7`, IPs
+ * `10.x.y.z`); pseudonyms are `u_` + 22 base64url characters and `ip_…`, so a match is a raw id.
+ */
+const SIMULATED_RAW = [/u_\d{6}(?![A-Za-z0-9_-])/, /bot_\d+/, /(?<![\d.])10\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\d.])/];
+
+/** `adclick simulate` against `base` through the CLI: a realistic mix on /predict/batch and /event/batch. */
+function simulate(base: string, token: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((done) => {
+    const child = spawn(
+      TSX,
+      [
+        CLI,
+        'simulate',
+        '--server',
+        base,
+        '--token',
+        token,
+        '--requests',
+        '150',
+        '--fraud',
+        '0.1',
+        '--json',
+        '--no-progress',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      output += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      output += d;
+    });
+    child.once('close', (code) => done({ code, output }));
+  });
+}
 
 describe('pseudonymisation: no raw user id or IP anywhere', () => {
   let dir: TempDir;
   let server: ServerProcess | undefined;
   let stderr = '';
   let exitCode: number | null = null;
+  let simulation: { code: number | null; output: string } = { code: null, output: '' };
 
   beforeAll(async () => {
     // Prepare: a server (logging at info) that sees traffic from distinctive users and an IP
@@ -111,6 +152,8 @@ describe('pseudonymisation: no raw user id or IP anywhere', () => {
       const statuses = [predicted, batch, imp, click, events, conflict, invalid].map((r) => r.status);
       expect(statuses).toEqual([200, 200, 202, 202, 200, 409, 400]);
     }
+    // ... then simulated traffic (bots and injected fraud included) through the CLI
+    simulation = await simulate(base, (await readFile(join(dir.path, 'admin-token'), 'utf8')).trim());
     // ... then a graceful stop, which exports the prediction log and compacts the event log
     server.terminate();
     exitCode = (await server.exited).code;
@@ -125,6 +168,39 @@ describe('pseudonymisation: no raw user id or IP anywhere', () => {
   it('stopped gracefully after the traffic', () => {
     // Assess
     expect(exitCode).toBe(0);
+  });
+
+  it('ran the simulation without a failed request', () => {
+    // Assess
+    expect(simulation.code, simulation.output).toBe(0);
+    expect(JSON.parse(simulation.output)).toMatchObject({ requests: 150, failed_requests: 0, server_errors: 0 });
+  });
+
+  it("stores none of the simulation's raw user ids or IPs in any file of the data dir", async () => {
+    // Prepare
+    const files = await allFiles(dir.path);
+
+    // Act
+    const hits: string[] = [];
+    let controlFound = false;
+    for (const file of files) {
+      const text = (await readFile(file)).toString('latin1');
+      // a control: the simulation's impression ids (not personal) are found by the same read
+      controlFound ||= text.includes('sim-');
+      for (const pattern of SIMULATED_RAW) {
+        const m = pattern.exec(text);
+        if (m) hits.push(`${file.slice(dir.path.length)}: ${m[0]}`);
+      }
+    }
+
+    // Assess
+    expect(controlFound).toBe(true);
+    expect(SIMULATED_RAW.map((p) => p.test('{"user_id":"u_000123","ip":"10.0.1.2"} bot_7'))).toEqual([
+      true,
+      true,
+      true,
+    ]);
+    expect(hits).toEqual([]);
   });
 
   it('stores no raw user id or IP in any byte of any file of the data dir', async () => {
@@ -165,9 +241,11 @@ describe('pseudonymisation: no raw user id or IP anywhere', () => {
       const strings = columns.filter((c) => c.column_type === 'VARCHAR').map((c) => c.column_name as string);
       for (const column of strings) {
         const rows = await queryDuckDb(
-          `SELECT CAST(count(*) AS INTEGER) AS n FROM ${source} WHERE ${RAW.map(
-            (raw) => `contains("${column}", '${raw}')`,
-          ).join(' OR ')}`,
+          `SELECT CAST(count(*) AS INTEGER) AS n FROM ${source} WHERE ${[
+            ...RAW.map((raw) => `contains("${column}", '${raw}')`),
+            `regexp_matches("${column}", '(^|[^A-Za-z0-9_-])(u_[0-9]{6}|bot_[0-9]+)($|[^A-Za-z0-9_-])')`,
+            `regexp_matches("${column}", '^10[.][0-9]{1,3}[.][0-9]{1,3}[.][0-9]{1,3}$')`,
+          ].join(' OR ')}`,
         );
         if ((rows[0]?.n as number) > 0) hits.push(`${table}.${column}: ${rows[0]?.n} rows`);
       }
@@ -214,5 +292,6 @@ describe('pseudonymisation: no raw user id or IP anywhere', () => {
     // Assess
     expect(stderr).toContain('adclick listening on');
     expect(RAW.filter((raw) => stderr.includes(raw))).toEqual([]);
+    expect(SIMULATED_RAW.filter((pattern) => pattern.test(stderr))).toEqual([]);
   });
 });

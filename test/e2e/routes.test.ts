@@ -728,13 +728,15 @@ describe('the local server, route by route', () => {
       }
     });
 
-    it('serves the landing page at GET /', async () => {
+    it('serves the dashboard at GET /, under a Content-Security-Policy', async () => {
       // Act
       const res = await call(base, 'GET', '/');
 
       // Assess
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toContain('text/html');
+      expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+      expect(res.text).toContain('/assets/dashboard.js');
     });
 
     it('answers an unknown route with a 404 problem', async () => {

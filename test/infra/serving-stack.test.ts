@@ -117,7 +117,7 @@ describe('the functions', () => {
 
   it('runs every function on Node.js 22, ARM64, traced, with its log retention', () => {
     // Assess
-    dev.template.resourceCountIs('AWS::Lambda::Function', 7);
+    dev.template.resourceCountIs('AWS::Lambda::Function', 8);
     dev.template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
@@ -133,7 +133,12 @@ describe('the functions', () => {
       .filter((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.VpcConfig)
       .map((r) => r.Properties.FunctionName)
       .sort();
-    expect(inVpc).toEqual(['adclick-dev-api', 'adclick-dev-feature-counters', 'adclick-dev-predict']);
+    expect(inVpc).toEqual([
+      'adclick-dev-api',
+      'adclick-dev-erasure-worker',
+      'adclick-dev-feature-counters',
+      'adclick-dev-predict',
+    ]);
   });
 
   it('keeps the fraud consumer a singleton and gives predict its provisioned concurrency in prod', () => {
@@ -192,6 +197,37 @@ describe('event sources', () => {
     dev.template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(15 minutes)',
       Targets: [Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 2 }, DeadLetterConfig: Match.anyValue() })],
+    });
+  });
+
+  it('tells the API where erasures go and runs the erasure worker every minute, allowed to start and follow the Glue rewrite', () => {
+    // Assess
+    const erasureEnv = {
+      ADCLICK_ERASURES_TABLE: Match.anyValue(),
+      ADCLICK_ERASURE_JOB: 'adclick-dev-rewrite-partition',
+      ADCLICK_LAKE_BUCKET: Match.anyValue(),
+      // Firehose's 300 s buffer and a minute: the lake's rewrite waits for what is in delivery.
+      ADCLICK_ERASURE_LAKE_DELAY_SECONDS: '360',
+    };
+    for (const fn of ['adclick-dev-api', 'adclick-dev-erasure-worker'])
+      dev.template.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: fn,
+        Environment: { Variables: Match.objectLike(erasureEnv) },
+      });
+    dev.template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'adclick-dev-erasure-worker',
+      ReservedConcurrentExecutions: 1,
+    });
+    dev.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
+    dev.template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['glue:GetJobRun', 'glue:StartJobRun'],
+            Resource: Match.stringLikeRegexp(':job/adclick-dev-rewrite-partition$'),
+          }),
+        ]),
+      },
     });
   });
 });

@@ -5,7 +5,7 @@
  */
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { DYNAMO_TABLES } from '../../lambdas/adapters/aws/dynamodb/tables.js';
+import { DYNAMO_TABLES, ERASURES_TABLE, PREDICTIONS_BY_USER } from '../../lambdas/adapters/aws/dynamodb/tables.js';
 import { STAGES, type StageName } from '../../lib/config.js';
 import { INTERFACE_ENDPOINTS } from '../../lib/constructs/state/serving-network.js';
 import { StateStack } from '../../lib/stacks/state-stack.js';
@@ -64,6 +64,34 @@ describe('the operational tables', () => {
       TimeToLiveSpecification:
         'ttlAttribute' in def ? { AttributeName: def.ttlAttribute, Enabled: true } : Match.absent(),
       StreamSpecification: 'stream' in def ? { StreamViewType: def.stream } : Match.absent(),
+    });
+  });
+
+  it('gives the prediction log its keys-only by_user index, which an erasure queries', () => {
+    // Assess
+    dev.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      TableName: 'adclick-dev-predictions',
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: PREDICTIONS_BY_USER.name,
+          KeySchema: [
+            { AttributeName: PREDICTIONS_BY_USER.partitionKey, KeyType: 'HASH' },
+            { AttributeName: PREDICTIONS_BY_USER.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+      ],
+    });
+  });
+
+  it('creates the erasures table for the receipts, encrypted with point-in-time recovery', () => {
+    // Assess
+    dev.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      TableName: 'adclick-dev-erasures',
+      KeySchema: [{ AttributeName: ERASURES_TABLE.partitionKey, KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: Match.anyValue() },
     });
   });
 

@@ -14,6 +14,7 @@ import type {
   ArtifactManifest,
   Clock,
   CounterEvent,
+  ErasureStore,
   EventLog,
   Experiment,
   ExperimentStore,
@@ -37,6 +38,7 @@ import type {
   ScoreResult,
   ScoreRow,
   ScoreUncertainty,
+  StoredErasure,
 } from '../../lambdas/core/ports.js';
 import type { Ad, AdUpsert } from '../../lambdas/core/schemas/ads.js';
 import type {
@@ -675,6 +677,34 @@ export class RecordingLogger implements Logger {
 
   error(message: string, fields?: Record<string, unknown>): void {
     this.entries.push({ level: 'error', message, ...(fields ? { fields } : {}) });
+  }
+}
+
+// ---------------------------------------------------------------- erasure receipts
+
+export class MemoryErasureStore implements ErasureStore {
+  readonly erasures = new Map<string, StoredErasure>();
+
+  async create(erasure: StoredErasure): Promise<void> {
+    if (this.erasures.has(erasure.receipt.erasure_id))
+      throw new ConflictError(`Erasure ${erasure.receipt.erasure_id} exists.`);
+    this.erasures.set(erasure.receipt.erasure_id, structuredClone(erasure));
+  }
+
+  async get(erasureId: string): Promise<StoredErasure | undefined> {
+    const e = this.erasures.get(erasureId);
+    return e === undefined ? undefined : structuredClone(e);
+  }
+
+  async save(erasure: StoredErasure): Promise<void> {
+    this.erasures.set(erasure.receipt.erasure_id, structuredClone(erasure));
+  }
+
+  async unfinished(): Promise<StoredErasure[]> {
+    return [...this.erasures.values()]
+      .filter((e) => e.receipt.status === 'pending' || e.receipt.status === 'running')
+      .sort((a, b) => a.receipt.requested_at.localeCompare(b.receipt.requested_at))
+      .map((e) => structuredClone(e));
   }
 }
 

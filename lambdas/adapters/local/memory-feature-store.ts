@@ -72,6 +72,18 @@ export class MemoryFeatureStore implements FeatureStore {
     }
   }
 
+  /**
+   * Forgets a user: the user's counters and the recent impressions that would credit a later
+   * click to them (DELETE /users/{user_id}). The ads' counters are aggregates over every user
+   * and stay. Returns what went.
+   */
+  eraseUser(userKey: string): { user_counters: number; impressions: number } {
+    const had = this.users.get(userKey) !== undefined;
+    this.users.delete(userKey);
+    const impressions = this.impressions.deleteWhere((v) => v.user === userKey);
+    return { user_counters: had ? 1 : 0, impressions };
+  }
+
   private bump(
     counters: GenerationalMap<string, Counter>,
     key: string,

@@ -43,6 +43,24 @@ export class PredictionExporter {
     }
   }
 
+  /**
+   * Exports everything logged so far, after any export already running (an erasure calls it so
+   * that no prediction is still on its way to the lake when the lake is rewritten).
+   */
+  async flush(): Promise<number> {
+    while (this.running) await this.running;
+    const run = this.drain();
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.running = settled;
+    void settled.finally(() => {
+      if (this.running === settled) this.running = undefined;
+    });
+    return run;
+  }
+
   start(intervalMs: number): void {
     this.timer = setInterval(() => {
       if (this.running) return;

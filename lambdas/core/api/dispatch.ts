@@ -76,7 +76,10 @@ export async function invoke<A>(
     if (body === undefined && route.body.optional) body = {};
     if (body === undefined)
       throw new ValidationError('A JSON body is required.', [{ path: '(body)', message: 'is required' }]);
-    body = parseOrThrow(route.body.schema, body);
+    const { parse, schema } = route.body;
+    if (parse) body = parse(body);
+    else if (schema) body = parseOrThrow(schema, body);
+    else throw new Error(`route ${route.operationId} has neither a parser nor a schema for its body`);
   }
   return route.handle(app, { params, query, body, baseUrl: input.baseUrl });
 }

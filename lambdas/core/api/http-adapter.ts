@@ -7,7 +7,7 @@ import {
   ValidationError,
 } from '../errors.js';
 import type { Logger } from '../ports.js';
-import { MAX_BODY_BYTES } from '../schemas/common.js';
+import { MAX_BODY_BYTES } from '../schemas/limits.js';
 import { invoke, type Router } from './dispatch.js';
 import { toProblem } from './problem.js';
 import type { Access, Route } from './route.js';
@@ -63,6 +63,8 @@ export interface StaticDocument {
   readonly contentType: string;
   /** The text, or what builds it at the first request (kept off a Lambda's cold start). */
   readonly body: string | (() => string);
+  /** Headers sent with it besides content-type (e.g. a Content-Security-Policy). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface HttpAdapterOptions<A = App> {
@@ -161,6 +163,8 @@ export function createHttpAdapter<A = App>(
   const documents = options.documents ?? new Map<string, StaticDocument>();
   return async (req) => {
     let operationId: string | undefined;
+    // The route's template, never the request path: a path can hold a raw user id (/users/{user_id}).
+    let routePath: string | undefined;
     try {
       const document = documents.get(req.path);
       if (document) {
@@ -168,10 +172,11 @@ export function createHttpAdapter<A = App>(
           throw new MethodNotAllowedError(`${req.method} is not allowed on ${req.path}.`, ['GET', 'HEAD']);
         }
         const body = typeof document.body === 'function' ? document.body() : document.body;
-        return { status: 200, headers: { 'content-type': document.contentType }, body };
+        return { status: 200, headers: { ...document.headers, 'content-type': document.contentType }, body };
       }
       const match = router.match(req.method, req.path);
       operationId = match.route.operationId;
+      routePath = match.route.path;
       authorise(match.route.access, req);
       const body = await readRouteBody(req, match.route);
       const result = await invoke(app, match, { query: queryOf(req.query), body, baseUrl: req.baseUrl });
@@ -179,7 +184,7 @@ export function createHttpAdapter<A = App>(
     } catch (err) {
       if (!(err instanceof DomainError)) {
         logger.error('unhandled error', {
-          path: req.path,
+          route: routePath ?? '(unrouted)',
           operation: operationId,
           error: (err as Error)?.name,
           stack: (err as Error)?.stack,

@@ -29,6 +29,7 @@ export function openApiDocument(routes: readonly Route[], version: string): Reco
     }
     let body: ZodRequestBody | undefined;
     if (route.body?.kind === 'json') {
+      if (!route.body.schema) throw new Error(`${route.operationId}'s body has no schema to document`);
       body = { required: !route.body.optional, content: { 'application/json': { schema: route.body.schema } } };
     } else if (route.body?.kind === 'binary') {
       body = {

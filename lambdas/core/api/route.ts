@@ -23,7 +23,21 @@ export interface ApiResponse {
 export type RouteBody =
   | {
       readonly kind: 'json';
-      readonly schema: z.ZodType /** An empty body is read as `{}`. */;
+      /** The body's contract: validates it unless `parse` is given, and documents it. */
+      readonly schema: z.ZodType;
+      /**
+       * A validator equivalent to `schema` that needs no zod, for a path whose cold start counts (the
+       * predict routes: api/predict-validation.ts). Throws a ValidationError like parseOrThrow.
+       */
+      readonly parse?: (input: unknown) => unknown;
+      /** An empty body is read as `{}`. */
+      readonly optional?: boolean;
+    }
+  | {
+      readonly kind: 'json';
+      /** Without zod: documented by the table that adds `schema` (predict-route-docs.ts). */
+      readonly schema?: undefined;
+      readonly parse: (input: unknown) => unknown;
       readonly optional?: boolean;
     }
   | { readonly kind: 'binary'; readonly maxBytes: number; readonly contentTypes: readonly string[] };

@@ -12,6 +12,7 @@ import {
 } from '../schemas/analytics.js';
 // The OpenAPI extension of zod is applied there; it must run before any schema is built.
 import '../schemas/common.js';
+import { ErasureAccepted, ErasureIdParams, ErasureReceipt, UserIdParams } from '../schemas/erasures.js';
 import {
   ClickEvent,
   EventAccepted,
@@ -34,7 +35,7 @@ import {
   ModelUploadRequest,
   ModelUploadResponse,
 } from '../schemas/models.js';
-import { PREDICT_ROUTES } from './predict-routes.js';
+import { DOCUMENTED_PREDICT_ROUTES } from './predict-route-docs.js';
 import { AD_SERVER, ADMIN, BAD, problem } from './responses.js';
 import type { Route } from './route.js';
 
@@ -53,7 +54,7 @@ const Health = z
  * route, its validation and its error mapping exist once.
  */
 export const ROUTES: readonly Route[] = [
-  ...PREDICT_ROUTES,
+  ...DOCUMENTED_PREDICT_ROUTES,
   {
     method: 'POST',
     path: '/event/impression',
@@ -351,6 +352,42 @@ export const ROUTES: readonly Route[] = [
       ...ADMIN,
     },
     handle: async (app, req) => ({ status: 200, body: await app.analytics.fraud(req.query) }),
+  },
+  {
+    method: 'DELETE',
+    path: '/users/{user_id}',
+    operationId: 'eraseUser',
+    summary:
+      'Erase a user everywhere (feature store, prediction log, lake, event log); answers once the erasure is recorded, before it runs.',
+    tag: 'privacy',
+    access: 'admin',
+    params: UserIdParams,
+    responses: {
+      202: { description: 'Recorded; follow the receipt at GET /erasures/{erasure_id}.', schema: ErasureAccepted },
+      ...BAD,
+      ...ADMIN,
+      503: problem('Erasure is not configured, or its store is unreachable; retry later.'),
+    },
+    handle: async (app, req) => {
+      const accepted = await app.erasures.request(req.params.user_id);
+      return { status: 202, body: accepted, headers: { location: accepted.receipt } };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/erasures/{id}',
+    operationId: 'getErasure',
+    summary: 'The receipt of an erasure: its status and, per store, what was removed.',
+    tag: 'privacy',
+    access: 'admin',
+    params: ErasureIdParams,
+    responses: {
+      200: { description: 'The receipt.', schema: ErasureReceipt },
+      ...ADMIN,
+      404: problem('Unknown erasure.'),
+      503: problem('Erasure is not configured, or its store is unreachable; retry later.'),
+    },
+    handle: async (app, req) => ({ status: 200, body: await app.erasures.get(req.params.id) }),
   },
   {
     method: 'GET',

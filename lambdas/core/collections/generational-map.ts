@@ -52,6 +52,20 @@ export class GenerationalMap<K, V> {
     if (!this.current.delete(key)) this.previous.delete(key);
   }
 
+  /** Deletes every entry the predicate selects (a full scan: for rare jobs such as an erasure); returns how many. */
+  deleteWhere(predicate: (value: V, key: K) => boolean): number {
+    let n = 0;
+    for (const generation of [this.current, this.previous]) {
+      for (const [k, v] of generation) {
+        if (predicate(v, k)) {
+          generation.delete(k);
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+
   /** Starts a new generation when the current one is `periodMs` old at `nowMs`. */
   tick(nowMs: number): void {
     this.lastTick = nowMs;

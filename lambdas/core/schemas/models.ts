@@ -81,6 +81,21 @@ export const DriftEvent = z
   .openapi('DriftEvent');
 export type DriftEvent = z.infer<typeof DriftEvent>;
 
+/** At most this many erasure ids are kept on a model (the newest); `erasures` counts them all. */
+export const MAX_ERASURE_IDS = 20;
+
+export const RetrainRequiredByErasure = z
+  .object({
+    since: z.string().openapi({ description: 'When the first such erasure completed.' }),
+    erasures: z.number().int().openapi({ description: 'How many erasures flagged the model.' }),
+    erasure_ids: z
+      .array(z.string())
+      .max(MAX_ERASURE_IDS)
+      .openapi({ description: 'The newest erasures, oldest first.' }),
+  })
+  .openapi('RetrainRequiredByErasure');
+export type RetrainRequiredByErasure = z.infer<typeof RetrainRequiredByErasure>;
+
 export const ModelRecord = z
   .object({
     model_id: z.string(),
@@ -103,6 +118,10 @@ export const ModelRecord = z
       .max(MAX_DRIFT_EVENTS)
       .optional()
       .openapi({ description: 'What the drift monitor did about this model, oldest first (docs/drift.md).' }),
+    retrain_required_by_erasure: RetrainRequiredByErasure.optional().openapi({
+      description:
+        'Set when a user whose data this model may have been trained on was erased (DELETE /users/{user_id}): retrain it.',
+    }),
   })
   .openapi('Model');
 export type ModelRecord = z.infer<typeof ModelRecord>;

@@ -2,6 +2,7 @@ import type {
   AdCatalogue,
   Analytics,
   Clock,
+  ErasureStore,
   EventLog,
   ExperimentStore,
   FeatureStore,
@@ -16,6 +17,7 @@ import type {
   PredictionCache,
   PredictionLog,
   Pseudonymiser,
+  UserDataEraser,
 } from '../ports.js';
 
 export interface HealthProbe {
@@ -50,6 +52,12 @@ export const DEFAULT_CORE_CONFIG: CoreConfig = {
   exploration: { budget: 0, kappa: 1, minEvidence: 100 },
 };
 
+export interface ErasureDeps {
+  readonly store: ErasureStore;
+  readonly erasers: readonly UserDataEraser[];
+  readonly schedule: (run: () => Promise<void>) => void;
+}
+
 /** Everything a use case may touch, built once by a composition root. */
 export interface Deps {
   readonly model: ModelEndpoint;
@@ -76,6 +84,12 @@ export interface Deps {
   /** The analytics queries over the lake. */
   readonly analytics: Analytics;
   readonly pseudonymiser: Pseudonymiser;
+  /**
+   * Optional: user erasure (DELETE /users/{user_id}); without it those routes answer 503. The
+   * erasers run in order; `schedule` runs an accepted erasure after the 202 (in the background
+   * locally; in AWS the erasures table's stream starts the worker, so it does nothing).
+   */
+  readonly erasure?: ErasureDeps;
   readonly clock: Clock;
   readonly ids: IdGenerator;
   readonly logger: Logger;

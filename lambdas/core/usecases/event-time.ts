@@ -1,5 +1,5 @@
 import { ValidationError } from '../errors.js';
-import { parseTimestamp } from '../schemas/common.js';
+import { parseTimestamp } from '../schemas/rfc3339.js';
 import type { CoreConfig } from './deps.js';
 
 const DAY_MS = 86_400_000;

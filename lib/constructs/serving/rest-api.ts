@@ -10,6 +10,7 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type * as z from 'zod';
 import type { Route } from '../../../lambdas/core/api/route.js';
 import { retentionOf } from '../state/serving-network.js';
 import { requestModelSchema } from './request-models.js';
@@ -30,8 +31,12 @@ export interface AdclickRestApiProps {
 }
 
 /** The one request model of a route with a required JSON body, if any (optional bodies are the function's to check). */
-export function modelledBody(route: GatewayRoute): (GatewayRoute['body'] & { kind: 'json' }) | undefined {
-  return route.body?.kind === 'json' && !route.body.optional ? route.body : undefined;
+export function modelledBody(route: GatewayRoute): { schema: z.ZodType } | undefined {
+  if (route.body?.kind !== 'json' || route.body.optional) return undefined;
+  const { schema } = route.body;
+  // The route table the stacks take (ROUTES) documents every body; a bare one is a wiring mistake.
+  if (!schema) throw new Error(`route ${route.operationId} has no body schema to model`);
+  return { schema };
 }
 
 export class AdclickRestApi extends Construct {

@@ -10,6 +10,7 @@ import {
   DYNAMO_TABLES,
   type DynamoTableDefinition,
   type DynamoTableKey,
+  ERASURES_TABLE,
 } from '../../../lambdas/adapters/aws/dynamodb/tables.js';
 
 export interface OperationalTablesProps {
@@ -27,6 +28,8 @@ export interface OperationalTablesProps {
 
 export class OperationalTables extends Construct {
   readonly tables: Readonly<Record<DynamoTableKey, dynamodb.Table>>;
+  /** Erasure receipts (ERASURES_TABLE): only the API function and the erasure worker use it. */
+  readonly erasures: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: OperationalTablesProps) {
     super(scope, id);
@@ -34,23 +37,49 @@ export class OperationalTables extends Construct {
       ([key, def]) =>
         [
           key,
-          new dynamodb.Table(this, tableId(key), {
-            tableName: `${props.prefix}-${key}`,
-            partitionKey: { name: def.partitionKey, type: dynamodb.AttributeType.STRING },
-            // Traffic is bursty and follows the ad servers: on-demand scales without a forecast.
-            billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-            pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-            encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
-            encryptionKey: props.encryptionKey,
-            ...(def.ttlAttribute ? { timeToLiveAttribute: def.ttlAttribute } : {}),
-            ...(def.stream ? { stream: dynamodb.StreamViewType[def.stream] } : {}),
-            deletionProtection: props.deletionProtection ?? false,
-            removalPolicy: props.removalPolicy,
-          }),
+          withIndexes(
+            def,
+            new dynamodb.Table(this, tableId(key), {
+              tableName: `${props.prefix}-${key}`,
+              partitionKey: { name: def.partitionKey, type: dynamodb.AttributeType.STRING },
+              // Traffic is bursty and follows the ad servers: on-demand scales without a forecast.
+              billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+              pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+              encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+              encryptionKey: props.encryptionKey,
+              ...(def.ttlAttribute ? { timeToLiveAttribute: def.ttlAttribute } : {}),
+              ...(def.stream ? { stream: dynamodb.StreamViewType[def.stream] } : {}),
+              deletionProtection: props.deletionProtection ?? false,
+              removalPolicy: props.removalPolicy,
+            }),
+          ),
         ] as const,
     );
     this.tables = Object.fromEntries(entries) as Record<DynamoTableKey, dynamodb.Table>;
+    this.erasures = new dynamodb.Table(this, 'ErasuresTable', {
+      tableName: `${props.prefix}-erasures`,
+      partitionKey: { name: ERASURES_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: props.encryptionKey,
+      deletionProtection: props.deletionProtection ?? false,
+      removalPolicy: props.removalPolicy,
+    });
   }
+}
+
+/** The definition's global secondary indexes (the prediction log's by_user, for erasures): keys only. */
+function withIndexes(def: DynamoTableDefinition, table: dynamodb.Table): dynamodb.Table {
+  for (const index of def.indexes ?? []) {
+    table.addGlobalSecondaryIndex({
+      indexName: index.name,
+      partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: index.sortKey, type: dynamodb.AttributeType.NUMBER },
+      projectionType: dynamodb.ProjectionType.KEYS_ONLY,
+    });
+  }
+  return table;
 }
 
 /** `predictions` → `PredictionsTable`: a stable construct id per definition key. */

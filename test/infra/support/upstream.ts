@@ -76,6 +76,7 @@ export function fakeState(stack: Stack, prefix = 'adclick-dev'): StateResources 
   return {
     vpc,
     tables,
+    erasuresTable: dynamodb.Table.fromTableAttributes(stack, 'Table-erasures', { tableName: `${prefix}-erasures` }),
     redis: {
       host: 'master.adclick-dev.abc123.euw1.cache.amazonaws.com',
       port: '6379',

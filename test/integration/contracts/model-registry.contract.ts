@@ -170,6 +170,20 @@ export function describeModelRegistryContract(adapter: string, open: () => Promi
       expect(await registry.get('m_c')).not.toHaveProperty('drift_events');
     });
 
+    it('keeps the erasure retrain flag through updates and promotions, and leaves it out of a model that has none', async () => {
+      // Prepare
+      await withChampion();
+      const flag = { since: LATER.toISOString(), erasures: 2, erasure_ids: ['er_1', 'er_2'] };
+
+      // Act
+      await registry.update('m_a', { retrain_required_by_erasure: flag });
+      await registry.promote('m_b', LATER, gate(true));
+
+      // Assess
+      expect((await registry.get('m_a'))?.retrain_required_by_erasure).toEqual(flag);
+      expect(await registry.get('m_b')).not.toHaveProperty('retrain_required_by_erasure');
+    });
+
     it('says NotFound when promoting an unknown model and leaves the champion alone', async () => {
       await withChampion();
 

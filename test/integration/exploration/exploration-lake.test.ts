@@ -61,6 +61,8 @@ describe('the exploration bonus in the lake', () => {
     const raw = new Database(dbFile);
     raw.exec('ALTER TABLE predictions DROP COLUMN model_latency_ms');
     raw.exec('ALTER TABLE predictions DROP COLUMN exploration_bonus');
+    // Later migrations' tables go too, as they did not exist at that version.
+    raw.exec('DROP TABLE erasures');
     raw.pragma('user_version = 1');
     raw
       .prepare(

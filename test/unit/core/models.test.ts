@@ -266,10 +266,10 @@ describe('model activation', () => {
   });
 
   it.each([
-    ['below the band', 0.89],
-    ['above the band', 1.11],
+    ['below the band', 0.8],
+    ['above the band', 1.25],
     ['undefined (no clicks)', null],
-  ])('refuses a candidate whose overall calibration is %s', async (_label, calibration) => {
+  ])('refuses a candidate whose overall calibration on 500 clicks is %s', async (_label, calibration) => {
     // Prepare
     const { app, ports } = makeApp();
     addCandidate(ports, 'm_new');
@@ -430,9 +430,9 @@ describe('model activation', () => {
 });
 
 describe('decideGate', () => {
-  const scored = (logloss: number, calibration: number | null) => ({
-    rows: 1000,
-    positives: 50,
+  const scored = (logloss: number, calibration: number | null, positives = 1_000_000) => ({
+    rows: 20 * positives,
+    positives,
     logloss,
     calibration,
     auc: 0.7,
@@ -445,6 +445,41 @@ describe('decideGate', () => {
 
     // Assess
     expect(report.passed).toBe(true);
+  });
+
+  it.each([0.89, 1.11])('refuses %s when the holdout has clicks enough to tell it from the band', (calibration) => {
+    // Act: on 100,000 clicks the 95 % interval is about ±0.6 %
+    const report = decideGate('h', scored(0.1, calibration, 100_000), null);
+
+    // Assess
+    expect(report.passed).toBe(false);
+    expect(report.reasons).toEqual([
+      expect.stringMatching(/calibration .* on 100000 clicks\) is outside \[0\.9, 1\.1\]/),
+    ]);
+  });
+
+  it('passes a point estimate past the edge that is within the noise of its clicks, and refuses one beyond it', () => {
+    // Prepare: on 400 clicks the observed count alone wobbles by about ±10 % (95 %)
+    const noisy = scored(0.1, 1.106, 400);
+    const miscalibrated = scored(0.1, 1.3, 400);
+
+    // Act
+    const passed = decideGate('h', noisy, null);
+    const refused = decideGate('h', miscalibrated, null);
+
+    // Assess
+    expect(passed.passed).toBe(true);
+    expect(refused.reasons).toEqual([
+      'calibration 1.300 (95 % interval [1.179, 1.437] on 400 clicks) is outside [0.9, 1.1]',
+    ]);
+  });
+
+  it('refuses a candidate with no clicks on the holdout, whose calibration is undefined', () => {
+    // Act
+    const report = decideGate('h', scored(0.1, null, 0), null);
+
+    // Assess
+    expect(report.reasons).toEqual(['calibration undefined (no clicks) is outside [0.9, 1.1]']);
   });
 
   it('refuses an equal log loss', () => {
@@ -473,8 +508,8 @@ describe('decideGate', () => {
       calibration,
       auc: 0.7,
     });
-    const candidate = { ...scored(0.1, 1), segments: [segment('tablet', 40, 1.3), segment('mobile', 400, 1.0)] };
-    const miscalibrated = { ...scored(0.1, 1), segments: [segment('tablet', 100, 1.3)] };
+    const candidate = { ...scored(0.1, 1), segments: [segment('tablet', 40, 1.6), segment('mobile', 400, 1.0)] };
+    const miscalibrated = { ...scored(0.1, 1), segments: [segment('tablet', 100, 1.6)] };
 
     // Act
     const noisy = decideGate('h', candidate, null);

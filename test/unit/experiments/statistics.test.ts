@@ -15,6 +15,9 @@ function arm(index: number, impressions: number, clicks: number, extra: Partial<
   };
 }
 
+/** The entropy (nats) of a click label at this CTR. */
+const entropy = (p: number) => -p * Math.log(p) - (1 - p) * Math.log(1 - p);
+
 function challenger(evaluation: ReturnType<typeof evaluateExperiment>, index = 1) {
   const result = evaluation.variants[index];
   if (!result) throw new Error(`no variant ${index}`);
@@ -195,8 +198,11 @@ describe('decision', () => {
   });
 
   it('stops when the variant has a significantly lower CTR', () => {
-    // Prepare: the promote example mirrored.
-    const counts = [arm(0, 40_000, 1040), arm(1, 40_000, 800)];
+    // Prepare: the promote example mirrored, each arm's log loss at the same normalised entropy (0.9).
+    const counts = [
+      arm(0, 40_000, 1040, { sumLogLoss: 0.9 * entropy(1040 / 40_000) * 40_000 }),
+      arm(1, 40_000, 800, { sumLogLoss: 0.9 * entropy(800 / 40_000) * 40_000 }),
+    ];
 
     // Act
     const evaluation = evaluateExperiment(counts);
@@ -252,6 +258,38 @@ describe('decision', () => {
     // Assess
     expect(challenger(evaluation).guardrails.find((g) => g.name === 'logloss')?.passed).toBe(true);
     expect(evaluation.decision).toBe('keep_running');
+  });
+
+  it('judges log loss normalised by each arm’s own click entropy, so choosing higher-CTR ads is no harm', () => {
+    // Prepare: the demo's case. The challenger picks ads with a 7.4 % CTR, the control 5.0 %; raw
+    // log loss 0.250 vs 0.193 (+29 %) only reflects the labels' entropy (0.264 vs 0.199): NE 0.948
+    // vs 0.974, the challenger is the better model.
+    const counts = [
+      arm(0, 40_000, 2000, { sumLogLoss: 0.1934 * 40_000 }),
+      arm(1, 40_000, 2960, { sumLogLoss: 0.2501 * 40_000 }),
+    ];
+
+    // Act
+    const logloss = challenger(evaluateExperiment(counts)).guardrails.find((g) => g.name === 'logloss');
+
+    // Assess
+    expect(logloss?.passed).toBe(true);
+    expect(logloss?.detail).toMatch(/^normalised entropy 0\.94\d\d vs control 0\.97\d\d/);
+  });
+
+  it('fails the log loss guardrail on a worse normalised entropy at the same CTR', () => {
+    // Prepare: same 2 % CTR, NE 0.98 against 0.90 over 400 000 impressions each.
+    const h = entropy(0.02);
+    const counts = [
+      arm(0, 400_000, 8000, { sumLogLoss: 0.9 * h * 400_000 }),
+      arm(1, 400_000, 8000, { sumLogLoss: 0.98 * h * 400_000 }),
+    ];
+
+    // Act
+    const logloss = challenger(evaluateExperiment(counts)).guardrails.find((g) => g.name === 'logloss');
+
+    // Assess
+    expect(logloss?.passed).toBe(false);
   });
 
   it('waits for the minimum impressions before acting on a large effect', () => {

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../../lambdas/core/api/routes.js';
 import { createApiHandler } from '../../../lambdas/handlers/api.js';
 import type { RequestMeasure } from '../../../lambdas/handlers/observability.js';
-import { CHAMPION_ID, MemoryArtifactStore, makeApp } from '../../support/memory-ports.js';
+import { CHAMPION_ID, MemoryArtifactStore, MemoryErasureStore, makeApp } from '../../support/memory-ports.js';
 import { apiEvent, lambdaContext } from './api-gateway-events.js';
 
 interface Call {
@@ -57,7 +57,12 @@ const range = { from: '2026-12-01T00:00:00Z', to: '2026-12-05T00:00:00Z' };
 describe('the API handler over every route of the table', () => {
   it('answers each route with its success status through a real API Gateway event', async () => {
     // Prepare
-    const { app } = makeApp();
+    const erasure = {
+      store: new MemoryErasureStore(),
+      erasers: [],
+      schedule: (run: () => Promise<void>) => void run(),
+    };
+    const { app } = makeApp({ erasure });
     const measures: RequestMeasure[] = [];
     const handler = createApiHandler({
       logger: new PowertoolsLogger({ serviceName: 'adclick-api-test', logLevel: 'SILENT' }),
@@ -166,6 +171,10 @@ describe('the API handler over every route of the table', () => {
     );
     record('modelAnalytics', (await send({ method: 'GET', resource: '/analytics/models', query: range })).status);
     record('fraudAnalytics', (await send({ method: 'GET', resource: '/analytics/fraud', query: range })).status);
+    const erased = await send({ method: 'DELETE', resource: '/users/{user_id}', params: { user_id: 'u_1' } });
+    record('eraseUser', erased.status);
+    const erasureId = { id: String(erased.body.erasure_id) };
+    record('getErasure', (await send({ method: 'GET', resource: '/erasures/{id}', params: erasureId })).status);
 
     // Assess: every route of the table was called, routed to its operation, and succeeded
     const expected = Object.fromEntries(

@@ -29,6 +29,7 @@ const FIELDS = [
   'created_at',
   'activated_at',
   'drift_events',
+  'retrain_required_by_erasure',
 ] as const satisfies readonly (keyof ModelRecord)[];
 
 /**
@@ -41,9 +42,10 @@ const JSON_FIELDS: ReadonlySet<string> = new Set([
   'holdout_metrics',
   'gate',
   'drift_events',
+  'retrain_required_by_erasure',
 ]);
 /** Optional fields: absent from a record that never had them, as in the local registry (not null). */
-const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(['drift_events']);
+const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(['drift_events', 'retrain_required_by_erasure']);
 
 const encode = (field: string, value: unknown): unknown =>
   JSON_FIELDS.has(field) && value !== null && value !== undefined ? JSON.stringify(value) : value;

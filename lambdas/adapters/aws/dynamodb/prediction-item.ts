@@ -48,6 +48,8 @@ const PredictionItemSchema = z
     exploration_bonus: z.number().finite().nonnegative().nullable().optional(),
     model_latency_ms: z.number().finite().nonnegative().nullable().optional(),
     expires_at: z.number().int().nonnegative(),
+    // The by_user index's key (erasure): the pseudonym again, only with consent; not a lake column.
+    user_key: text.optional(),
   })
   .strict();
 

@@ -2,7 +2,7 @@ import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { FeatureMap, PredictionLog, PredictionRecord } from '../../../core/ports.js';
 import type { Explanation } from '../../../core/schemas/predict.js';
 import { batchGetByKey, type Item, isConditionalCheckFailed, mapBounded, type RetryPolicy } from './retry.js';
-import { DYNAMO_TABLES, PREDICTION_TTL_DAYS } from './tables.js';
+import { DYNAMO_TABLES, PREDICTION_TTL_DAYS, PREDICTIONS_BY_USER } from './tables.js';
 
 const KEY = DYNAMO_TABLES.predictions.partitionKey;
 const TTL_ATTRIBUTE = DYNAMO_TABLES.predictions.ttlAttribute;
@@ -30,6 +30,8 @@ export interface PredictionItem {
   model_latency_ms?: number | null;
   /** Epoch seconds after which DynamoDB TTL deletes the item. */
   expires_at: number;
+  /** The pseudonym again, only with consent: the key of the sparse by_user index (erasure). */
+  user_key?: string;
 }
 
 /**
@@ -58,6 +60,7 @@ export function toPredictionItem(r: PredictionRecord): PredictionItem {
     exploration_bonus: r.exploration_bonus,
     model_latency_ms: r.model_latency_ms,
     [TTL_ATTRIBUTE]: Math.floor(ts / 1000) + TTL_SECONDS,
+    ...(r.user_id === null ? {} : { [PREDICTIONS_BY_USER.partitionKey]: r.user_id }),
   };
 }
 

@@ -13,14 +13,40 @@ export interface DynamoTableDefinition {
   /** The stream view a consumer needs, if any (the prediction log feeds Firehose from it). */
   readonly stream?: 'NEW_IMAGE';
   readonly description: string;
+  /** Global secondary indexes (a string partition key and a number sort key), if any. */
+  readonly indexes?: readonly DynamoIndexDefinition[];
 }
+
+export interface DynamoIndexDefinition {
+  readonly name: string;
+  readonly partitionKey: string;
+  readonly sortKey: string;
+}
+
+/**
+ * The prediction log by user: a sparse index (only items with `user_key`, i.e. with consent) that
+ * DELETE /users/{user_id} queries; keys only (prediction_id, user_key, ts).
+ */
+export const PREDICTIONS_BY_USER: DynamoIndexDefinition = { name: 'by_user', partitionKey: 'user_key', sortKey: 'ts' };
+
+/**
+ * Erasure receipts (DELETE /users/{user_id}): one item per erasure, the pseudonym beside the
+ * receipt only while unfinished. Only the API function uses it, so it is not in DYNAMO_TABLES
+ * (whose names every function's configuration carries).
+ */
+export const ERASURES_TABLE = {
+  partitionKey: 'erasure_id',
+  description: 'Erasure receipts, one item per erasure; `user_key` (the pseudonym) only while unfinished.',
+} as const satisfies DynamoTableDefinition;
 
 export const DYNAMO_TABLES = {
   predictions: {
     partitionKey: 'prediction_id',
     ttlAttribute: 'expires_at',
     stream: 'NEW_IMAGE',
-    description: 'The prediction log: one item per prediction_id, written once, kept 90 days (TTL).',
+    description:
+      "The prediction log: one item per prediction_id, written once, kept 90 days (TTL); by_user finds a user's items for an erasure.",
+    indexes: [PREDICTIONS_BY_USER],
   },
   models: {
     partitionKey: 'pk',
@@ -57,11 +83,34 @@ export const PREDICTION_TTL_DAYS = 90;
  * (UpdateTimeToLive; a CDK table property) on `ttlAttribute`.
  */
 export function createTableInput(key: DynamoTableKey, tableName: string): CreateTableCommandInput {
-  const def: DynamoTableDefinition = DYNAMO_TABLES[key];
+  return createTableInputOf(DYNAMO_TABLES[key], tableName);
+}
+
+/** The CreateTable request of any table definition (ERASURES_TABLE too). */
+export function createTableInputOf(def: DynamoTableDefinition, tableName: string): CreateTableCommandInput {
+  const indexes = def.indexes ?? [];
   return {
     TableName: tableName,
-    AttributeDefinitions: [{ AttributeName: def.partitionKey, AttributeType: 'S' }],
+    AttributeDefinitions: [
+      { AttributeName: def.partitionKey, AttributeType: 'S' },
+      ...indexes.flatMap((i) => [
+        { AttributeName: i.partitionKey, AttributeType: 'S' as const },
+        { AttributeName: i.sortKey, AttributeType: 'N' as const },
+      ]),
+    ],
     KeySchema: [{ AttributeName: def.partitionKey, KeyType: 'HASH' }],
+    ...(indexes.length > 0
+      ? {
+          GlobalSecondaryIndexes: indexes.map((i) => ({
+            IndexName: i.name,
+            KeySchema: [
+              { AttributeName: i.partitionKey, KeyType: 'HASH' as const },
+              { AttributeName: i.sortKey, KeyType: 'RANGE' as const },
+            ],
+            Projection: { ProjectionType: 'KEYS_ONLY' as const },
+          })),
+        }
+      : {}),
     BillingMode: 'PAY_PER_REQUEST',
     ...(def.stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: def.stream } } : {}),
   };

@@ -12,7 +12,7 @@ import type {
 import { DependencyUnavailableError } from '../../../core/errors.js';
 import type { Logger, PredictionLog, PredictionRecord } from '../../../core/ports.js';
 import { type BackoffOptions, fullJitterDelay, realTiming, type Timing } from '../backoff.js';
-import { packPredictionMessages, SQS_MAX_MESSAGE_BYTES } from './prediction-log-message.js';
+import { packPredictionMessages, SQS_MAX_MESSAGE_BYTES } from './prediction-log-packing.js';
 
 /** What the decorator needs of an SQSClient (an SQSClient is one). */
 export interface SendMessageBatchClient {

@@ -250,8 +250,8 @@ export class DurableEventLog implements EventLog {
   /**
    * Appends the rows durably (see the module comment). Rejects with EventLogRowError, writing
    * nothing, when a row does not fit its table (unknown column, wrong type, missing required
-   * value, empty id); rejects with the I/O error when the write fails (nothing of it is kept, so
-   * the caller may retry).
+   * value, empty id); rejects with EventLogUnavailableError (a 503) carrying the I/O error as its
+   * cause when the write fails (nothing of it is kept, so the caller may retry).
    */
   append(rows: readonly LakeRow[]): Promise<{ duplicates: number[] }> {
     if (this.state !== 'open') return Promise.reject(new EventLogUnavailableError('event log is closed'));
@@ -558,13 +558,20 @@ export class DurableEventLog implements EventLog {
    * failed batch), and forgets their ids so that the callers' retries are not taken for duplicates.
    */
   private failBatch(batch: Batch, err: unknown): void {
-    const error = err instanceof Error ? err : new Error(String(err));
+    // Unavailable, not a bug: the caller gets a 503 (nothing was kept, so a retry is safe), not a 500.
+    const error = new EventLogUnavailableError(`event log write failed: ${(err as Error)?.message ?? String(err)}`, {
+      cause: err,
+    });
     const pending = this.pending;
     this.pending = null;
     for (const b of pending ? [batch, pending] : [batch]) {
       const h = b.hashes;
       for (let i = 0; i < h.length; i += 2) this.ids.delete(h[i]!, h[i + 1]!);
-      b.reject(b === batch ? error : new Error('event log write failed for an earlier batch', { cause: error }));
+      b.reject(
+        b === batch
+          ? error
+          : new EventLogUnavailableError('event log write failed for an earlier batch', { cause: error }),
+      );
     }
     this.logger.error('event log: write failed', { error: String(error) });
   }

@@ -54,7 +54,29 @@ const MIGRATIONS: readonly string[] = [
   'ALTER TABLE predictions ADD COLUMN exploration_bonus REAL;',
   // The model call's time per prediction, for the experiments' latency guardrail.
   'ALTER TABLE predictions ADD COLUMN model_latency_ms REAL;',
+  // User erasure receipts (DELETE /users/{user_id}); user_key is the pseudonym while unfinished.
+  `CREATE TABLE erasures (
+     erasure_id TEXT PRIMARY KEY,
+     status TEXT NOT NULL,
+     user_key TEXT,
+     record TEXT NOT NULL,
+     requested_at TEXT NOT NULL
+   );
+   CREATE INDEX erasures_unfinished ON erasures (status) WHERE status IN ('pending', 'running');`,
 ];
+
+/**
+ * After deleting personal data: makes SQLite overwrite what it frees from now on (secure_delete)
+ * and moves the WAL into the database file and truncates it, so no old page image of the deleted
+ * rows is left in either file. Retries while another connection (the checkpointer) is busy.
+ */
+export function scrubDeleted(db: Sqlite, attempts = 20): void {
+  for (let i = 0; i < attempts; i++) {
+    const [row] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+    if (row?.busy === 0) return;
+  }
+  throw new Error('SQLite: the WAL could not be truncated after an erasure (busy); the erasure is retried');
+}
 
 /** WAL pages after which a commit checkpoints by itself: only if the checkpoint worker falls behind. */
 const FALLBACK_AUTOCHECKPOINT_PAGES = 16_384;
@@ -72,6 +94,9 @@ export function openDatabase(file: string): Sqlite {
   db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
+  // Deleted content is overwritten, not left in free pages: an erased user's rows must not
+  // survive in the file (DELETE /users/{user_id}); scrubDeleted empties the WAL too.
+  db.pragma('secure_delete = ON');
   const version = db.pragma('user_version', { simple: true }) as number;
   for (let v = version; v < MIGRATIONS.length; v++) {
     db.transaction(() => {

@@ -144,6 +144,27 @@ export class SqlitePredictionLog implements PredictionLog {
     });
   }
 
+  /**
+   * Deletes every prediction of a user (DELETE /users/{user_id}): a full scan, as erasures are
+   * rare and an index on user_id would cost every insert. Returns the rows deleted and their
+   * time range. The caller scrubs the files afterwards (scrubDeleted).
+   */
+  eraseUser(userKey: string): { rows: number; span: { from: Date; to: Date } | null } {
+    return this.db.transaction(() => {
+      const range = this.db
+        .prepare<[string], { n: number; first: number | null; last: number | null }>(
+          'SELECT count(*) AS n, min(ts) AS first, max(ts) AS last FROM predictions WHERE user_id = ?',
+        )
+        .get(userKey);
+      const { changes } = this.db.prepare<[string]>('DELETE FROM predictions WHERE user_id = ?').run(userKey);
+      const span =
+        range && range.first !== null && range.last !== null
+          ? { from: new Date(range.first), to: new Date(range.last) }
+          : null;
+      return { rows: changes, span };
+    })();
+  }
+
   /** The operational log keeps 90 days (the lake keeps its own copy for 400). */
   expireBefore(cutoff: Date): number {
     return this.deleteBefore.run(cutoff.getTime(), cutoff.getTime()).changes;

@@ -1,0 +1,161 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parsePredictBatchRequest, parsePredictRequest } from '../../../lambdas/core/api/predict-validation.js';
+import { ValidationError } from '../../../lambdas/core/errors.js';
+import { PredictBatchRequest, PredictRequest } from '../../../lambdas/core/schemas/predict.js';
+import { fieldErrors } from '../../../lambdas/core/validation.js';
+
+type Outcome = { ok: true; data: unknown } | { ok: false; paths: string[] };
+
+function viaZod(schema: typeof PredictRequest | typeof PredictBatchRequest, input: unknown): Outcome {
+  const r = schema.safeParse(input);
+  if (r.success) return { ok: true, data: r.data };
+  return { ok: false, paths: [...new Set(fieldErrors(r.error).map((e) => e.path))].sort() };
+}
+
+function viaValidator(parse: (input: unknown) => unknown, input: unknown): Outcome {
+  try {
+    return { ok: true, data: parse(input) };
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    return { ok: false, paths: [...new Set(err.errors.map((e) => e.path))].sort() };
+  }
+}
+
+// Values near each rule's edges, so that generated requests hit both sides of every check.
+const idish = fc.oneof(
+  fc.constantFrom('u1', 'ad-7', '', ' a', 'a ', 'a b', 'é', '\u0000', 'x'.repeat(128), 'x'.repeat(129)),
+  fc.string({ maxLength: 6 }),
+  fc.integer(),
+  fc.constant(null),
+  fc.boolean(),
+);
+const featureName = fc.constantFrom(
+  'device_type',
+  'site_id',
+  '_x',
+  'a.b:c-d',
+  '1bad',
+  '',
+  'sp ace',
+  'k'.repeat(64),
+  'k'.repeat(65),
+  '__proto__',
+);
+const featureValue = fc.oneof(
+  fc.string({ maxLength: 4 }),
+  fc.constant('v'.repeat(256)),
+  fc.constant('v'.repeat(257)),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.boolean(),
+  fc.constant(null),
+  fc.constant([1]),
+  fc.constant({ nested: 1 }),
+);
+const featureMap = fc.oneof(
+  fc.dictionary(featureName, featureValue, { maxKeys: 4 }),
+  // Around the 64-feature limit, all names and values valid.
+  fc.integer({ min: 62, max: 66 }).map((n) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`f${i}`, i]))),
+  // A JSON body's own __proto__ key, as JSON.parse leaves it.
+  fc.constant(JSON.parse('{"__proto__": {"x": 1}, "ok": 1}')),
+  fc.constantFrom(null, 'mobile', 3, [] as unknown[]),
+);
+const timestamp = fc.oneof(
+  fc.constantFrom(
+    '2026-12-04T10:00:00Z',
+    '2026-12-04T10:00:00.123+01:00',
+    '2026-02-30T10:00:00Z',
+    '2026-12-04T10:00:00',
+    '2026-12-04',
+    `2026-12-04T10:00:00.${'1'.repeat(30)}Z`,
+  ),
+  fc.integer(),
+  fc.constant(null),
+);
+const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
+const common = {
+  user_id: maybe(idish),
+  features: maybe(featureMap),
+  request_id: maybe(idish),
+  consent: maybe(fc.oneof(fc.boolean(), fc.constantFrom('true', 1, null))),
+  explain: maybe(fc.oneof(fc.boolean(), fc.constantFrom('yes', 0))),
+  timestamp: maybe(timestamp),
+};
+const extra = fc.dictionary(fc.constantFrom('adId', 'user', 'x', 'ad_id', 'ads'), fc.jsonValue(), { maxKeys: 2 });
+const withoutUndefined = (o: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+
+const predictBody = fc.record({ ...common, ad_id: maybe(idish) }).chain((o) =>
+  fc.oneof(
+    fc.constant(withoutUndefined(o)),
+    extra.map((e) => ({ ...withoutUndefined(o), ...e })),
+  ),
+);
+const ad = fc.oneof(
+  fc.record({ ad_id: maybe(idish), features: maybe(featureMap) }).map(withoutUndefined),
+  fc.record({ ad_id: idish, slot: fc.integer() }),
+  fc.constantFrom(null, 'ad-1', 7),
+);
+const adsList = fc.oneof(
+  fc.array(ad, { maxLength: 4 }),
+  fc.integer({ min: 499, max: 502 }).map((n) => Array.from({ length: n }, (_, i) => ({ ad_id: `ad-${i}` }))),
+  fc.constantFrom(null, 'ads', {}),
+);
+const batchBody = fc.record({ ...common, ads: maybe(adsList) }).chain((o) =>
+  fc.oneof(
+    fc.constant(withoutUndefined(o)),
+    extra.map((e) => ({ ...withoutUndefined(o), ...e })),
+  ),
+);
+const notAnObject = fc.oneof(fc.jsonValue().filter((v) => typeof v !== 'object' || v === null || Array.isArray(v)));
+
+describe('the predict routes’ validator, against the zod contract', () => {
+  it('accepts, returns and refuses exactly as PredictRequest does, naming the same fields', () => {
+    fc.assert(
+      fc.property(fc.oneof(predictBody, notAnObject), (body) => {
+        // Act
+        const ours = viaValidator(parsePredictRequest, body);
+        const contract = viaZod(PredictRequest, body);
+
+        // Assess
+        expect(ours).toEqual(contract);
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+
+  it('accepts, returns and refuses exactly as PredictBatchRequest does, naming the same fields', () => {
+    fc.assert(
+      fc.property(fc.oneof(batchBody, notAnObject), (body) => {
+        // Act
+        const ours = viaValidator(parsePredictBatchRequest, body);
+        const contract = viaZod(PredictBatchRequest, body);
+
+        // Assess
+        expect(ours).toEqual(contract);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('refuses a body without ad_id with a 400 naming ad_id as required', () => {
+    // Act
+    const act = () => parsePredictRequest({ user_id: 'u1' });
+
+    // Assess
+    expect(act).toThrowError(ValidationError);
+    expect(act).toThrowError('Invalid body: ad_id is required');
+  });
+
+  it('returns a copy of the features, never the caller’s object', () => {
+    // Prepare
+    const features = { device_type: 'mobile' };
+
+    // Act
+    const parsed = parsePredictRequest({ user_id: 'u1', ad_id: 'a1', features });
+
+    // Assess
+    expect(parsed.features).toEqual(features);
+    expect(parsed.features).not.toBe(features);
+  });
+});

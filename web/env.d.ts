@@ -1,0 +1,2 @@
+// esbuild bundles the stylesheets main.ts imports into dashboard.css.
+declare module '*.css';
