@@ -1,6 +1,7 @@
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import { ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import {
@@ -20,6 +21,7 @@ import {
   lambdaErrorShare,
   sageMakerEndpointMetric,
 } from '../constructs/monitoring/service-metrics.js';
+import { SloBurnRateAlarms } from '../constructs/monitoring/slo-burn-rate.js';
 import type { DataResources, MlResources, ServingResources, StateResources } from './resources.js';
 
 export interface MonitoringStackProps extends StackProps {
@@ -118,6 +120,16 @@ export class MonitoringStack extends Stack {
       addAlarm: { Critical: aboveThreshold(a.serverErrorRate) },
     }));
 
+    // The availability SLO of the predict path (99.99 %, docs/OPERATIONS.md): error-budget burn
+    // rate over two window pairs, a page for a fast burn and a ticket for a slow one.
+    new SloBurnRateAlarms(this, 'PredictSlo', {
+      apiName: serving.restApiName,
+      stage: serving.stageName,
+      routes: AD_SERVER_ROUTES.filter((r) => r.resource.startsWith('/predict')),
+      alarmNamePrefix: config.prefix,
+      action: new SnsAction(this.alarmTopic),
+    });
+
     // Fallback rate: the predict function's own EMF metric against its request count.
     const fallback: CustomMetricWithAlarm = {
       metric: fallbackRate({ namespace: config.metricsNamespace, adsPerBatch: config.targets.adsPerPredictRequest }),
@@ -212,6 +224,18 @@ export class MonitoringStack extends Stack {
       // queue means DynamoDB keeps refusing.
       addQueueMaxSizeAlarm: { Critical: { maxMessageCount: 0, datapointsToAlarm: 1, evaluationPeriods: 1 } },
     });
+    // Nothing consumes these two: any message is a record an operator must replay (OPERATIONS.md).
+    for (const [queue, friendly, human] of [
+      [state.predictionLogPoisonQueue, 'Prediction log poison queue', 'Prediction log writes the redrive gave up on'],
+      [serving.invokeFailuresQueue, 'Invoke failures', 'Failed stream batches and scheduled invokes'],
+    ] as const) {
+      facade.monitorSqsQueue({
+        queue,
+        alarmFriendlyName: friendly,
+        humanReadableName: human,
+        addQueueMaxSizeAlarm: { Critical: { maxMessageCount: 0, datapointsToAlarm: 1, evaluationPeriods: 1 } },
+      });
+    }
 
     // Lake: write throttling on the event streams, delivery freshness of every Firehose.
     for (const [table, stream] of Object.entries(data.eventStreams)) {

@@ -62,6 +62,8 @@ export interface StateResources {
   readonly modelBucket: s3.IBucket;
   /** Prediction log writes DynamoDB kept throttling (redriven by prediction-log-redrive). */
   readonly predictionLogDeadLetterQueue: sqs.IQueue;
+  /** Where a parked write lands after the redrive failed it 10 times: an operator replays it. */
+  readonly predictionLogPoisonQueue: sqs.IQueue;
 }
 
 /** MlStack: the model endpoint and the retraining pipeline. */
@@ -91,4 +93,6 @@ export interface ServingResources {
       lambda.IFunction
     >
   >;
+  /** Failed stream batches' metadata and failed scheduled invokes: an operator replays from the source. */
+  readonly invokeFailuresQueue: sqs.IQueue;
 }

@@ -52,6 +52,7 @@ export class ServingStack extends Stack implements ServingResources {
   readonly restApiId: string;
   readonly stageName: string;
   readonly functions: ServingResources['functions'];
+  readonly invokeFailuresQueue: sqs.IQueue;
 
   constructor(scope: Construct, id: string, props: ServingStackProps) {
     super(scope, id, props);
@@ -91,6 +92,7 @@ export class ServingStack extends Stack implements ServingResources {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
+    this.invokeFailuresQueue = failures;
     Validations.of(failures).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason:

@@ -30,6 +30,7 @@ export class StateStack extends Stack implements StateResources {
   readonly pseudonymisationSecret: secretsmanager.ISecret;
   readonly modelBucket: s3.IBucket;
   readonly predictionLogDeadLetterQueue: sqs.IQueue;
+  readonly predictionLogPoisonQueue: sqs.IQueue;
 
   private readonly maxAzs: number;
 
@@ -94,13 +95,15 @@ export class StateStack extends Stack implements StateResources {
       "The data stack's access-log bucket admits S3 log delivery from the account by its own bucket policy.",
     );
 
-    this.predictionLogDeadLetterQueue = new PredictionLogQueue(this, 'PredictionLogDlq', {
+    const predictionLogQueue = new PredictionLogQueue(this, 'PredictionLogDlq', {
       encryptionKey: data.key,
       queueName: `${config.prefix}-prediction-log-dlq`,
       // The redrive function runs at most 30 s.
       visibilityTimeout: Duration.minutes(3),
       removalPolicy,
-    }).queue;
+    });
+    this.predictionLogDeadLetterQueue = predictionLogQueue.queue;
+    this.predictionLogPoisonQueue = predictionLogQueue.poisonQueue;
   }
 
   /** See agnosticAvailabilityZones: the stage's maxAzs, not CDK's two, without a lookup. */

@@ -54,9 +54,14 @@ describe('MonitoringStack', () => {
         ]),
       },
     });
-    const alarms = alarmsWhere(template, () => true);
+    // The SLO's window alarms notify nobody: their composite alarms do (below).
+    const windowAlarm = /"AlarmName":"[^"]*-Predict-SLO-burn-\d+[mh]"/;
+    const alarms = alarmsWhere(template, (json) => !windowAlarm.test(json));
+    const composites = Object.values(
+      template.findResources('AWS::CloudWatch::CompositeAlarm') as Record<string, Alarm>,
+    );
     expect(alarms.length).toBeGreaterThan(30);
-    for (const alarm of alarms) {
+    for (const alarm of [...alarms, ...composites]) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^AlarmsTopic/) }]);
     }
   });
@@ -95,6 +100,35 @@ describe('MonitoringStack', () => {
       );
       expect(found, resource).toHaveLength(1);
       expect(found[0]!.Properties.Threshold).toBe(config.alarms.serverErrorRate);
+    }
+  });
+
+  it('pages on a fast burn and opens a ticket on a slow burn of the predict availability budget', () => {
+    // Prepare
+    const { template } = monitoringAlone('prod');
+    const composites = template.findResources('AWS::CloudWatch::CompositeAlarm') as Record<string, Alarm>;
+    const byName = (name: string) => alarmsWhere(template, (json) => json.includes(`"AlarmName":"${name}"`));
+
+    // Assess: the workbook's pairs, 14.4× over 1 h and 5 min, 6× over 6 h and 30 min, of a 0.01 % budget
+    const names = Object.values(composites).map((c) => c.Properties.AlarmName);
+    expect(names.sort()).toEqual(['adclick-prod-Predict-SLO-burn-page', 'adclick-prod-Predict-SLO-burn-ticket']);
+    for (const [window, threshold, period] of [
+      ['1h', 0.00144, 3600],
+      ['5m', 0.00144, 300],
+      ['6h', 0.0006, 21600],
+      ['30m', 0.0006, 1800],
+    ] as const) {
+      const [alarm] = byName(`adclick-prod-Predict-SLO-burn-${window}`);
+      expect(alarm?.Properties.Threshold).toBeCloseTo(threshold, 10);
+      expect(alarm?.Properties.ActionsEnabled).toBe(false);
+      const json = JSON.stringify(alarm?.Properties.Metrics);
+      expect(json).toContain('{"Name":"Resource","Value":"/predict"}');
+      expect(json).toContain('{"Name":"Resource","Value":"/predict/batch"}');
+      expect(json).toContain(`"Period":${period}`);
+    }
+    for (const composite of Object.values(composites)) {
+      expect(JSON.stringify(composite.Properties.AlarmRule)).toMatch(/ALARM\(.*\) AND ALARM\(.*\)/);
+      expect(composite.Properties.AlarmActions).toHaveLength(1);
     }
   });
 
@@ -182,6 +216,20 @@ describe('MonitoringStack', () => {
 
     // Assess
     expect(findings.map((f) => `${f.rule} at ${f.resource}: ${f.description}`)).toEqual([]);
+  });
+
+  it('alarms on any message in the queues nothing consumes: the prediction log poison queue and invoke failures', () => {
+    // Act
+    const { template } = monitoringAlone();
+
+    // Assess
+    for (const queue of ['adclick-dev-prediction-log-dlq-poison', 'adclick-dev-invoke-failures']) {
+      const [alarm] = alarmsWhere(
+        template,
+        (json) => json.includes(`"Value":"${queue}"`) && json.includes('ApproximateNumberOfMessagesVisible'),
+      );
+      expect(alarm?.Properties).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    }
   });
 
   it('draws one dashboard named for the stage', () => {

@@ -98,6 +98,11 @@ export function fakeState(stack: Stack, prefix = 'adclick-dev'): StateResources 
       'PredictionLogDlq',
       `arn:aws:sqs:${REGION}:${ACCOUNT}:${prefix}-prediction-log-dlq`,
     ),
+    predictionLogPoisonQueue: sqs.Queue.fromQueueArn(
+      stack,
+      'PredictionLogPoison',
+      `arn:aws:sqs:${REGION}:${ACCOUNT}:${prefix}-prediction-log-dlq-poison`,
+    ),
   };
 }
 
@@ -126,5 +131,10 @@ export function fakeServing(stack: Stack, prefix = 'adclick-dev'): ServingResour
       predictionLogRedrive: fn('prediction-log-redrive'),
       driftMonitor: fn('drift-monitor'),
     },
+    invokeFailuresQueue: sqs.Queue.fromQueueArn(
+      stack,
+      'InvokeFailures',
+      `arn:aws:sqs:${REGION}:${ACCOUNT}:${prefix}-invoke-failures`,
+    ),
   };
 }
