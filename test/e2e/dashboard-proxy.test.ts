@@ -1,79 +1,22 @@
 import { spawn } from 'node:child_process';
-import { createServer, type IncomingMessage, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Sha256 } from '@smithy/core/checksum';
-import { SignatureV4 } from '@smithy/signature-v4';
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARD_CSP } from '../../lambdas/server/dashboard-assets.js';
 import { CLI, TSX } from '../support/e2e-server.js';
+import { credentialsEnv, type Gateway, REGION, signingGateway } from './sigv4-gateway.js';
 
-const REGION = 'eu-west-1';
-// Static test credentials, handed to the command through the environment (the default chain's first link).
-const CREDENTIALS = {
-  accessKeyId: 'AKIDDASHBOARDTEST',
-  secretAccessKey: 'dashboard-test-secret',
-  sessionToken: 'session-x',
-};
 const MARKER = { 'x-adclick-dashboard': '1' };
 
-interface Received {
-  readonly method: string;
-  readonly url: string;
-  readonly body: string;
-  readonly signatureValid: boolean;
-}
-
-/** Recomputes the SigV4 signature of a request, over the headers it says it signed, with the same signer. */
-async function verifySignature(req: IncomingMessage, body: Buffer): Promise<boolean> {
-  const auth = req.headers.authorization ?? '';
-  const m =
-    /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=[0-9a-f]{64}$/.exec(
-      auth,
-    );
-  if (!m || m[1] !== CREDENTIALS.accessKeyId || m[3] !== REGION || m[4] !== 'execute-api') return false;
-  const signedHeaders = m[5]!.split(';');
-  if (!signedHeaders.includes('host') || !signedHeaders.includes('x-amz-date')) return false;
-  const amzDate = String(req.headers['x-amz-date']);
-  const signingDate = new Date(
-    `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
-  );
-  const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
-  const query: Record<string, string> = {};
-  for (const [k, v] of url.searchParams) query[k] = v;
-  const signer = new SignatureV4({ service: 'execute-api', region: REGION, credentials: CREDENTIALS, sha256: Sha256 });
-  const again = await signer.sign(
-    {
-      method: req.method ?? 'GET',
-      protocol: 'http:',
-      hostname: url.hostname,
-      port: Number(url.port),
-      path: url.pathname,
-      query,
-      headers: Object.fromEntries(signedHeaders.map((h) => [h, String(req.headers[h])])),
-      ...(body.length > 0 ? { body } : {}),
-    },
-    { signingDate },
-  );
-  return again.headers.authorization === auth && req.headers['x-amz-security-token'] === CREDENTIALS.sessionToken;
-}
-
-/** A stand-in for the deployed API: records what reaches it and whether its signature holds. */
-async function fakeApi(): Promise<{ server: Server; base: string; received: Received[] }> {
-  const received: Received[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
-      const body = Buffer.concat(chunks);
-      const signatureValid = await verifySignature(req, body);
-      received.push({ method: req.method ?? '', url: req.url ?? '', body: body.toString('utf8'), signatureValid });
-      const status = req.method === 'PUT' && !body.toString().includes('force') ? 409 : 200;
-      res.writeHead(status, { 'content-type': status === 200 ? 'application/json' : 'application/problem+json' });
-      res.end(JSON.stringify({ status, seen: req.url }));
-    });
+/** A stand-in for the deployed API: records what reaches it; a PUT without force is the gate's 409. */
+function fakeApi(): Promise<Gateway> {
+  return signingGateway(async (req) => {
+    const status = req.method === 'PUT' && !req.body.includes('force') ? 409 : 200;
+    return {
+      status,
+      type: status === 200 ? 'application/json' : 'application/problem+json',
+      body: JSON.stringify({ status, seen: req.url }),
+    };
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received };
 }
 
 /** A raw request, so that the request target and Host can be anything. */
@@ -100,23 +43,14 @@ function rawRequest(
 }
 
 describe('adclick dashboard --api', () => {
-  let api: Awaited<ReturnType<typeof fakeApi>>;
+  let api: Gateway;
   let proxy: ReturnType<typeof spawn>;
   let base: string;
 
   beforeAll(async () => {
     api = await fakeApi();
     proxy = spawn(TSX, [CLI, 'dashboard', '--api', `${api.base}/prod/`, '--port', '0', '--region', REGION], {
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-        AWS_SESSION_TOKEN: CREDENTIALS.sessionToken,
-        AWS_CONFIG_FILE: '/nonexistent',
-        AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
-        AWS_EC2_METADATA_DISABLED: 'true',
-      },
+      env: credentialsEnv(),
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     base = await new Promise<string>((resolve, reject) => {
@@ -132,7 +66,7 @@ describe('adclick dashboard --api', () => {
 
   afterAll(async () => {
     proxy?.kill('SIGTERM');
-    await new Promise<void>((r) => api?.server.close(() => r()));
+    await api?.close();
   });
 
   it('listens on loopback only and serves the page, which it tells to rely on the proxy, without calling the API', async () => {
