@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARD_CSP } from '../../lambdas/server/dashboard-assets.js';
-import { CLI, TSX } from '../support/e2e-server.js';
-import { credentialsEnv, type Gateway, REGION, signingGateway } from './sigv4-gateway.js';
+import { type Gateway, signingGateway, startDashboardCommand } from './sigv4-gateway.js';
 
 const MARKER = { 'x-adclick-dashboard': '1' };
 
@@ -44,24 +43,12 @@ function rawRequest(
 
 describe('adclick dashboard --api', () => {
   let api: Gateway;
-  let proxy: ReturnType<typeof spawn>;
+  let proxy: ChildProcess;
   let base: string;
 
   beforeAll(async () => {
     api = await fakeApi();
-    proxy = spawn(TSX, [CLI, 'dashboard', '--api', `${api.base}/prod/`, '--port', '0', '--region', REGION], {
-      env: credentialsEnv(),
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    base = await new Promise<string>((resolve, reject) => {
-      let stderr = '';
-      proxy.stderr?.on('data', (d) => {
-        stderr += d;
-        const m = /adclick dashboard on (http:\/\/\S+)\/ for /.exec(stderr);
-        if (m) resolve(m[1]!);
-      });
-      proxy.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
-    });
+    ({ proc: proxy, base } = await startDashboardCommand(`${api.base}/prod/`));
   });
 
   afterAll(async () => {

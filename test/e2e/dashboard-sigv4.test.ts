@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../lambdas/server/local-runtime.js';
-import { CLI, call, pollUntil, startInProcess, type TempDir, TSX, tempDir } from '../support/e2e-server.js';
+import { call, pollUntil, startInProcess, type TempDir, tempDir } from '../support/e2e-server.js';
 import { chartInk, HAS_CHROMIUM, launchChromium, openPage, simulate, waitForViews } from './dashboard-support.js';
-import { credentialsEnv, forwardAsAdmin, type Gateway, REGION, signingGateway } from './sigv4-gateway.js';
+import { forwardAsAdmin, type Gateway, signingGateway, startDashboardCommand } from './sigv4-gateway.js';
 
 const HOUR = 3_600_000;
 
@@ -43,19 +43,7 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard through adclick dashboard --api, i
       'the simulated impressions in the lake',
     );
     gateway = await signingGateway(forwardAsAdmin(server.url, 'prod', server.adminToken));
-    proxy = spawn(TSX, [CLI, 'dashboard', '--api', `${gateway.base}/prod/`, '--port', '0', '--region', REGION], {
-      env: credentialsEnv(),
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    base = await new Promise<string>((resolve, reject) => {
-      let stderr = '';
-      proxy.stderr?.on('data', (d) => {
-        stderr += d;
-        const m = /adclick dashboard on (http:\/\/\S+)\/ for /.exec(stderr);
-        if (m) resolve(m[1]!);
-      });
-      proxy.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
-    });
+    ({ proc: proxy, base } = await startDashboardCommand(`${gateway.base}/prod/`));
     browser = await launchChromium();
   });
 

@@ -4,10 +4,12 @@
  * and, when asked, forwards it to a local server as that server's admin, as the deployed API
  * would run it after IAM let it through.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { CLI, TSX } from '../support/e2e-server.js';
 
 export const REGION = 'eu-west-1';
 /** Static test credentials, handed to the command through the environment (the default chain's first link). */
@@ -128,4 +130,22 @@ export function forwardAsAdmin(target: string, stage: string, adminToken: string
     });
     return { status: res.status, type: res.headers.get('content-type') ?? 'application/json', body: await res.text() };
   };
+}
+
+/** `adclick dashboard --api <api>` with the test credentials; resolves with where it listens. */
+export async function startDashboardCommand(api: string): Promise<{ proc: ChildProcess; base: string }> {
+  const proc = spawn(TSX, [CLI, 'dashboard', '--api', api, '--port', '0', '--region', REGION], {
+    env: credentialsEnv(),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const base = await new Promise<string>((resolve, reject) => {
+    let stderr = '';
+    proc.stderr?.on('data', (d) => {
+      stderr += d;
+      const m = /adclick dashboard on (http:\/\/\S+)\/ for /.exec(stderr);
+      if (m) resolve(m[1]!);
+    });
+    proc.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
+  });
+  return { proc, base };
 }
