@@ -19,7 +19,10 @@ import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { toProblem } from '../../lambdas/core/api/problem.js';
+import { DomainError } from '../../lambdas/core/errors.js';
 import { type DashboardBundle, dashboardDocuments } from '../../lambdas/server/dashboard-assets.js';
+import { readBody } from '../../lambdas/server/http-server.js';
 
 /** The largest request body the page sends is an activation's `{force}`; the API's own limit is 256 KB. */
 const MAX_BODY_BYTES = 256 * 1024;
@@ -69,24 +72,6 @@ function problem(res: ServerResponse, status: number, detail: string): void {
   const body = JSON.stringify({ type: 'about:blank', title: detail, status, detail });
   res.writeHead(status, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        req.destroy();
-        reject(new Refused(413, `The body is larger than ${MAX_BODY_BYTES} bytes.`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks, size)));
-    req.on('error', reject);
-  });
 }
 
 /** The API base as a URL with no trailing slash in its path; only http(s), no credentials, no query. */
@@ -157,7 +142,7 @@ export async function startDashboardProxy(options: DashboardProxyOptions): Promi
   const forward = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = target(req);
     checkCaller(req, url.pathname.slice(api.pathname.length));
-    const body = await readBody(req);
+    const body = await readBody(req, MAX_BODY_BYTES);
     const query: Record<string, string | string[]> = {};
     for (const [k, v] of url.searchParams) {
       const prior = query[k];
@@ -224,6 +209,7 @@ export async function startDashboardProxy(options: DashboardProxyOptions): Promi
         return;
       }
       if (err instanceof Refused) problem(res, err.status, err.message);
+      else if (err instanceof DomainError) problem(res, toProblem(err).status, err.message);
       else problem(res, 502, `The API could not be reached: ${(err as Error).message}`);
     }
   };

@@ -22,7 +22,7 @@ import type { FraudDetector, Logger, ModelDeployment } from '../core/ports.js';
 import type { Deps } from '../core/usecases/deps.js';
 import { createAutoScalingClient } from './autoscaling-client.js';
 import type { ApiConfig } from './config.js';
-import { awsErasureDeps, erasureConfigOf } from './erasure-composition.js';
+import { awsErasureDeps } from './erasure-composition.js';
 import { predictDepsOf, preloadChampion, requestHandlerOptions } from './predict-composition.js';
 
 /**
@@ -168,7 +168,7 @@ export async function composeAws(
 
 /** DELETE /users/{user_id} when the function is configured for it (erasure-composition.ts). */
 function erasureOf(config: ApiConfig, clients: AwsClients, logger: Logger): Pick<Deps, 'erasure'> {
-  const erasure = erasureConfigOf(process.env);
+  const erasure = config.erasure;
   if (!erasure) return {};
   return {
     erasure: awsErasureDeps({

@@ -4,6 +4,7 @@ import { parseS3Uri, type S3Location } from '../adapters/aws/s3/s3-uri.js';
 import type { VariantScalingPolicy } from '../adapters/aws/sagemaker/variant-autoscaling.js';
 import type { LakeTableName } from '../core/lake/tables.js';
 import { ConfigError, parseEnvironment } from './config-error.js';
+import { type ErasureConfig, erasureConfigOf } from './erasure-config.js';
 import { type PredictConfig, PredictEnvironment, predictConfigOf, resourceName } from './predict-config.js';
 
 const name = resourceName;
@@ -66,6 +67,8 @@ export interface ApiConfig extends PredictConfig {
   /** The gate's holdout (JSON Lines); by default `holdout/holdout.jsonl` in the model bucket. */
   readonly holdout: S3Location;
   readonly athena: { readonly workgroup: string; readonly database: string };
+  /** DELETE /users/{user_id} in this function; absent: the erasure routes answer 503. */
+  readonly erasure?: ErasureConfig;
 }
 
 /** Parses and checks the environment once; never echoes a value (the Redis URL may hold a password). */
@@ -85,7 +88,13 @@ export function parseApiConfig(env: Readonly<Record<string, string | undefined>>
         ? { bucket: e.ADCLICK_MODEL_BUCKET, key: DEFAULT_HOLDOUT_KEY }
         : parseS3Uri(e.ADCLICK_HOLDOUT_URI)!,
     athena: { workgroup: e.ADCLICK_ATHENA_WORKGROUP, database: e.ADCLICK_ATHENA_DATABASE },
+    ...erasureOf(env),
   };
+}
+
+function erasureOf(env: Readonly<Record<string, string | undefined>>): Pick<ApiConfig, 'erasure'> {
+  const erasure = erasureConfigOf(env);
+  return erasure ? { erasure } : {};
 }
 
 /** The autoscaling variables as one policy: all set, or none; a half-set policy is a config error. */

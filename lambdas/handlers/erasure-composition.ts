@@ -16,45 +16,9 @@ import { GlueLakeEraser } from '../adapters/aws/erasure/glue-lake-eraser.js';
 import { lazyClient } from '../adapters/aws/lazy-client.js';
 import type { Logger } from '../core/ports.js';
 import type { ErasureDeps } from '../core/usecases/deps.js';
+import type { ErasureConfig } from './erasure-config.js';
 
-export interface ErasureConfig {
-  readonly erasuresTable: string;
-  readonly rewriteJob: string;
-  readonly lakeBucket: string;
-  readonly lakePrefix: string;
-  /** How long the lake's rewrite waits after the request: the delivery streams' buffer and a margin. */
-  readonly lakeDelayMs: number;
-}
-
-/** The erasure settings from the environment, or undefined when the function has none. */
-export function erasureConfigOf(env: Readonly<Record<string, string | undefined>>): ErasureConfig | undefined {
-  const table = env.ADCLICK_ERASURES_TABLE?.trim();
-  if (!table) return undefined;
-  const required = (name: string): string => {
-    const value = env[name]?.trim();
-    if (!value) throw new Error(`${name} is required with ADCLICK_ERASURES_TABLE`);
-    return value;
-  };
-  return {
-    erasuresTable: table,
-    rewriteJob: required('ADCLICK_ERASURE_JOB'),
-    lakeBucket: required('ADCLICK_LAKE_BUCKET'),
-    lakePrefix: env.ADCLICK_LAKE_PREFIX?.trim() || 'lake',
-    lakeDelayMs: delaySeconds(env.ADCLICK_ERASURE_LAKE_DELAY_SECONDS) * 1000,
-  };
-}
-
-/** Firehose's largest buffer interval (900 s) and a minute: the default wait before the lake's rewrite. */
-export const DEFAULT_LAKE_DELAY_SECONDS = 960;
-
-function delaySeconds(raw: string | undefined): number {
-  if (raw === undefined || raw.trim() === '') return DEFAULT_LAKE_DELAY_SECONDS;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 86_400) {
-    throw new Error('ADCLICK_ERASURE_LAKE_DELAY_SECONDS must be a whole number of seconds from 0 to 86400');
-  }
-  return n;
-}
+export { type ErasureConfig, erasureConfigOf } from './erasure-config.js';
 
 export interface AwsErasureInputs {
   readonly config: ErasureConfig;
