@@ -6,6 +6,7 @@
 import {
   DEFAULT_FACTORS,
   DEFAULT_FTRL,
+  DEFAULT_MAX_CROSSES,
   DEFAULT_MAX_PASSES,
   DEFAULT_MIN_COUNT,
   DEFAULT_VALIDATION_FRACTION,
@@ -91,6 +92,12 @@ export const HYPERPARAMETERS: readonly Hyperparameter[] = [
     option: 'minCount',
     kind: 'integer',
     description: `values in fewer training rows share their column's rare token, 0 = off (default ${DEFAULT_MIN_COUNT})`,
+  },
+  {
+    name: 'max-crosses',
+    option: 'maxCrosses',
+    kind: 'integer',
+    description: `most crosses of two columns (a weight per value pair), chosen on the held-out rows and kept only if they lower its log loss; 0 = none (default ${DEFAULT_MAX_CROSSES})`,
   },
   {
     name: 'negative-sampling-rate',

@@ -7,6 +7,10 @@
  *   saturating at 65535) and `factors.bin` (float32, `factor_dim` latent factors for each slot
  *   whose count is not 0, in slot order: a slot no training row held has zero factors, so they
  *   are not stored, and the file, the load time and the memory of a small model stay small).
+ * - format_version 3 (`fm-hashed`, written for a model with crosses): version 2 plus `crosses`, the
+ *   pairs of fields whose value pairs have a weight of their own (one more slot per cross, after
+ *   the fields' slots; see encoding.ts). A model without crosses is still written as version 2,
+ *   so that readers of version 2 keep reading it.
  * - format_version 1 (`logreg-hashed`, the first version): `weights.bin` alone. It still loads, as
  *   a model without factors or counts, so that the artifacts already registered keep serving.
  *
@@ -22,10 +26,15 @@ import { endianness } from 'node:os';
 import { join } from 'node:path';
 import * as z from 'zod';
 import { writeAtomically } from './atomic-write.js';
-import { HASH_NAME, MAX_BITS, MIN_BITS } from './encoding.js';
+import { type Cross, HASH_NAME, MAX_BITS, MIN_BITS } from './encoding.js';
 import { type OptimizerState, removeOptimizerState, writeOptimizerState } from './optimizer-state.js';
 
+/** The format of a model without crosses (readers of version 2 still read it). */
 export const FORMAT_VERSION = 2;
+/** The format of a model with crosses: version 2 plus the `crosses` list. */
+export const CROSS_FORMAT_VERSION = 3;
+/** Crosses a model.json may list, at most. */
+export const MAX_MANIFEST_CROSSES = 64;
 export const ALGORITHM = 'fm-hashed';
 /** The first artifact format: hashed logistic regression, weights.bin only. Loaded, never written. */
 export const LEGACY_FORMAT_VERSION = 1;
@@ -98,48 +107,84 @@ export const ModelManifestV1Schema = z
     checkLength(ctx, ['weights', 'length'], m.weights.length, 2 ** m.hashing.bits, '2^hashing.bits');
   });
 
-/** model.json of format_version 2 (the one written). */
+/** The members of model.json in format versions 2 and 3 (3 adds `crosses`). */
+const fmMembers = {
+  algorithm: z.literal(ALGORITHM),
+  ...header,
+  /** Latent factors per slot; 0 = no pairwise terms (plain logistic regression). */
+  factor_dim: z.number().int().min(0).max(MAX_FACTOR_DIM),
+  /** A value seen in fewer training rows than this is scored as its field's rare token. */
+  min_count: z.number().int().min(0).max(MAX_COUNT),
+  /** The training rows' click rate (before down-sampling); scales the evidence of a count. */
+  training_click_rate: z.number().min(0).max(1).nullable(),
+  weights: arrayDescriptor(WEIGHTS_FILE, 'float32'),
+  factors: arrayDescriptor(FACTORS_FILE, 'float32'),
+  counts: arrayDescriptor(COUNTS_FILE, 'uint16').nullable(),
+};
+
+type FmManifestBody = z.output<z.ZodObject<typeof fmMembers>>;
+
+function checkFm(m: FmManifestBody, ctx: z.RefinementCtx): void {
+  const slots = 2 ** m.hashing.bits;
+  checkLength(ctx, ['weights', 'length'], m.weights.length, slots, '2^hashing.bits');
+  if (m.counts !== null) {
+    checkLength(ctx, ['counts', 'length'], m.counts.length, slots, '2^hashing.bits');
+    // How many slots have a non-zero count is only known once counts.bin is read (loadModel checks it).
+    if (m.factor_dim === 0 ? m.factors.length !== 0 : m.factors.length % m.factor_dim !== 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['factors', 'length'],
+        message: `must be a multiple of factor_dim = ${m.factor_dim}, got ${m.factors.length}`,
+      });
+    }
+  } else {
+    checkLength(ctx, ['factors', 'length'], m.factors.length, slots * m.factor_dim, '2^hashing.bits × factor_dim');
+  }
+  if (m.counts === null && m.min_count > 0) {
+    ctx.addIssue({ code: 'custom', path: ['min_count'], message: 'must be 0 when the model has no counts' });
+  }
+}
+
+/** model.json of format_version 2 (written for a model without crosses). */
 export const ModelManifestSchema = z
+  .object({ format_version: z.literal(FORMAT_VERSION), ...fmMembers })
+  .strict()
+  .superRefine(checkFm);
+
+/** model.json of format_version 3 (written for a model with crosses). */
+export const ModelManifestV3Schema = z
   .object({
-    format_version: z.literal(FORMAT_VERSION),
-    algorithm: z.literal(ALGORITHM),
-    ...header,
-    /** Latent factors per slot; 0 = no pairwise terms (plain logistic regression). */
-    factor_dim: z.number().int().min(0).max(MAX_FACTOR_DIM),
-    /** A value seen in fewer training rows than this is scored as its field's rare token. */
-    min_count: z.number().int().min(0).max(MAX_COUNT),
-    /** The training rows' click rate (before down-sampling); scales the evidence of a count. */
-    training_click_rate: z.number().min(0).max(1).nullable(),
-    weights: arrayDescriptor(WEIGHTS_FILE, 'float32'),
-    factors: arrayDescriptor(FACTORS_FILE, 'float32'),
-    counts: arrayDescriptor(COUNTS_FILE, 'uint16').nullable(),
+    format_version: z.literal(CROSS_FORMAT_VERSION),
+    ...fmMembers,
+    /** Pairs of distinct fields; a row's slot of cross c follows its fields' slots (encoding.ts). */
+    crosses: z
+      .array(z.tuple([z.string(), z.string()]))
+      .min(1)
+      .max(MAX_MANIFEST_CROSSES),
   })
   .strict()
   .superRefine((m, ctx) => {
-    const slots = 2 ** m.hashing.bits;
-    checkLength(ctx, ['weights', 'length'], m.weights.length, slots, '2^hashing.bits');
-    if (m.counts !== null) {
-      checkLength(ctx, ['counts', 'length'], m.counts.length, slots, '2^hashing.bits');
-      // How many slots have a non-zero count is only known once counts.bin is read (loadModel checks it).
-      if (m.factor_dim === 0 ? m.factors.length !== 0 : m.factors.length % m.factor_dim !== 0) {
+    checkFm(m, ctx);
+    const fields = new Set(m.fields);
+    const seen = new Set<string>();
+    m.crosses.forEach(([a, b], c) => {
+      const key = a < b ? JSON.stringify([a, b]) : JSON.stringify([b, a]);
+      if (!fields.has(a) || !fields.has(b) || a === b || seen.has(key)) {
         ctx.addIssue({
           code: 'custom',
-          path: ['factors', 'length'],
-          message: `must be a multiple of factor_dim = ${m.factor_dim}, got ${m.factors.length}`,
+          path: ['crosses', c],
+          message: 'must be a pair of two different fields of the model, each pair once',
         });
       }
-    } else {
-      checkLength(ctx, ['factors', 'length'], m.factors.length, slots * m.factor_dim, '2^hashing.bits × factor_dim');
-    }
-    if (m.counts === null && m.min_count > 0) {
-      ctx.addIssue({ code: 'custom', path: ['min_count'], message: 'must be 0 when the model has no counts' });
-    }
+      seen.add(key);
+    });
   });
 
 export type ModelManifestV1 = z.output<typeof ModelManifestV1Schema>;
 export type ModelManifestV2 = z.output<typeof ModelManifestSchema>;
-/** A parsed model.json, of either format version. */
-export type ModelManifest = ModelManifestV1 | ModelManifestV2;
+export type ModelManifestV3 = z.output<typeof ModelManifestV3Schema>;
+/** A parsed model.json, of any format version. */
+export type ModelManifest = ModelManifestV1 | ModelManifestV2 | ModelManifestV3;
 export type WeightsDescriptor = ModelManifestV2['weights'];
 
 /** What every format holds beside its arrays. */
@@ -168,6 +213,8 @@ export interface Model extends ModelHeader {
   readonly min_count: number;
   /** The training rows' click rate, or null when unknown (version 1). */
   readonly training_click_rate: number | null;
+  /** Pairs of fields whose value pairs have a weight of their own (absent or empty: none). */
+  readonly crosses?: readonly Cross[];
   /**
    * The trainer's optimizer state, for a later warm start (optimizer-state.ts). saveModel writes
    * it beside the artifact; loadModel and the scorer never read it.
@@ -229,11 +276,11 @@ function storedFactors(model: Model): Float32Array {
 }
 
 /** The manifest that describes `model` in the current format (computes the arrays' sha256). */
-export function manifestOf(model: Model): ModelManifestV2 {
+export function manifestOf(model: Model): ModelManifestV2 | ModelManifestV3 {
   return describe(model, storedFactors(model));
 }
 
-function describe(model: Model, stored: Float32Array): ModelManifestV2 {
+function describe(model: Model, stored: Float32Array): ModelManifestV2 | ModelManifestV3 {
   const k = model.factor_dim;
   const slots = 2 ** model.hashing.bits;
   if (model.factors.length !== slots * k) {
@@ -285,7 +332,15 @@ function describe(model: Model, stored: Float32Array): ModelManifestV2 {
         ? null
         : { file: COUNTS_FILE, dtype: 'uint16', length: model.counts.length, sha256: sha256(bytesOf(model.counts)) },
   };
-  const parsed = ModelManifestSchema.safeParse(candidate);
+  const crosses = model.crosses ?? [];
+  const parsed =
+    crosses.length === 0
+      ? ModelManifestSchema.safeParse(candidate)
+      : ModelManifestV3Schema.safeParse({
+          ...candidate,
+          format_version: CROSS_FORMAT_VERSION,
+          crosses: crosses.map(([a, b]) => [a, b]),
+        });
   if (!parsed.success) throw new InvalidModelError(`model is not valid: ${describeIssues(parsed.error)}`);
   for (const [name, values] of [
     ['weight', model.weights],
@@ -305,7 +360,7 @@ function describe(model: Model, stored: Float32Array): ModelManifestV2 {
  * has no counts, and likewise the optimizer state (optimizer.json, optimizer.bin) when the model
  * carries none: a model loaded with loadModel and saved again loses its warm-start state.
  */
-export async function saveModel(dir: string, model: Model): Promise<ModelManifestV2> {
+export async function saveModel(dir: string, model: Model): Promise<ModelManifestV2 | ModelManifestV3> {
   const stored = storedFactors(model);
   const manifest = describe(model, stored);
   await mkdir(dir, { recursive: true });
@@ -355,10 +410,14 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
   }
   const { format_version: version, algorithm } = raw as Record<string, unknown>;
   const expected =
-    version === FORMAT_VERSION ? ALGORITHM : version === LEGACY_FORMAT_VERSION ? LEGACY_ALGORITHM : undefined;
+    version === FORMAT_VERSION || version === CROSS_FORMAT_VERSION
+      ? ALGORITHM
+      : version === LEGACY_FORMAT_VERSION
+        ? LEGACY_ALGORITHM
+        : undefined;
   if (expected === undefined) {
     throw new InvalidModelError(
-      `${MANIFEST_FILE} has format_version ${JSON.stringify(version)}; this reader supports ${LEGACY_FORMAT_VERSION} and ${FORMAT_VERSION}`,
+      `${MANIFEST_FILE} has format_version ${JSON.stringify(version)}; this reader supports ${LEGACY_FORMAT_VERSION} to ${CROSS_FORMAT_VERSION}`,
     );
   }
   if (algorithm !== expected) {
@@ -366,7 +425,13 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
       `${MANIFEST_FILE} has algorithm ${JSON.stringify(algorithm)}; format_version ${version} is ${JSON.stringify(expected)}`,
     );
   }
-  const parsed = (version === FORMAT_VERSION ? ModelManifestSchema : ModelManifestV1Schema).safeParse(raw);
+  const schema =
+    version === FORMAT_VERSION
+      ? ModelManifestSchema
+      : version === CROSS_FORMAT_VERSION
+        ? ModelManifestV3Schema
+        : ModelManifestV1Schema;
+  const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     throw new InvalidModelError(`${MANIFEST_FILE} does not match the schema: ${describeIssues(parsed.error)}`);
   }
@@ -436,7 +501,7 @@ function headerOf(manifest: ModelManifest): ModelHeader {
   };
 }
 
-/** Loads and verifies an artifact folder (version 1 or 2); throws InvalidModelError when anything is wrong. */
+/** Loads and verifies an artifact folder (version 1, 2 or 3); throws InvalidModelError when anything is wrong. */
 export async function loadModel(dir: string): Promise<LoadedModel> {
   const manifest = await readManifest(dir);
   const weights = (await readArray(dir, manifest.weights)) as Float32Array;
@@ -485,5 +550,6 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
     counts,
     min_count: manifest.min_count,
     training_click_rate: manifest.training_click_rate,
+    crosses: manifest.format_version === CROSS_FORMAT_VERSION ? manifest.crosses : [],
   };
 }

@@ -45,6 +45,12 @@ export const RARE = 'rare';
 /** An encoder refuses to grow beyond this many fields (a guard against a runaway key space). */
 export const MAX_FIELDS = 4096;
 
+/** A cross: a pair of fields whose value pair gets a weight of its own (see FeatureEncoder.setCrosses). */
+export type Cross = readonly [string, string];
+
+/** The separator of a cross's name in its hash, `a&b` (and in uncertainty / metrics text). */
+export const CROSS_SEPARATOR = '&';
+
 export interface HashingConfig {
   readonly bits: number;
   readonly hash: typeof HASH_NAME;
@@ -66,6 +72,7 @@ const CH_P = 0x70; // 'p'
 const CH_N = 0x6e; // 'n'
 const CH_0 = 0x30; // '0'
 const CH_MINUS = 0x2d; // '-'
+const CH_AMP = 0x26; // '&'
 
 /** Feeds the UTF-8 bytes of `s` into an FNV-1a state (lone surrogates as U+FFFD, like TextEncoder). */
 function fnvString(state: number, s: string): number {
@@ -134,6 +141,21 @@ function fmix32(state: number): number {
   return h >>> 0;
 }
 
+/**
+ * The slot of the cross of two fields' slots: the FNV state of the cross's name `a&b` (its
+ * `basis`), fed with the two slots as 32-bit integers, then fmix32. A cross is a function of the
+ * two raw slots (before any rare mapping), so training and serving compute it the same way.
+ */
+export function crossSlot(basis: number, slotA: number, slotB: number, mask: number): number {
+  const h = fmix32(Math.imul(basis ^ slotA, FNV_PRIME));
+  return (fmix32(Math.imul(h ^ slotB, FNV_PRIME)) & mask) >>> 0;
+}
+
+/** The FNV state of a cross's name `a&b` under the hash seed (crossSlot's basis). */
+export function crossBasis(a: string, b: string, seed = DEFAULT_HASH_SEED): number {
+  return fnvString(fnvByte(fnvString((FNV_OFFSET ^ seed) | 0, a), CH_AMP), b);
+}
+
 /** Plain FNV-1a 32 over the UTF-8 bytes of `s` (seed 0 gives the standard function). */
 export function fnv1a32(s: string, seed = 0): number {
   return fnvString((FNV_OFFSET ^ seed) | 0, s) >>> 0;
@@ -191,6 +213,12 @@ export class FeatureEncoder {
   readonly #falseSlot: number[] = [];
   readonly #zeroSlot: number[] = [];
   readonly #rareSlot: number[] = [];
+  /** The crosses: field positions of each side, the name's hash state, and the rare slot. */
+  #crosses: Cross[] = [];
+  #crossA = new Uint32Array(0);
+  #crossB = new Uint32Array(0);
+  #crossBasis = new Int32Array(0);
+  #crossRare = new Uint32Array(0);
 
   constructor(options: { bits?: number; seed?: number; fields?: readonly string[] } = {}) {
     this.bits = options.bits ?? DEFAULT_BITS;
@@ -236,19 +264,98 @@ export class FeatureEncoder {
   }
 
   /**
-   * The slot of field i's rare-value token `field#rare`: where a model sends the values it saw
-   * too rarely (or never) at training to have a weight of their own.
+   * The slot of position i's rare token: for a field (i < fields.length), `field#rare`, where a
+   * model sends the values it saw too rarely (or never) at training to have a weight of their
+   * own; for a cross (fields.length + c), the cross's own rare token (`a&b#rare`).
    */
   rareSlot(i: number): number {
-    const slot = this.#rareSlot[i];
-    if (slot === undefined) throw new RangeError(`field index ${i} is out of range (${this.#fields.length} fields)`);
+    const fieldCount = this.#fields.length;
+    const slot = i < fieldCount ? this.#rareSlot[i] : this.#crossRare[i - fieldCount];
+    if (slot === undefined) {
+      throw new RangeError(`position ${i} is out of range (${fieldCount} fields, ${this.#crosses.length} crosses)`);
+    }
     return slot;
+  }
+
+  /** The crosses, in slot order after the fields. */
+  get crosses(): readonly Cross[] {
+    return this.#crosses;
+  }
+
+  /** Slots a row holds: one per field, then one per cross. */
+  get width(): number {
+    return this.#fields.length + this.#crosses.length;
+  }
+
+  /**
+   * Sets the crosses (replacing any): each is a pair of distinct known fields, and each pair
+   * appears once (in either order). A cross's slot is crossSlot of its fields' raw slots.
+   */
+  setCrosses(crosses: readonly Cross[]): void {
+    const seen = new Set<string>();
+    const a = new Uint32Array(crosses.length);
+    const b = new Uint32Array(crosses.length);
+    const basis = new Int32Array(crosses.length);
+    const rare = new Uint32Array(crosses.length);
+    crosses.forEach(([first, second], c) => {
+      const i = this.#position.get(first);
+      const j = this.#position.get(second);
+      if (i === undefined || j === undefined) {
+        throw new RangeError(
+          `cross ${first}${CROSS_SEPARATOR}${second}: ${i === undefined ? first : second} is not a field`,
+        );
+      }
+      if (i === j)
+        throw new RangeError(`cross ${first}${CROSS_SEPARATOR}${second}: a cross needs two different fields`);
+      const key = i < j ? `${i},${j}` : `${j},${i}`;
+      if (seen.has(key)) throw new RangeError(`cross ${first}${CROSS_SEPARATOR}${second} appears twice`);
+      seen.add(key);
+      a[c] = i;
+      b[c] = j;
+      basis[c] = crossBasis(first, second, this.seed);
+      rare[c] = (fmix32(fnvString(fnvByte(basis[c]!, CH_HASH), RARE)) & this.mask) >>> 0;
+    });
+    this.#crosses = crosses.map(([first, second]) => [first, second] as const);
+    this.#crossA = a;
+    this.#crossB = b;
+    this.#crossBasis = basis;
+    this.#crossRare = rare;
+  }
+
+  /**
+   * Writes the crosses' slots into `out[n .. n + crosses)`, from the raw field slots in
+   * `out[0 .. n)` (n = fields.length, as encodeInto wrote them), and returns n + crosses.
+   */
+  crossInto(out: Uint32Array, n: number): number {
+    const count = this.#crosses.length;
+    if (count === 0) return n;
+    const a = this.#crossA;
+    const b = this.#crossB;
+    const basis = this.#crossBasis;
+    const mask = this.mask;
+    for (let c = 0; c < count; c++) out[n + c] = crossSlot(basis[c]!, out[a[c]!]!, out[b[c]!]!, mask);
+    return n + count;
+  }
+
+  /** The field positions of cross c (read by the scorer's explanations and batches). */
+  crossFields(c: number): readonly [number, number] {
+    return [this.#crossA[c]!, this.#crossB[c]!];
+  }
+
+  /** The slot of cross c from the raw slots of its two fields. */
+  crossSlotOf(c: number, slotA: number, slotB: number): number {
+    return crossSlot(this.#crossBasis[c]!, slotA, slotB, this.mask);
   }
 
   /** Adds the fields of `features` this encoder has not seen yet (training). Returns the field count. */
   observe(features: FeatureMap): number {
     for (const key in features) {
-      if (!this.#position.has(key) && Object.hasOwn(features, key)) this.#add(key);
+      if (!this.#position.has(key) && Object.hasOwn(features, key)) {
+        // Cross slots follow the field slots: a field added after crosses would shift them.
+        if (this.#crosses.length > 0)
+          throw new RangeError(`field ${JSON.stringify(key)} appeared after the crosses were set`);
+        this.#add(key);
+      }
     }
     return this.#fields.length;
   }

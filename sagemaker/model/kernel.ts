@@ -7,7 +7,9 @@
  *   logit = bias + ln r + Σ_i w[s_i] + Σ_{i<j} ⟨v[s_i], v[s_j]⟩
  *
  * and the pairwise sum is computed in O(n·k) as ½ Σ_f ((Σ_i v[s_i]_f)² − Σ_i v[s_i]_f²)
- * (Rendle, "Factorization Machines", ICDM 2010).
+ * (Rendle, "Factorization Machines", ICDM 2010). A model with crosses (pairs of fields whose value
+ * pairs have a weight of their own) appends one slot per cross after the fields' slots; those
+ * slots are linear only: they add their weight and take no part in the pairwise sum.
  */
 
 /**
@@ -28,8 +30,9 @@ export function applyRareSlots(
 }
 
 /**
- * Σ_i w[s_i] + Σ_{i<j} ⟨v[s_i], v[s_j]⟩ over the first n slots. `sums` (length ≥ k) is scratch
- * and holds Σ_i v[s_i] afterwards.
+ * Σ_i w[s_i] + Σ_{i<j} ⟨v[s_i], v[s_j]⟩ over the first n slots, where only the first
+ * `factorSlots` (default n: all) take part in the pairwise sum: the slots after them (a model's
+ * crosses) are linear only. `sums` (length ≥ k) is scratch and holds Σ_i v[s_i] afterwards.
  */
 export function rowScore(
   slots: Uint32Array,
@@ -38,13 +41,15 @@ export function rowScore(
   factors: Float32Array,
   k: number,
   sums: Float64Array,
+  factorSlots = n,
 ): number {
   let linear = 0;
   for (let i = 0; i < n; i++) linear += weights[slots[i]!]!;
   if (k === 0) return linear;
   for (let f = 0; f < k; f++) sums[f] = 0;
   let squares = 0;
-  for (let i = 0; i < n; i++) {
+  const m = Math.min(factorSlots, n);
+  for (let i = 0; i < m; i++) {
     const base = slots[i]! * k;
     for (let f = 0; f < k; f++) {
       const v = factors[base + f]!;

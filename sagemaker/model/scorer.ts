@@ -14,13 +14,17 @@
  *
  *   φ_i = w[s_i] + ½ Σ_{j≠i} ⟨v[s_i], v[s_j]⟩ = w[s_i] + ½ (⟨v[s_i], S⟩ − ‖v[s_i]‖²),  S = Σ_j v[s_j]
  *
- * and base_value + Σ φ_i = logit (up to floating-point rounding).
+ * and base_value + Σ φ_i = logit (up to floating-point rounding). A cross of fields a and b (a
+ * weight for each pair of their values) is a pure interaction of its two fields too, so its weight
+ * is split equally between them.
  *
  * Uncertainty (`uncertainty: true`) is a Laplace approximation of the posterior spread of the
  * logit from how many training rows held each value: a value seen c times in traffic of click rate
  * q carries about c·q(1−q) units of Fisher information, so its weight has variance about
  * 1 / (1 + c·q(1−q)) (prior variance 1), and logit_sd = √Σ_i of those. A value never seen
  * contributes the full prior variance 1, even though its prediction comes from the rare token.
+ * A cross's weight adds its own variance (from its value pair's count), split equally between its
+ * two fields' shares.
  */
 import { type LoadedModel, loadModel, type Model, type ModelManifest, manifestOf } from './artifact.js';
 import { FeatureEncoder, type FeatureMap, type FeatureValue } from './encoding.js';
@@ -91,16 +95,23 @@ export function createScorer(model: Model | LoadedModel): Scorer {
   const k = model.factor_dim;
   const minCount = model.min_count;
   const encoder = new FeatureEncoder({ bits: model.hashing.bits, seed: model.hashing.seed, fields: model.fields });
+  encoder.setCrosses(model.crosses ?? []);
   const fields = encoder.fields;
   const fieldCount = fields.length;
-  const rareSlots = new Uint32Array(fieldCount);
-  for (let i = 0; i < fieldCount; i++) rareSlots[i] = encoder.rareSlot(i);
+  /** Slots a row holds: its fields', then its crosses'. */
+  const width = encoder.width;
+  const crossCount = width - fieldCount;
+  const crossA = new Uint32Array(crossCount);
+  const crossB = new Uint32Array(crossCount);
+  for (let c = 0; c < crossCount; c++) [crossA[c], crossB[c]] = encoder.crossFields(c);
+  const rareSlots = new Uint32Array(Math.max(1, width));
+  for (let i = 0; i < width; i++) rareSlots[i] = encoder.rareSlot(i);
   const baseValue = model.bias + Math.log(model.negative_sampling_rate);
   const q = model.training_click_rate ?? 0;
   const information = q * (1 - q);
   // Scoring is synchronous, so scratch buffers per scorer are safe.
-  const raw = new Uint32Array(fieldCount);
-  const slots = new Uint32Array(fieldCount);
+  const raw = new Uint32Array(Math.max(1, width));
+  const slots = new Uint32Array(Math.max(1, width));
   const sums = new Float64Array(Math.max(1, k));
 
   const uncertaintyOf = (): Uncertainty | null => {
@@ -108,36 +119,57 @@ export function createScorer(model: Model | LoadedModel): Scorer {
     const evidence = Object.create(null) as Record<string, number>;
     const fieldSd = Object.create(null) as Record<string, number>;
     let variance = 0;
+    const fieldVariance = crossCount > 0 ? new Float64Array(fieldCount) : null;
     for (let i = 0; i < fieldCount; i++) {
       const c = counts[raw[i]!]!;
       const v = 1 / (1 / PRIOR_VARIANCE + c * information);
       evidence[fields[i]!] = c;
       fieldSd[fields[i]!] = Math.sqrt(v);
+      if (fieldVariance) fieldVariance[i] = v;
       variance += v;
+    }
+    if (fieldVariance) {
+      for (let c = 0; c < crossCount; c++) {
+        const v = 1 / (1 / PRIOR_VARIANCE + counts[raw[fieldCount + c]!]! * information);
+        fieldVariance[crossA[c]!]! += 0.5 * v;
+        fieldVariance[crossB[c]!]! += 0.5 * v;
+        variance += v;
+      }
+      for (let i = 0; i < fieldCount; i++) fieldSd[fields[i]!] = Math.sqrt(fieldVariance[i]!);
     }
     return { logit_sd: Math.sqrt(variance), evidence, field_sd: fieldSd };
   };
 
+  /** Position i's slot after the rare mapping (i ≥ fieldCount: a cross). */
   const mapSlot = (i: number, slot: number): number =>
     counts !== null && minCount > 0 && counts[slot]! < minCount ? rareSlots[i]! : slot;
 
   return {
     manifest,
     score(features: FeatureMap, options?: ScoreOptions): Score {
-      const n = encoder.encodeInto(features, raw);
+      const n = encoder.crossInto(raw, encoder.encodeInto(features, raw));
       slots.set(raw);
       applyRareSlots(slots, n, counts, minCount, rareSlots);
       if (options?.explain !== true) {
-        const logit = baseValue + rowScore(slots, n, weights, factors, k, sums);
+        const logit = baseValue + rowScore(slots, n, weights, factors, k, sums, fieldCount);
         const result: Score = { probability: sigmoid(logit), logit };
         if (options?.uncertainty === true) result.uncertainty = uncertaintyOf();
         return result;
       }
-      if (k > 0) rowScore(slots, n, weights, factors, k, sums);
+      if (k > 0) rowScore(slots, n, weights, factors, k, sums, fieldCount);
       // A null prototype: a field named '__proto__' is an ordinary key here.
       const contributions = Object.create(null) as Record<string, number>;
       let logit = baseValue;
-      for (let i = 0; i < n; i++) {
+      // A cross's weight, half to each of its fields (before the fields' own terms are added).
+      const crossShare = crossCount > 0 ? new Float64Array(fieldCount) : null;
+      if (crossShare) {
+        for (let c = 0; c < crossCount; c++) {
+          const half = 0.5 * weights[slots[fieldCount + c]!]!;
+          crossShare[crossA[c]!]! += half;
+          crossShare[crossB[c]!]! += half;
+        }
+      }
+      for (let i = 0; i < fieldCount; i++) {
         const slot = slots[i]!;
         let phi = weights[slot]!;
         if (k > 0) {
@@ -151,6 +183,7 @@ export function createScorer(model: Model | LoadedModel): Scorer {
           }
           phi += 0.5 * (dot - norm);
         }
+        if (crossShare) phi += crossShare[i]!;
         contributions[fields[i]!] = phi;
         logit += phi;
       }
@@ -173,6 +206,16 @@ export function createScorer(model: Model | LoadedModel): Scorer {
       const candidateNames = candidateIndex.map((i) => fields[i]!);
       const sharedSums = new Float64Array(Math.max(1, k));
       const candidateValues: (FeatureValue | undefined)[] = new Array(perCandidate.length);
+      // Crosses of two shared fields are scored once per call, the others once per candidate; both
+      // read the fields' raw slots (before the rare mapping) from here.
+      const batchRaw = new Uint32Array(Math.max(1, fieldCount));
+      const sharedCrosses: number[] = [];
+      const ownCrosses: number[] = [];
+      for (let c = 0; c < crossCount; c++) {
+        (own.has(fields[crossA[c]!]!) || own.has(fields[crossB[c]!]!) ? ownCrosses : sharedCrosses).push(c);
+      }
+      const perCallCrosses = Uint32Array.from(sharedCrosses);
+      const perCandidateCrosses = Uint32Array.from(ownCrosses);
 
       return {
         fields: candidateNames,
@@ -187,7 +230,9 @@ export function createScorer(model: Model | LoadedModel): Scorer {
           sharedSums.fill(0);
           for (let j = 0; j < perCall.length; j++) {
             const i = perCall[j]!;
-            const slot = mapSlot(i, encoder.slotFor(i, shared[fields[i]!]));
+            const rawSlot = encoder.slotFor(i, shared[fields[i]!]);
+            batchRaw[i] = rawSlot;
+            const slot = mapSlot(i, rawSlot);
             sharedLinear += weights[slot]!;
             const base = slot * k;
             for (let f = 0; f < k; f++) {
@@ -195,6 +240,11 @@ export function createScorer(model: Model | LoadedModel): Scorer {
               sharedSums[f]! += v;
               sharedSquares += v * v;
             }
+          }
+          for (let j = 0; j < perCallCrosses.length; j++) {
+            const c = perCallCrosses[j]!;
+            const rawSlot = encoder.crossSlotOf(c, batchRaw[crossA[c]!]!, batchRaw[crossB[c]!]!);
+            sharedLinear += weights[mapSlot(fieldCount + c, rawSlot)]!;
           }
           for (let j = 0; j < perCandidate.length; j++) candidateValues[j] = shared[candidateNames[j]!];
           for (let c = 0; c < candidates.length; c++) {
@@ -205,7 +255,9 @@ export function createScorer(model: Model | LoadedModel): Scorer {
             for (let j = 0; j < perCandidate.length; j++) {
               const i = perCandidate[j]!;
               const value = candidate[candidateNames[j]!];
-              const slot = mapSlot(i, encoder.slotFor(i, value === undefined ? candidateValues[j] : value));
+              const rawSlot = encoder.slotFor(i, value === undefined ? candidateValues[j] : value);
+              batchRaw[i] = rawSlot;
+              const slot = mapSlot(i, rawSlot);
               linear += weights[slot]!;
               const base = slot * k;
               for (let f = 0; f < k; f++) {
@@ -213,6 +265,11 @@ export function createScorer(model: Model | LoadedModel): Scorer {
                 sums[f]! += v;
                 squares += v * v;
               }
+            }
+            for (let j = 0; j < perCandidateCrosses.length; j++) {
+              const x = perCandidateCrosses[j]!;
+              const rawSlot = encoder.crossSlotOf(x, batchRaw[crossA[x]!]!, batchRaw[crossB[x]!]!);
+              linear += weights[mapSlot(fieldCount + x, rawSlot)]!;
             }
             let total = 0;
             for (let f = 0; f < k; f++) total += sums[f]! * sums[f]!;

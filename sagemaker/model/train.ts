@@ -36,7 +36,15 @@
  * the recalibration and the validation losses count each negative row as 1/d rows of the traffic.
  */
 import { ALGORITHM, FORMAT_VERSION, MAX_COUNT, MAX_FACTOR_DIM, type Model } from './artifact.js';
-import { DEFAULT_BITS, DEFAULT_HASH_SEED, FeatureEncoder, type FeatureMap } from './encoding.js';
+import { CrossScreen, type ScreenedCross } from './cross-selection.js';
+import {
+  CROSS_SEPARATOR,
+  type Cross,
+  DEFAULT_BITS,
+  DEFAULT_HASH_SEED,
+  FeatureEncoder,
+  type FeatureMap,
+} from './encoding.js';
 import { applyRareSlots, rowScore, sigmoid } from './kernel.js';
 import { rowLogLoss } from './metrics.js';
 import type { OptimizerState } from './optimizer-state.js';
@@ -100,6 +108,10 @@ export const DEFAULT_FACTORS: FactorHyperparameters = {
   factorMinCount: 5000,
 };
 export const DEFAULT_MIN_COUNT = 1;
+/** Crosses chosen on the held-out rows, at most (see cross-selection.ts); 0 = none. */
+export const DEFAULT_MAX_CROSSES = 8;
+/** Crosses a model may hold, at most. */
+export const MAX_CROSSES = 64;
 export const DEFAULT_MAX_PASSES = 10;
 export const DEFAULT_VALIDATION_FRACTION = 0.1;
 /** Fewer held-out rows than this give too noisy a loss to stop on: train the fixed passes. */
@@ -154,6 +166,15 @@ export interface TrainOptions extends Partial<FtrlHyperparameters>, Partial<Fact
   readonly dataNegativeRate?: number;
   /** Refit the bias so the mean corrected prediction equals the click rate (default true). */
   readonly recalibrate?: boolean;
+  /**
+   * Choose at most this many crosses (pairs of fields whose value pairs get a weight of their own)
+   * on the held-out rows, and keep them only if the model with them has the lower held-out log
+   * loss (cross-selection.ts; default 8, 0 = none). Needs early stopping's held-out rows or a
+   * `validation` source; ignored when `crosses` is given or a warm start is used.
+   */
+  readonly maxCrosses?: number;
+  /** These crosses, exactly (no selection): each a pair of distinct fields of the rows. */
+  readonly crosses?: readonly Cross[];
   /** Fields known in advance (more are added as they appear in the rows). */
   readonly fields?: readonly string[];
   readonly trainingWindow?: { from: string | null; to: string | null } | null;
@@ -183,6 +204,8 @@ interface WarmInit {
   readonly factors: Float32Array;
   /** FTRL z of the bias that gives the earlier model's bias, moved to this training's sampling rate. */
   readonly biasZ: number;
+  /** The earlier model's crosses: its cross slots' z and n mean those crosses, so they are kept. */
+  readonly crosses: readonly Cross[];
 }
 
 function labelOf(example: Example, row: number): 0 | 1 {
@@ -252,16 +275,20 @@ class FactorMachine {
   readonly #w: Float64Array;
   /** Training rows per slot: a slot under factorMinCount keeps zero factors and is never updated. */
   readonly #counts: Uint32Array;
+  /** Only a row's first this many slots (its fields) have factors; the crosses after them are linear. */
+  readonly #factorSlots: number;
 
   constructor(
     size: number,
     ftrl: FtrlHyperparameters,
     fm: FactorHyperparameters,
     seed: number,
-    maxFields: number,
+    maxSlots: number,
     counts: Uint32Array,
+    factorSlots: number,
   ) {
     this.#counts = counts;
+    this.#factorSlots = factorSlots;
     this.z = new Float64Array(size);
     this.n = new Float64Array(size);
     this.v = new Float32Array(size * fm.factors);
@@ -271,7 +298,7 @@ class FactorMachine {
     this.#fm = fm;
     this.#seed = seed;
     this.#sums = new Float64Array(Math.max(1, fm.factors));
-    this.#w = new Float64Array(Math.max(1, maxFields));
+    this.#w = new Float64Array(Math.max(1, maxSlots));
   }
 
   weight(i: number): number {
@@ -375,10 +402,11 @@ class FactorMachine {
     }
     const counts = this.#counts;
     const minFactorCount = this.#fm.factorMinCount;
+    const factorSlots = Math.min(count, this.#factorSlots);
     if (k > 0) {
       for (let f = 0; f < k; f++) sums[f] = 0;
       let squares = 0;
-      for (let i = 0; i < count; i++) {
+      for (let i = 0; i < factorSlots; i++) {
         // A value below the factor threshold has factors that are exactly 0: nothing to add.
         if (counts[slots[i]!]! < minFactorCount) continue;
         const base = slots[i]! * k;
@@ -406,7 +434,7 @@ class FactorMachine {
     if (k > 0) {
       const eta = this.#fm.factorLearningRate;
       const lambda = this.#fm.factorL2;
-      for (let i = 0; i < count; i++) {
+      for (let i = 0; i < factorSlots; i++) {
         const slot = slots[i]!;
         if (counts[slot]! < minFactorCount) continue;
         const base = slot * k;
@@ -495,6 +523,14 @@ interface Parameters {
   factors: Float32Array;
   bias: number;
   state: StateSnapshot;
+}
+
+function crossName([a, b]: Cross): string {
+  return `${a}${CROSS_SEPARATOR}${b}`;
+}
+
+function describeScreened(s: ScreenedCross): { cross: string; gain: number; se: number } {
+  return { cross: crossName(s.cross), gain: s.gain, se: s.se };
 }
 
 /** Trains a model; the result is what saveModel writes. */
@@ -635,23 +671,34 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
         state: earlier.optimizer,
         factors: earlier.factors,
         biasZ: (-bias0 * (ftrl.beta + Math.sqrt(earlier.optimizer.bias_n))) / ftrl.alpha,
+        crosses: earlier.crosses ?? [],
       };
       warmDecision = usedDecision(options.warmStart, earlier, encoder.fields);
     }
     options.onWarmStart?.(warmDecision);
   }
 
-  const rareSlots = new Uint32Array(fieldCount);
-  for (let i = 0; i < fieldCount; i++) rareSlots[i] = encoder.rareSlot(i);
+  const maxCrosses = integerIn('maxCrosses', options.maxCrosses ?? DEFAULT_MAX_CROSSES, 0, MAX_CROSSES);
+  if (options.crosses && options.crosses.length > MAX_CROSSES) {
+    throw new RangeError(`crosses holds ${options.crosses.length} pairs, at most ${MAX_CROSSES}`);
+  }
+  // The slot buffers hold a row's fields and then its crosses: sized for the most crosses possible.
+  const maxWidth = fieldCount + Math.max(maxCrosses, options.crosses?.length ?? 0, warmInit?.crosses.length ?? 0);
+  /** The rare slot of each position: fields, then crosses (rebuilt by setCrosses). */
+  const rareSlots = new Uint32Array(Math.max(1, maxWidth));
+  const resetRareSlots = (): void => {
+    for (let i = 0; i < encoder.width; i++) rareSlots[i] = encoder.rareSlot(i);
+  };
+  resetRareSlots();
   const sums = new Float64Array(Math.max(1, k));
 
   const heldOut = options.validation ? 0 : Math.floor(rows * validationFraction);
   const internalValidation = heldOut >= MIN_VALIDATION_ROWS;
   const trainEnd = internalValidation ? rows - heldOut : rows;
 
-  /** Encodes a row into `into` with the rare mapping; returns the slot count. */
+  /** Encodes a row's fields and crosses into `into` with the rare mapping; returns the slot count. */
   const encode = (features: FeatureMap, into: Uint32Array): number => {
-    const n = encoder.encodeInto(features, into);
+    const n = encoder.crossInto(into, encoder.encodeInto(features, into));
     applyRareSlots(into, n, counts, minCount, rareSlots);
     return n;
   };
@@ -660,7 +707,7 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
    * Visits every training row in order with its slots (rare mapping applied when `rare`) in a
    * scratch buffer, from the cache or by reading the source again.
    */
-  const rowBuffer = new Uint32Array(Math.max(1, fieldCount));
+  const rowBuffer = new Uint32Array(Math.max(1, maxWidth));
   const forEachRow = async (
     rare: boolean,
     visit: (slots: Uint32Array, n: number, y: 0 | 1, row: number) => void,
@@ -670,8 +717,8 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
       let start = 0;
       for (let row = 0; row < cached.rows; row++) {
         const end = cached.ends[row]!;
-        const n = end - start;
-        for (let i = 0; i < n; i++) rowBuffer[i] = cached.slots[start + i]!;
+        for (let i = start; i < end; i++) rowBuffer[i - start] = cached.slots[i]!;
+        const n = encoder.crossInto(rowBuffer, end - start);
         if (rare) applyRareSlots(rowBuffer, n, counts, minCount, rareSlots);
         visit(rowBuffer, n, cached.labels[row] as 0 | 1, row);
         start = end;
@@ -682,7 +729,9 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
     await forEach(source, (example) => {
       const row = seen++;
       const y = labelOf(example, row);
-      const n = rare ? encode(example.features, rowBuffer) : encoder.encodeInto(example.features, rowBuffer);
+      const n = rare
+        ? encode(example.features, rowBuffer)
+        : encoder.crossInto(rowBuffer, encoder.encodeInto(example.features, rowBuffer));
       visit(rowBuffer, n, y, row);
     });
     return seen;
@@ -706,7 +755,7 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
     validationRows: number;
     trainLoss: number;
   }> => {
-    const machine = new FactorMachine(size, ftrl, fm, samplingSeed, fieldCount, counts);
+    const machine = new FactorMachine(size, ftrl, fm, samplingSeed, maxWidth, counts, fieldCount);
     if (warmInit) machine.warmFrom(warmInit);
     let current: Float32Array = new Float32Array(size);
     let best: Parameters | null = null;
@@ -715,7 +764,7 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
     let stale = 0;
     let validationRows = 0;
     let trainLoss = Number.NaN;
-    const validationSlots = new Uint32Array(Math.max(1, fieldCount));
+    const validationSlots = new Uint32Array(Math.max(1, maxWidth));
 
     for (let pass = 1; pass <= passes; pass++) {
       const draw = createRandom(samplingSeed, pass);
@@ -732,7 +781,7 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
             machine.materialise(current);
             bias = machine.bias();
           }
-          const logit = bias + logRate + rowScore(rowSlots, n, current, machine.v, k, sums);
+          const logit = bias + logRate + rowScore(rowSlots, n, current, machine.v, k, sums, fieldCount);
           const w = y === 0 ? negativeWeight : 1;
           heldSum += w * rowLogLoss(sigmoid(logit), y);
           heldCount += w;
@@ -765,7 +814,8 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
           const y = labelOf(example, count);
           const n = encode(example.features, validationSlots);
           const w = y === 0 ? negativeWeight : 1;
-          sum += w * rowLogLoss(sigmoid(bias + logRate + rowScore(validationSlots, n, current, machine.v, k, sums)), y);
+          const t = rowScore(validationSlots, n, current, machine.v, k, sums, fieldCount);
+          sum += w * rowLogLoss(sigmoid(bias + logRate + t), y);
           weight += w;
           count++;
         });
@@ -814,9 +864,90 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
     };
   };
 
+  /** Sets the crosses and adds their slots' counts over all rows (one more read of the rows). */
+  const useCrosses = async (crosses: readonly Cross[]): Promise<void> => {
+    encoder.setCrosses(crosses);
+    resetRareSlots();
+    if (crosses.length === 0) return;
+    await forEachRow(false, (rowSlots, n) => {
+      for (let i = fieldCount; i < n; i++) counts[rowSlots[i]!]! += 1;
+    });
+  };
+
   // 2. Training passes.
   const stopEarly = internalValidation || options.validation !== undefined;
-  let result = await run(maxPasses, trainEnd, stopEarly, false);
+  const given =
+    options.crosses ?? warmInit?.crosses.filter(([a, b]) => encoder.fields.includes(a) && encoder.fields.includes(b));
+  let crossReport: Record<string, unknown>;
+  let result: Awaited<ReturnType<typeof run>>;
+  if (given !== undefined) {
+    await useCrosses(given);
+    crossReport = { selection: options.crosses ? 'given' : 'warm start', crosses: given.map(crossName) };
+    result = await run(maxPasses, trainEnd, stopEarly, false);
+  } else {
+    result = await run(maxPasses, trainEnd, stopEarly, false);
+    crossReport = { selection: maxCrosses > 0 && stopEarly ? 'screened' : 'off', crosses: [] };
+    if (maxCrosses > 0 && stopEarly && result.bestLoss !== null) {
+      // 2b. Screen every pair of fields against this model on its own held-out rows, then train
+      // again with the pairs that pay and keep whichever model has the lower held-out log loss.
+      const screen = new CrossScreen(encoder.fields, encoder.hashing.seed);
+      const base = result.best;
+      const mapped = new Uint32Array(Math.max(1, maxWidth));
+      const screenRow = (raw: Uint32Array, n: number, y: 0 | 1, heldOut: boolean): void => {
+        for (let i = 0; i < n; i++) mapped[i] = raw[i]!;
+        applyRareSlots(mapped, n, counts, minCount, rareSlots);
+        const logit = base.bias + logRate + rowScore(mapped, n, base.weights, base.factors, k, sums);
+        const w = y === 0 ? negativeWeight : 1;
+        if (heldOut) screen.assess(raw, logit, y, w);
+        else screen.learn(raw, logit, y, w);
+      };
+      const assessValidation = async (): Promise<void> => {
+        if (!options.validation) return;
+        const raw = new Uint32Array(Math.max(1, maxWidth));
+        let count = 0;
+        await forEach(options.validation, (example) => {
+          screenRow(raw, encoder.encodeInto(example.features, raw), labelOf(example, count++), true);
+        });
+      };
+      if (screen.active) {
+        // The first read learns the corrections and assesses every pair; each later one, one step.
+        await forEachRow(false, (rowSlots, n, y, row) => screenRow(rowSlots, n, y, row >= trainEnd));
+        await assessValidation();
+        while (screen.step(maxCrosses)) {
+          if (options.validation) await assessValidation();
+          else
+            await forEachRow(false, (rowSlots, n, y, row) => {
+              if (row >= trainEnd) screenRow(rowSlots, n, y, true);
+            });
+        }
+      }
+      const selected = screen.chosen;
+      crossReport = {
+        selection: 'screened',
+        pairs: screen.active ? screen.pairs : 0,
+        buckets: screen.buckets,
+        screened: selected.map(describeScreened),
+        crosses: [],
+        validation_logloss_without: result.bestLoss,
+        validation_logloss_with: null,
+      };
+      if (selected.length > 0) {
+        const fieldCounts = counts.slice();
+        const withCrosses = selected.map((s) => s.cross);
+        await useCrosses(withCrosses);
+        const crossed = await run(maxPasses, trainEnd, stopEarly, false);
+        crossReport.validation_logloss_with = crossed.bestLoss;
+        if (crossed.bestLoss !== null && crossed.bestLoss < result.bestLoss - minImprovement) {
+          result = crossed;
+          crossReport.crosses = withCrosses.map(crossName);
+        } else {
+          encoder.setCrosses([]);
+          resetRareSlots();
+          counts.set(fieldCounts);
+        }
+      }
+    }
+  }
   const passesRun = history.length;
   const earlyStopping = { best_pass: result.bestPass, validation_logloss: result.bestLoss };
   let refitted = false;
@@ -840,14 +971,16 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
   // uncertainty reads the count as evidence.
   let recalibrated = false;
   const solve = recalibrate && positives > 0 && positives < rows;
-  const rareRows = new Float64Array(fieldCount);
+  const width = encoder.width;
+  const rareRows = new Float64Array(width);
   if (solve || minCount > 1) {
     const histogram = new Float64Array(HISTOGRAM_BINS);
+    const factorSlots = fieldCount;
     await forEachRow(false, (rowSlots, n, y) => {
       for (let i = 0; i < n; i++) if (counts[rowSlots[i]!]! < minCount) rareRows[i]! += 1;
       applyRareSlots(rowSlots, n, counts, minCount, rareSlots);
       if (!solve) return;
-      const t = rowScore(rowSlots, n, weights, factors, k, sums);
+      const t = rowScore(rowSlots, n, weights, factors, k, sums, factorSlots);
       const bin = Math.floor((t - HISTOGRAM_MIN) * HISTOGRAM_BINS_PER_UNIT);
       histogram[bin < 0 ? 0 : bin >= HISTOGRAM_BINS ? HISTOGRAM_BINS - 1 : bin]! += y === 0 ? negativeWeight : 1;
     });
@@ -856,7 +989,7 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
       recalibrated = true;
     }
   }
-  for (let i = 0; i < fieldCount; i++) counts[rareSlots[i]!]! += rareRows[i]!;
+  for (let i = 0; i < width; i++) counts[rareSlots[i]!]! += rareRows[i]!;
 
   const storedCounts = new Uint16Array(size);
   for (let i = 0; i < size; i++) storedCounts[i] = Math.min(counts[i]!, MAX_COUNT);
@@ -887,6 +1020,7 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
       sampling_seed: samplingSeed,
       data_negative_rate: dataRate,
       recalibrate,
+      max_crosses: options.crosses || warmInit ? null : maxCrosses,
     },
     training_window: options.trainingWindow ?? null,
     metrics: {
@@ -903,12 +1037,14 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
       validation_logloss: earlyStopping.validation_logloss,
       history,
       warm_start: warmDecision,
+      crosses: crossReport,
     },
     negative_sampling_rate: rate * dataRate,
     weights,
     bias,
     factor_dim: k,
     factors,
+    crosses: encoder.crosses.map(([a, b]) => [a, b] as const),
     counts: storedCounts,
     min_count: minCount,
     training_click_rate: positives / (positives + (rows - positives) * negativeWeight),

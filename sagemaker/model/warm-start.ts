@@ -66,7 +66,7 @@ export async function loadWarmStart(dir: string): Promise<WarmStart> {
     if (!(error instanceof InvalidModelError)) throw error;
     return { model: null, source: dir, unavailable: `the model in ${dir} cannot be loaded: ${error.message}` };
   }
-  if (model.manifest.format_version !== 2 || model.counts === null) {
+  if (model.manifest.format_version < 2 || model.counts === null) {
     return {
       model: null,
       source: dir,

@@ -3,7 +3,31 @@ import { createRequire } from 'node:module';
 import { setPriority } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
+
+/**
+ * Young generation of every worker thread, in MB per semi-space. The server runs with
+ * `--max-semi-space-size=64` for its request path's throughput (docs/decisions.md), and V8 applies
+ * that flag to every isolate, overriding a Worker's `resourceLimits`: each background thread
+ * (compaction, WAL checkpoints, bootstrap training) grew its own 128 MB young generation, a third
+ * of the server's RSS under load. Their throughput matters little (they run at nice 15).
+ */
+export const WORKER_SEMI_SPACE_MB = 8;
+
+let workerHeapsLimited = false;
+
+/**
+ * Sets the semi-space flag for isolates created from now on (the worker threads); the main
+ * isolate keeps the size it was configured with at start. V8 reads the flag when it creates an
+ * isolate, so this must run before the first Worker is constructed: spawnWorker and the SQLite
+ * checkpointer call it.
+ */
+export function limitWorkerHeaps(): void {
+  if (workerHeapsLimited) return;
+  workerHeapsLimited = true;
+  setFlagsFromString(`--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`);
+}
 
 /**
  * Starts a worker thread on the module `name` beside the caller (`callerUrl` is the caller's
@@ -12,6 +36,7 @@ import { Worker } from 'node:worker_threads';
  * compiled JavaScript it loads the .js entry.
  */
 export function spawnWorker(callerUrl: string, name: string, workerData?: unknown): Worker {
+  limitWorkerHeaps();
   const fromSources = callerUrl.endsWith('.ts');
   const entry = new URL(`./${name}.${fromSources ? 'ts' : 'js'}`, callerUrl);
   if (!fromSources) return new Worker(entry, { workerData });

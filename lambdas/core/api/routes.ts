@@ -35,6 +35,7 @@ import {
   ModelUploadRequest,
   ModelUploadResponse,
 } from '../schemas/models.js';
+import { parseClickEvent, parseImpressionEvent } from './event-validation.js';
 import { DOCUMENTED_PREDICT_ROUTES } from './predict-route-docs.js';
 import { AD_SERVER, ADMIN, BAD, problem } from './responses.js';
 import type { Route } from './route.js';
@@ -62,7 +63,7 @@ export const ROUTES: readonly Route[] = [
     summary: 'Record an impression; acknowledged once durable; a replayed impression_id is counted once.',
     tag: 'events',
     access: 'ad-server',
-    body: { kind: 'json', schema: ImpressionEvent },
+    body: { kind: 'json', schema: ImpressionEvent, parse: parseImpressionEvent },
     responses: { 202: { description: 'Durably recorded.', schema: EventAccepted }, ...BAD, ...AD_SERVER },
     handle: async (app, req) => ({ status: 202, body: await app.events.impression(req.body) }),
   },
@@ -73,7 +74,7 @@ export const ROUTES: readonly Route[] = [
     summary: 'Record a click; acknowledged once durable; a replayed click_id is counted once.',
     tag: 'events',
     access: 'ad-server',
-    body: { kind: 'json', schema: ClickEvent },
+    body: { kind: 'json', schema: ClickEvent, parse: parseClickEvent },
     responses: { 202: { description: 'Durably recorded.', schema: EventAccepted }, ...BAD, ...AD_SERVER },
     handle: async (app, req) => ({ status: 202, body: await app.events.click(req.body) }),
   },

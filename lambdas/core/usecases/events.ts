@@ -1,8 +1,8 @@
+import { parseBatchEvent } from '../api/event-validation.js';
 import { ValidationError } from '../errors.js';
 import { siteIdOf, suspiciousEventRow } from '../fraud/lake-rows.js';
 import type { CounterEvent, FraudEvent, FraudFlag, LakeRow } from '../ports.js';
-import { BatchEvent, type ClickEvent, type EventBatchResult, type ImpressionEvent } from '../schemas/events.js';
-import { fieldErrors, summarise } from '../validation.js';
+import type { ClickEvent, EventBatchResult, ImpressionEvent } from '../schemas/events.js';
 import type { Deps } from './deps.js';
 import { checkedEventTime } from './event-time.js';
 
@@ -27,12 +27,12 @@ export class RecordEventsUseCase {
   constructor(private readonly deps: Deps) {}
 
   async impression(input: ImpressionEvent): Promise<{ status: EventStatus; id: string }> {
-    const [status] = await this.appendAll([this.prepareImpression(input, 'timestamp')]);
+    const [status] = await this.appendAll([this.prepareImpression(input, 'timestamp', this.deps.clock.now())]);
     return { status: status!, id: input.impression_id };
   }
 
   async click(input: ClickEvent): Promise<{ status: EventStatus; id: string }> {
-    const [status] = await this.appendAll([this.prepareClick(input, 'timestamp')]);
+    const [status] = await this.appendAll([this.prepareClick(input, 'timestamp', this.deps.clock.now())]);
     return { status: status!, id: input.click_id };
   }
 
@@ -41,22 +41,18 @@ export class RecordEventsUseCase {
     const results: EventBatchResult[] = new Array(events.length);
     const prepared: PreparedEvent[] = [];
     const indexes: number[] = [];
+    // One reading of the clock for the batch: its events arrived together.
+    const receivedAt = this.deps.clock.now();
     events.forEach((raw, index) => {
       try {
-        const parsed = BatchEvent.safeParse(raw);
-        if (!parsed.success) {
-          const errors = fieldErrors(parsed.error, `events.${index}`);
-          throw new ValidationError(summarise(errors), errors);
-        }
-        const event = parsed.data;
+        const event = parseBatchEvent(raw, `events.${index}`);
         const path = `events.${index}.timestamp`;
-        if (event.type === 'impression') {
-          const { type: _t, ...rest } = event;
-          prepared.push(this.prepareImpression(rest, path));
-        } else {
-          const { type: _t, ...rest } = event;
-          prepared.push(this.prepareClick(rest, path));
-        }
+        // The `type` field goes no further: the prepare steps read the fields they store by name.
+        prepared.push(
+          event.type === 'impression'
+            ? this.prepareImpression(event, path, receivedAt)
+            : this.prepareClick(event, path, receivedAt),
+        );
         indexes.push(index);
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err;
@@ -117,13 +113,9 @@ export class RecordEventsUseCase {
     return clicks;
   }
 
-  private eventTime(timestamp: string, path: string): Date {
-    return checkedEventTime(timestamp, path, this.deps.clock.now(), this.deps.config);
-  }
-
-  private prepareImpression(e: ImpressionEvent, timePath: string): PreparedEvent {
-    const { pseudonymiser, clock } = this.deps;
-    const at = this.eventTime(e.timestamp, timePath);
+  private prepareImpression(e: ImpressionEvent, timePath: string, receivedAt: Date): PreparedEvent {
+    const { pseudonymiser, config } = this.deps;
+    const at = checkedEventTime(e.timestamp, timePath, receivedAt, config);
     const user = pseudonymiser.pseudonymise('user', e.user_id);
     const ip = e.ip === undefined ? null : pseudonymiser.pseudonymise('ip', e.ip);
     return {
@@ -139,7 +131,7 @@ export class RecordEventsUseCase {
           location: e.location ?? null,
           ip,
           features: e.features === undefined ? null : JSON.stringify(e.features),
-          received_at: clock.now(),
+          received_at: receivedAt,
         },
       },
       counter: { kind: 'impression', userKey: user, adId: e.ad_id, impressionId: e.impression_id, at },
@@ -154,9 +146,9 @@ export class RecordEventsUseCase {
     };
   }
 
-  private prepareClick(e: ClickEvent, timePath: string): PreparedEvent {
-    const { pseudonymiser, clock } = this.deps;
-    const at = this.eventTime(e.timestamp, timePath);
+  private prepareClick(e: ClickEvent, timePath: string, receivedAt: Date): PreparedEvent {
+    const { pseudonymiser, config } = this.deps;
+    const at = checkedEventTime(e.timestamp, timePath, receivedAt, config);
     const user = e.user_id === undefined ? null : pseudonymiser.pseudonymise('user', e.user_id);
     const ip = e.ip === undefined ? null : pseudonymiser.pseudonymise('ip', e.ip);
     return {
@@ -169,7 +161,7 @@ export class RecordEventsUseCase {
           ip,
           clicked: e.clicked,
           timestamp: at,
-          received_at: clock.now(),
+          received_at: receivedAt,
         },
       },
       counter: e.clicked ? { kind: 'click', impressionId: e.impression_id, userKey: user, at } : null,

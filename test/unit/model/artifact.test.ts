@@ -166,14 +166,14 @@ describe('loadModel refuses a broken artifact', () => {
     // Prepare
     const dir = await savedModel();
     await editManifest(dir, (m) => {
-      m.format_version = 3;
+      m.format_version = 4;
     });
 
     // Act
     const error = await loadError(dir);
 
     // Assess
-    expect(error.message).toMatch(/format_version 3; this reader supports 1 and 2/);
+    expect(error.message).toMatch(/format_version 4; this reader supports 1 to 3/);
   });
 
   it('with another algorithm', async () => {

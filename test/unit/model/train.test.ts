@@ -128,6 +128,7 @@ describe('trainModel', () => {
       maxPasses: 30,
       patience: 2,
       recalibrate: false,
+      maxCrosses: 0,
       validation: later,
       onPass: (r) => reports.push(r),
     });

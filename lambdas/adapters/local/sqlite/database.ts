@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { Logger } from '../../../core/ports.js';
+import { limitWorkerHeaps } from '../threads.js';
 
 export type Sqlite = Database.Database;
 
@@ -116,6 +117,7 @@ export async function startCheckpointer(
   logger: Logger,
   intervalMs = 1_000,
 ): Promise<{ stop(): Promise<void> }> {
+  limitWorkerHeaps();
   const worker = new Worker(new URL('./checkpoint-worker.mjs', import.meta.url), { workerData: { file, intervalMs } });
   worker.unref();
   await new Promise<void>((resolve, reject) => {
