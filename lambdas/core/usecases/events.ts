@@ -74,9 +74,10 @@ export class RecordEventsUseCase {
     const fresh = dup.size === 0 ? prepared : prepared.filter((_, i) => !dup.has(i));
     const flaggedClicks = fresh.length > 0 ? await this.inspectForFraud(fresh) : NONE;
     // A flagged click stays in the lake (with its flag) but does not feed the model's counters.
-    const counters = fresh.flatMap((p) =>
-      p.counter && !(p.counter.kind === 'click' && flaggedClicks.has(p.fraud.id)) ? [p.counter] : [],
-    );
+    const counters: CounterEvent[] = [];
+    for (const p of fresh) {
+      if (p.counter && !(p.counter.kind === 'click' && flaggedClicks.has(p.fraud.id))) counters.push(p.counter);
+    }
     // Counters are a cache of what the log holds: a failure here must not un-acknowledge a
     // durable event, so it is logged and the request still succeeds.
     if (counters.length > 0) {
