@@ -4,6 +4,7 @@ import { parsePredictBatchRequest, parsePredictRequest } from '../../../lambdas/
 import { ValidationError } from '../../../lambdas/core/errors.js';
 import { PredictBatchRequest, PredictRequest } from '../../../lambdas/core/schemas/predict.js';
 import { fieldErrors } from '../../../lambdas/core/validation.js';
+import { featureMap, timestamp } from '../../support/validation-arbitraries.js';
 
 type Outcome = { ok: true; data: unknown } | { ok: false; paths: string[] };
 
@@ -29,48 +30,6 @@ const idish = fc.oneof(
   fc.integer(),
   fc.constant(null),
   fc.boolean(),
-);
-const featureName = fc.constantFrom(
-  'device_type',
-  'site_id',
-  '_x',
-  'a.b:c-d',
-  '1bad',
-  '',
-  'sp ace',
-  'k'.repeat(64),
-  'k'.repeat(65),
-  '__proto__',
-);
-const featureValue = fc.oneof(
-  fc.string({ maxLength: 4 }),
-  fc.constant('v'.repeat(256)),
-  fc.constant('v'.repeat(257)),
-  fc.double({ noNaN: true, noDefaultInfinity: true }),
-  fc.boolean(),
-  fc.constant(null),
-  fc.constant([1]),
-  fc.constant({ nested: 1 }),
-);
-const featureMap = fc.oneof(
-  fc.dictionary(featureName, featureValue, { maxKeys: 4 }),
-  // Around the 64-feature limit, all names and values valid.
-  fc.integer({ min: 62, max: 66 }).map((n) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`f${i}`, i]))),
-  // A JSON body's own __proto__ key, as JSON.parse leaves it.
-  fc.constant(JSON.parse('{"__proto__": {"x": 1}, "ok": 1}')),
-  fc.constantFrom(null, 'mobile', 3, [] as unknown[]),
-);
-const timestamp = fc.oneof(
-  fc.constantFrom(
-    '2026-12-04T10:00:00Z',
-    '2026-12-04T10:00:00.123+01:00',
-    '2026-02-30T10:00:00Z',
-    '2026-12-04T10:00:00',
-    '2026-12-04',
-    `2026-12-04T10:00:00.${'1'.repeat(30)}Z`,
-  ),
-  fc.integer(),
-  fc.constant(null),
 );
 const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
 const common = {
