@@ -101,6 +101,17 @@ describe('RecentIds', () => {
     expect(ids.has(...hashOf(ids, 0, 'imp-0'))).toBe(false);
   });
 
+  it('sizes both generations for the cap from the start, so filling them never rehashes', () => {
+    // Prepare / Act
+    const ids = new RecentIds({ maxIds: 100_000, seed: 7 });
+    const before = ids.bytes;
+    for (let i = 0; i < 200_000; i++) ids.add(...hashOf(ids, 0, `imp-${i}`));
+
+    // Assess: 2 generations × 2^17 slots (50 000 ids at most half full) × 8 bytes, before and after.
+    expect(before).toBe(2 * 2 ** 17 * 8);
+    expect(ids.bytes).toBe(before);
+  });
+
   it('forgets a deleted id', () => {
     // Prepare
     const ids = new RecentIds({ seed: 3 });
