@@ -3,7 +3,8 @@
  * an ad request waits for, and zod (with the schemas and their OpenAPI metadata) is a fifth of its
  * module init. The zod schemas in schemas/predict.ts stay the contract (the OpenAPI document and the
  * types); test/unit/core/predict-validation.test.ts checks with generated inputs that this accepts
- * exactly what they accept, returns the same value and names the same fields when it refuses.
+ * exactly what they accept, returns the same value and refuses with the same errors (paths and
+ * messages).
  */
 import { ValidationError } from '../errors.js';
 import { MAX_BATCH } from '../schemas/limits.js';

@@ -6,12 +6,17 @@ import { PredictBatchRequest, PredictRequest } from '../../../lambdas/core/schem
 import { fieldErrors } from '../../../lambdas/core/validation.js';
 import { featureMap, timestamp } from '../../support/validation-arbitraries.js';
 
-type Outcome = { ok: true; data: unknown } | { ok: false; paths: string[] };
+type Outcome = { ok: true; data: unknown } | { ok: false; errors: string[] };
 
 function viaZod(schema: typeof PredictRequest | typeof PredictBatchRequest, input: unknown): Outcome {
   const r = schema.safeParse(input);
   if (r.success) return { ok: true, data: r.data };
-  return { ok: false, paths: [...new Set(fieldErrors(r.error).map((e) => e.path))].sort() };
+  return {
+    ok: false,
+    errors: fieldErrors(r.error)
+      .map((e) => `${e.path}: ${e.message}`)
+      .sort(),
+  };
 }
 
 function viaValidator(parse: (input: unknown) => unknown, input: unknown): Outcome {
@@ -19,7 +24,7 @@ function viaValidator(parse: (input: unknown) => unknown, input: unknown): Outco
     return { ok: true, data: parse(input) };
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
-    return { ok: false, paths: [...new Set(err.errors.map((e) => e.path))].sort() };
+    return { ok: false, errors: err.errors.map((e) => `${e.path}: ${e.message}`).sort() };
   }
 }
 
@@ -69,7 +74,7 @@ const batchBody = fc.record({ ...common, ads: maybe(adsList) }).chain((o) =>
 const notAnObject = fc.oneof(fc.jsonValue().filter((v) => typeof v !== 'object' || v === null || Array.isArray(v)));
 
 describe('the predict routes’ validator, against the zod contract', () => {
-  it('accepts, returns and refuses exactly as PredictRequest does, naming the same fields', () => {
+  it('accepts, returns and refuses exactly as PredictRequest does, with the same errors (path and message)', () => {
     fc.assert(
       fc.property(fc.oneof(predictBody, notAnObject), (body) => {
         // Act
@@ -83,7 +88,7 @@ describe('the predict routes’ validator, against the zod contract', () => {
     );
   });
 
-  it('accepts, returns and refuses exactly as PredictBatchRequest does, naming the same fields', () => {
+  it('accepts, returns and refuses exactly as PredictBatchRequest does, with the same errors (path and message)', () => {
     fc.assert(
       fc.property(fc.oneof(batchBody, notAnObject), (body) => {
         // Act
