@@ -1,5 +1,5 @@
 import type { App } from '../app.js';
-import { parsePredictBatchRequest, parsePredictRequest } from './predict-validation.js';
+import { parsePredictBatchRequest, parsePredictRequest } from '../schemas/predict-validation.js';
 import { AD_SERVER, BAD, problem } from './responses.js';
 import type { Route } from './route.js';
 
@@ -8,7 +8,7 @@ export type PredictApp = Pick<App, 'predict'>;
 
 /**
  * The ad server's hot path, apart from the rest of the route table so that the function serving it
- * in AWS loads only this use case and no zod: bodies are checked by api/predict-validation.ts,
+ * in AWS loads only this use case and no zod: bodies are checked by schemas/predict-validation.ts,
  * proven equivalent to the zod contract, and the one route table (routes.ts) takes these routes
  * documented with that contract (predict-route-docs.ts). The local server and the API function
  * validate with the same code, so every deployment answers a bad request alike.

@@ -27,7 +27,7 @@ export type RouteBody =
       readonly schema: z.ZodType;
       /**
        * A validator equivalent to `schema` that needs no zod, for a path whose cold start counts (the
-       * predict routes: api/predict-validation.ts). Throws a ValidationError like parseOrThrow.
+       * predict routes: schemas/predict-validation.ts). Throws a ValidationError like parseOrThrow.
        */
       readonly parse?: (input: unknown) => unknown;
       /** An empty body is read as `{}`. */

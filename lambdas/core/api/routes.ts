@@ -13,6 +13,7 @@ import {
 // The OpenAPI extension of zod is applied there; it must run before any schema is built.
 import '../schemas/common.js';
 import { ErasureAccepted, ErasureIdParams, ErasureReceipt, UserIdParams } from '../schemas/erasures.js';
+import { parseClickEvent, parseImpressionEvent } from '../schemas/event-validation.js';
 import {
   ClickEvent,
   EventAccepted,
@@ -35,7 +36,6 @@ import {
   ModelUploadRequest,
   ModelUploadResponse,
 } from '../schemas/models.js';
-import { parseClickEvent, parseImpressionEvent } from './event-validation.js';
 import { DOCUMENTED_PREDICT_ROUTES } from './predict-route-docs.js';
 import { AD_SERVER, ADMIN, BAD, problem } from './responses.js';
 import type { Route } from './route.js';

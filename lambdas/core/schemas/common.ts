@@ -11,7 +11,7 @@ import {
 import { parseRfc3339 } from './rfc3339.js';
 
 // The limits and the timestamp parser live in zod-free modules so that the predict function's
-// hot path (api/predict-validation.ts) can use them without loading zod.
+// hot path (schemas/predict-validation.ts) can use them without loading zod.
 export * from './limits.js';
 export * from './rfc3339.js';
 

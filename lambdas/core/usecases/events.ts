@@ -1,7 +1,7 @@
-import { parseBatchEvent } from '../api/event-validation.js';
 import { ValidationError } from '../errors.js';
 import { siteIdOf, suspiciousEventRow } from '../fraud/lake-rows.js';
 import type { CounterEvent, FraudEvent, FraudFlag, LakeRow } from '../ports.js';
+import { parseBatchEvent } from '../schemas/event-validation.js';
 import type { ClickEvent, EventBatchResult, ImpressionEvent } from '../schemas/events.js';
 import type { Deps } from './deps.js';
 import { checkedEventTime } from './event-time.js';

@@ -1,7 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseBatchEvent, parseClickEvent, parseImpressionEvent } from '../../../lambdas/core/api/event-validation.js';
 import { ValidationError } from '../../../lambdas/core/errors.js';
+import {
+  parseBatchEvent,
+  parseClickEvent,
+  parseImpressionEvent,
+} from '../../../lambdas/core/schemas/event-validation.js';
 import { BatchEvent, ClickEvent, ImpressionEvent } from '../../../lambdas/core/schemas/events.js';
 import { fieldErrors, parseOrThrow, summarise } from '../../../lambdas/core/validation.js';
 import { astral, featureMap, lengthy, timestamp } from '../../support/validation-arbitraries.js';

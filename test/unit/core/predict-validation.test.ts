@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parsePredictBatchRequest, parsePredictRequest } from '../../../lambdas/core/api/predict-validation.js';
 import { ValidationError } from '../../../lambdas/core/errors.js';
 import { PredictBatchRequest, PredictRequest } from '../../../lambdas/core/schemas/predict.js';
+import { parsePredictBatchRequest, parsePredictRequest } from '../../../lambdas/core/schemas/predict-validation.js';
 import { fieldErrors } from '../../../lambdas/core/validation.js';
 import { featureMap, timestamp } from '../../support/validation-arbitraries.js';
 

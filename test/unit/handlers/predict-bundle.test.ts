@@ -7,7 +7,7 @@ import { bundleHandler } from '../../../bench/lambda-cold-start/bundle.js';
 /**
  * The predict function's bundle, built as CDK builds it (bench/README.md), keeps out what its cold
  * start must not pay for: the request contract's zod schemas with their OpenAPI metadata (the
- * routes validate with api/predict-validation.ts). A new import of schemas/predict.ts or of the
+ * routes validate with schemas/predict-validation.ts). A new import of schemas/predict.ts or of the
  * full route table on the predict path would bring them back unnoticed by any other test.
  */
 describe('the predict function’s bundle', () => {

@@ -6,7 +6,7 @@
  * are joined only on failure, since these run for every event on the ingest path.
  */
 import type { FieldError } from '../errors.js';
-import type { Features } from '../schemas/common.js';
+import type { Features } from './common.js';
 import {
   FEATURE_NAME,
   MAX_FEATURE_KEY_LENGTH,
@@ -14,8 +14,8 @@ import {
   MAX_FEATURES,
   MAX_ID_LENGTH,
   PRINTABLE_ID,
-} from '../schemas/limits.js';
-import { parseRfc3339 } from '../schemas/rfc3339.js';
+} from './limits.js';
+import { parseRfc3339 } from './rfc3339.js';
 
 export type Errors = FieldError[];
 

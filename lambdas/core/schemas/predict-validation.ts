@@ -7,8 +7,6 @@
  * messages).
  */
 import { ValidationError } from '../errors.js';
-import { MAX_BATCH } from '../schemas/limits.js';
-import type { PredictBatchRequest, PredictRequest } from '../schemas/predict.js';
 import { summarise } from '../validation.js';
 import {
   checkBoolean,
@@ -22,6 +20,8 @@ import {
   join,
   rejectUnknown,
 } from './field-checks.js';
+import { MAX_BATCH } from './limits.js';
+import type { PredictBatchRequest, PredictRequest } from './predict.js';
 
 const COMMON_FIELDS = ['user_id', 'features', 'request_id', 'consent', 'explain', 'timestamp'] as const;
 const PREDICT_FIELDS = new Set<string>([...COMMON_FIELDS, 'ad_id']);

@@ -6,8 +6,8 @@
  * same errors, in the same order, as validation.ts's fieldErrors makes of zod's issues.
  */
 import { ValidationError } from '../errors.js';
-import type { BatchEvent, ClickEvent, ImpressionEvent } from '../schemas/events.js';
 import { summarise } from '../validation.js';
+import type { BatchEvent, ClickEvent, ImpressionEvent } from './events.js';
 import {
   checkBoolean,
   checkFeatures,
