@@ -2,6 +2,7 @@ import { GenerationalMap } from '../../core/collections/generational-map.js';
 import { bucketOf, counterFeatures, oldestLiveHour } from '../../core/features/counter-windows.js';
 import type { Clock, CounterEvent, FeatureStore } from '../../core/ports.js';
 import { systemClock } from './ids.js';
+import { ImpressionOwners } from './impression-owners.js';
 
 interface HourCounter {
   impressions: number;
@@ -9,9 +10,14 @@ interface HourCounter {
 }
 
 interface Counter extends HourCounter {
+  /** The key the counter is stored under (one string instance, which the impressions share). */
+  readonly key: string;
   /** Hourly buckets of the windows (core/features/counter-windows.ts); created at the first. */
   hours?: Map<number, HourCounter>;
 }
+
+/** Impressions remembered for crediting clicks, by default: as many as the fraud rules match clicks against. */
+export const DEFAULT_MAX_IMPRESSIONS = 1 << 19;
 
 /**
  * Per-user and per-ad impression and click counters in process memory, all time and in hourly
@@ -24,19 +30,22 @@ export class MemoryFeatureStore implements FeatureStore {
   private readonly users: GenerationalMap<string, Counter>;
   private readonly ads: GenerationalMap<string, Counter>;
   /** Recent impressions, so a click (which names only its impression) is credited to user and ad. */
-  private readonly impressions: GenerationalMap<string, { user: string; ad: string }>;
+  private readonly impressions: ImpressionOwners;
   private readonly clock: Clock;
   /** The latest event time counted (ms). */
   private watermark = Number.NEGATIVE_INFINITY;
 
-  /** Each bound is the most entries held (two generations of half as many). */
+  /**
+   * Each bound is the most entries held: users and ads in two generations of half as many; the
+   * last `maxImpressions` impressions (default 524 288, ~23 MB, as many as the fraud rules keep).
+   */
   constructor(options: { maxUsers?: number; maxAds?: number; maxImpressions?: number; clock?: Clock } = {}) {
     // An LRU's bookkeeping on every event cost more than the counting itself on the ingest path.
     const bounded = <V>(max: number) =>
       new GenerationalMap<string, V>(Number.POSITIVE_INFINITY, Math.max(1, Math.floor(max / 2)));
     this.users = bounded(options.maxUsers ?? 250_000);
     this.ads = bounded(options.maxAds ?? 50_000);
-    this.impressions = bounded(options.maxImpressions ?? 250_000);
+    this.impressions = new ImpressionOwners(options.maxImpressions ?? DEFAULT_MAX_IMPRESSIONS);
     this.clock = options.clock ?? systemClock;
   }
 
@@ -60,14 +69,14 @@ export class MemoryFeatureStore implements FeatureStore {
     for (const e of events) {
       const hour = bucketOf(e.at.getTime(), now);
       if (e.kind === 'impression') {
-        this.bump(this.users, e.userKey, 'impressions', hour, oldest);
-        this.bump(this.ads, e.adId, 'impressions', hour, oldest);
-        this.impressions.set(e.impressionId, { user: e.userKey, ad: e.adId });
+        const user = this.bump(this.users, e.userKey, 'impressions', hour, oldest);
+        const ad = this.bump(this.ads, e.adId, 'impressions', hour, oldest);
+        this.impressions.remember(e.impressionId, user.key, ad.key);
       } else {
-        const impression = this.impressions.get(e.impressionId);
-        if (!impression) continue;
-        this.bump(this.users, impression.user, 'clicks', hour, oldest);
-        this.bump(this.ads, impression.ad, 'clicks', hour, oldest);
+        const slot = this.impressions.find(e.impressionId);
+        if (slot < 0) continue;
+        this.bump(this.users, this.impressions.user(slot), 'clicks', hour, oldest);
+        this.bump(this.ads, this.impressions.ad(slot), 'clicks', hour, oldest);
       }
     }
   }
@@ -80,7 +89,7 @@ export class MemoryFeatureStore implements FeatureStore {
   eraseUser(userKey: string): { user_counters: number; impressions: number } {
     const had = this.users.get(userKey) !== undefined;
     this.users.delete(userKey);
-    const impressions = this.impressions.deleteWhere((v) => v.user === userKey);
+    const impressions = this.impressions.forgetUser(userKey);
     return { user_counters: had ? 1 : 0, impressions };
   }
 
@@ -90,22 +99,23 @@ export class MemoryFeatureStore implements FeatureStore {
     field: keyof HourCounter,
     hour: number | null,
     oldest: number,
-  ): void {
+  ): Counter {
     let c = counters.get(key);
     if (!c) {
-      c = { impressions: 0, clicks: 0 };
+      c = { key, impressions: 0, clicks: 0 };
       counters.set(key, c);
     }
     c[field]++;
-    if (hour === null) return;
+    if (hour === null) return c;
     c.hours ??= new Map();
     const bucket = c.hours.get(hour);
     if (bucket) {
       bucket[field]++;
-      return;
+      return c;
     }
     // New buckets are rare (about one an hour per counter): the moment to drop those no window reads.
     for (const h of c.hours.keys()) if (h < oldest) c.hours.delete(h);
     c.hours.set(hour, { impressions: 0, clicks: 0, [field]: 1 });
+    return c;
   }
 }

@@ -1,18 +1,18 @@
 /**
  * The most recent impressions, for matching clicks: a ring of `capacity` records in one
- * ArrayBuffer plus an open-addressing index (linear probing, at most half full) from the 64-bit
- * hash of the impression id to its slot. When the ring is full the oldest impression is
- * forgotten, so memory is fixed at construction (48 bytes a record, 16 an index pair: ~64 bytes
- * an impression) and adding one allocates nothing.
+ * ArrayBuffer plus a SlotIndex from the 64-bit hash of the impression id to its slot. When the
+ * ring is full the oldest impression is forgotten, so memory is fixed at construction (48 bytes
+ * a record, 24 in the index: ~72 bytes an impression) and adding one allocates nothing.
  *
  * Layout, because this is the hot path of every impression: a record's fields share a cache
  * line (at, user key, ip key as float64; id hash, site, first click, click count, first valid
- * click as 32-bit words), and each index cell holds the slot next to the low hash word, so a probe that misses
- * does not touch the record.
+ * click as 32-bit words); the index holds whole keys, so a probe does not touch the records.
  *
  * A click whose impression has been forgotten cannot be timed or checked for duplicates; see
  * RuleFraudDetector for what happens to it.
  */
+
+import { SlotIndex } from '../collections/slot-index.js';
 
 /** Marks a user or IP key as absent (real keys are ≥ 0). */
 export const NO_KEY = -1;
@@ -34,9 +34,7 @@ export class RecentImpressions {
   private readonly f64: Float64Array;
   private readonly u32: Uint32Array;
   private readonly i32: Int32Array;
-  /** Pairs (slot + 1, low hash word); slot + 1 = 0 marks an empty cell. */
-  private readonly table: Uint32Array;
-  private readonly mask: number;
+  private readonly index: SlotIndex;
   private next = 0;
   private count = 0;
   private evictedCount = 0;
@@ -48,14 +46,10 @@ export class RecentImpressions {
     this.f64 = new Float64Array(records);
     this.u32 = new Uint32Array(records);
     this.i32 = new Int32Array(records);
-    let cells = 2;
-    while (cells < capacity * 2) cells *= 2;
-    this.table = new Uint32Array(cells * 2);
-    this.mask = cells - 1;
+    this.index = new SlotIndex(capacity);
     // Touch every page now: the memory is committed at start-up rather than by page faults on
     // the ingest path, and the process's RSS does not creep up as traffic arrives.
     this.f64.fill(0);
-    this.table.fill(0);
   }
 
   get size(): number {
@@ -113,13 +107,7 @@ export class RecentImpressions {
 
   /** The slot of the impression with this id hash, or -1. */
   find(hi: number, lo: number): number {
-    const table = this.table;
-    const mask = this.mask;
-    for (let i = lo & mask; ; i = (i + 1) & mask) {
-      const cell = table[2 * i]!;
-      if (cell === 0) return -1;
-      if (table[2 * i + 1] === lo && this.u32[(cell - 1) * U32_STRIDE + KEY_HI] === hi) return cell - 1;
-    }
+    return this.index.find(hi, lo);
   }
 
   /**
@@ -129,7 +117,7 @@ export class RecentImpressions {
   add(hi: number, lo: number, atMs: number, user: number, ip: number, site: number): number {
     const slot = this.next;
     if (this.count === this.capacity) {
-      this.unindex(slot);
+      this.index.remove(this.u32[slot * U32_STRIDE + KEY_LO]!, slot);
       this.evictedCount++;
     } else {
       this.count++;
@@ -146,31 +134,7 @@ export class RecentImpressions {
     this.u32[u + FIRST_CLICK] = 0;
     this.u32[u + CLICKS] = 0;
     this.u32[u + VALID_CLICK] = 0;
-    const table = this.table;
-    const mask = this.mask;
-    let i = lo & mask;
-    while (table[2 * i] !== 0) i = (i + 1) & mask;
-    table[2 * i] = slot + 1;
-    table[2 * i + 1] = lo;
+    this.index.insert(hi, lo, slot);
     return slot;
-  }
-
-  /** Removes a slot from the index by backward-shift deletion, which leaves no tombstones. */
-  private unindex(slot: number): void {
-    const table = this.table;
-    const mask = this.mask;
-    let i = this.u32[slot * U32_STRIDE + KEY_LO]! & mask;
-    while (table[2 * i] !== slot + 1) i = (i + 1) & mask;
-    for (let j = (i + 1) & mask; table[2 * j] !== 0; j = (j + 1) & mask) {
-      const home = table[2 * j + 1]! & mask;
-      // The entry at j may move back to i only if its home is not cyclically within (i, j].
-      const stays = i <= j ? i < home && home <= j : i < home || home <= j;
-      if (stays) continue;
-      table[2 * i] = table[2 * j]!;
-      table[2 * i + 1] = table[2 * j + 1]!;
-      i = j;
-    }
-    table[2 * i] = 0;
-    table[2 * i + 1] = 0;
   }
 }
