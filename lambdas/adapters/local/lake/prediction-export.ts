@@ -23,23 +23,75 @@ export interface PredictionExportResult {
   readonly files: readonly string[];
 }
 
-type Row = Omit<PredictionRow, 'explanation'>;
+/**
+ * The columns read, in this order. Rows come back as arrays (`raw`): otherwise better-sqlite3
+ * builds an object of sixteen named properties for every row.
+ */
+const COLUMNS = [
+  'seq',
+  'prediction_id',
+  'request_id',
+  'user_id',
+  'ad_id',
+  'probability',
+  'model_id',
+  'model_version',
+  'variant',
+  'experiment_id',
+  'fallback',
+  'consent',
+  'features',
+  'ts',
+  'exploration_bonus',
+  'model_latency_ms',
+] as const satisfies readonly (keyof PredictionRow)[];
+// Positions in COLUMNS.
+const SEQ = 0;
+const PREDICTION_ID = 1;
+const REQUEST_ID = 2;
+const USER_ID = 3;
+const AD_ID = 4;
+const PROBABILITY = 5;
+const MODEL_ID = 6;
+const MODEL_VERSION = 7;
+const VARIANT = 8;
+const EXPERIMENT_ID = 9;
+const FALLBACK = 10;
+const CONSENT = 11;
+const FEATURES = 12;
+const TS = 13;
+const EXPLORATION_BONUS = 14;
+const MODEL_LATENCY_MS = 15;
+type RawRow = unknown[];
 
-const connections = new Map<string, Database.Database>();
+const HOUR_MS = 3_600_000;
 
-function connection(dbFile: string): Database.Database {
-  let db = connections.get(dbFile);
-  if (!db) {
-    db = new Database(dbFile, { readonly: true, fileMustExist: true });
+interface Reader {
+  readonly db: Database.Database;
+  readonly after: Database.Statement<[number, number], RawRow>;
+}
+
+const readers = new Map<string, Reader>();
+
+function reader(dbFile: string): Reader {
+  let r = readers.get(dbFile);
+  if (!r) {
+    const db = new Database(dbFile, { readonly: true, fileMustExist: true });
     db.pragma('busy_timeout = 1000');
-    connections.set(dbFile, db);
+    const after = db
+      .prepare<[number, number], RawRow>(
+        `SELECT ${COLUMNS.join(', ')} FROM predictions WHERE seq > ? ORDER BY seq LIMIT ?`,
+      )
+      .raw(true);
+    r = { db, after };
+    readers.set(dbFile, r);
   }
-  return db;
+  return r;
 }
 
 export function closeExportConnections(): void {
-  for (const db of connections.values()) db.close();
-  connections.clear();
+  for (const r of readers.values()) r.db.close();
+  readers.clear();
 }
 
 export async function exportPredictions(
@@ -48,42 +100,45 @@ export async function exportPredictions(
   afterSeq: number,
   limit: number,
 ): Promise<PredictionExportResult> {
-  const rows = connection(dbFile)
-    .prepare<[number, number], Row>(
-      `SELECT seq, prediction_id, request_id, user_id, ad_id, probability, model_id, model_version, variant,
-              experiment_id, fallback, consent, features, ts, exploration_bonus, model_latency_ms
-         FROM predictions WHERE seq > ? ORDER BY seq LIMIT ?`,
-    )
-    .all(afterSeq, limit);
+  const rows = reader(dbFile).after.all(afterSeq, limit);
   if (rows.length === 0) return { lastSeq: afterSeq, rows: 0, files: [] };
+  // Rows are in sequence order, which is nearly time order: the partition of the last row's hour
+  // is kept, and the directory is built once an hour of rows, not once a row.
   const groups = new Map<string, { first: number; columns: LakeColumnsBuilder }>();
+  let lastHour = Number.NaN;
+  let group: { first: number; columns: LakeColumnsBuilder } | undefined;
   for (const r of rows) {
-    const timestamp = new Date(r.ts);
-    const dir = partitionDir(lakeDir, 'model_predictions', timestamp);
-    let group = groups.get(dir);
-    if (!group) {
-      group = { first: r.seq, columns: new LakeColumnsBuilder('model_predictions') };
-      groups.set(dir, group);
+    const ts = r[TS] as number;
+    const hour = Math.floor(ts / HOUR_MS);
+    if (hour !== lastHour || group === undefined) {
+      const dir = partitionDir(lakeDir, 'model_predictions', new Date(ts));
+      group = groups.get(dir);
+      if (!group) {
+        group = { first: r[SEQ] as number, columns: new LakeColumnsBuilder('model_predictions') };
+        groups.set(dir, group);
+      }
+      lastHour = hour;
     }
     const problem = group.columns.add({
-      prediction_id: r.prediction_id,
-      request_id: r.request_id,
-      user_id: r.user_id,
-      ad_id: r.ad_id,
-      probability: r.probability,
-      model_version: r.model_version,
-      model_id: r.model_id,
-      variant: r.variant,
-      experiment_id: r.experiment_id,
-      fallback: r.fallback === 1,
-      consent: r.consent === 1,
-      features: r.features,
-      timestamp,
-      exploration_bonus: r.exploration_bonus,
-      model_latency_ms: r.model_latency_ms,
+      prediction_id: r[PREDICTION_ID],
+      request_id: r[REQUEST_ID],
+      user_id: r[USER_ID],
+      ad_id: r[AD_ID],
+      probability: r[PROBABILITY],
+      model_version: r[MODEL_VERSION],
+      model_id: r[MODEL_ID],
+      variant: r[VARIANT],
+      experiment_id: r[EXPERIMENT_ID],
+      fallback: r[FALLBACK] === 1,
+      consent: r[CONSENT] === 1,
+      features: r[FEATURES],
+      timestamp: ts,
+      exploration_bonus: r[EXPLORATION_BONUS],
+      model_latency_ms: r[MODEL_LATENCY_MS],
     });
     // The log's own schema guarantees these; a failure here is a bug, not bad input.
-    if (problem !== null) throw new Error(`prediction ${r.prediction_id} does not fit model_predictions: ${problem}`);
+    if (problem !== null)
+      throw new Error(`prediction ${String(r[PREDICTION_ID])} does not fit model_predictions: ${problem}`);
   }
   const files: string[] = [];
   for (const [dir, group] of groups) {
@@ -93,5 +148,5 @@ export async function exportPredictions(
     await fsyncDir(dir);
     files.push(file);
   }
-  return { lastSeq: rows[rows.length - 1]!.seq, rows: rows.length, files };
+  return { lastSeq: rows[rows.length - 1]![SEQ] as number, rows: rows.length, files };
 }
