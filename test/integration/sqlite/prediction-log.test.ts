@@ -122,23 +122,22 @@ describe('the SQLite prediction log', () => {
   it('exports every field of a prediction into its own lake column', async () => {
     // Prepare: a value in every field, each distinguishable from the others
     const lake = join(dir, 'lake');
-    await log.putAll([
-      record('p-all', new Date('2026-12-04T10:15:00.123Z'), {
-        request_id: 'req-9',
-        user_id: 'u_all',
-        ad_id: 'ad-7',
-        probability: 0.125,
-        model_id: 'm_7',
-        model_version: 'v7',
-        variant: 'challenger',
-        experiment_id: 'exp-3',
-        fallback: true,
-        consent: true,
-        features: { site_id: 's-1' },
-        exploration_bonus: 0.5,
-        model_latency_ms: 2.25,
-      }),
-    ]);
+    const at = new Date('2026-12-04T10:15:00.123Z');
+    const scalars = {
+      request_id: 'req-9',
+      user_id: 'u_all',
+      ad_id: 'ad-7',
+      probability: 0.125,
+      model_id: 'm_7',
+      model_version: 'v7',
+      variant: 'challenger',
+      experiment_id: 'exp-3',
+      fallback: true,
+      consent: true,
+      exploration_bonus: 0.5,
+      model_latency_ms: 2.25,
+    };
+    await log.putAll([record('p-all', at, { ...scalars, features: { site_id: 's-1' } })]);
 
     // Act
     await exportPredictions(join(dir, 'adclick.sqlite'), lake, 0, 100);
@@ -146,30 +145,10 @@ describe('the SQLite prediction log', () => {
 
     // Assess
     const rows = await queryDuckDb(
-      `SELECT prediction_id, request_id, user_id, ad_id, probability, model_id, model_version, variant,
-              experiment_id, fallback, consent, features, CAST(epoch_ms(timestamp) AS DOUBLE) AS ms, exploration_bonus,
-              model_latency_ms
+      `SELECT prediction_id, ${Object.keys(scalars).join(', ')}, features, CAST(epoch_ms(timestamp) AS DOUBLE) AS ms
          FROM ${lakeTable(lake, 'model_predictions')}`,
     );
-    expect(rows).toEqual([
-      {
-        prediction_id: 'p-all',
-        request_id: 'req-9',
-        user_id: 'u_all',
-        ad_id: 'ad-7',
-        probability: 0.125,
-        model_id: 'm_7',
-        model_version: 'v7',
-        variant: 'challenger',
-        experiment_id: 'exp-3',
-        fallback: true,
-        consent: true,
-        features: '{"site_id":"s-1"}',
-        ms: Date.parse('2026-12-04T10:15:00.123Z'),
-        exploration_bonus: 0.5,
-        model_latency_ms: 2.25,
-      },
-    ]);
+    expect(rows).toEqual([{ prediction_id: 'p-all', ...scalars, features: '{"site_id":"s-1"}', ms: at.getTime() }]);
   });
 
   it('expires exactly the predictions older than the cutoff', async () => {

@@ -9,11 +9,12 @@ import {
   PairedGain,
   type ScreenedCross,
 } from '../../../sagemaker/model/cross-selection.js';
-import { type Cross, crossBasis, crossSlot, type FeatureMap } from '../../../sagemaker/model/encoding.js';
+import { type Cross, crossBasis, crossSlot } from '../../../sagemaker/model/encoding.js';
 import { rowLogLoss } from '../../../sagemaker/model/metrics.js';
 import { createRandom } from '../../../sagemaker/model/prng.js';
 import { sigmoid } from '../../../sagemaker/model/scorer.js';
-import { type Example, trainModel } from '../../../sagemaker/model/train.js';
+import { trainModel } from '../../../sagemaker/model/train.js';
+import { parityRows, type TrueExample } from './parity-rows.js';
 
 /**
  * The screen as it was before its buckets were interleaved and its training rows added in blocks
@@ -146,28 +147,13 @@ function screen(
   } while (s.step(max));
 }
 
-interface TrueExample extends Example {
-  readonly p: number;
-}
-
-/**
- * Rows whose click rate depends on whether the user's group and the ad's category agree in parity
- * (`interaction`, or 0: each field alone), plus `noise` fields of 8 values that carry nothing.
- */
+/** Parity rows (parity-rows.ts) with each field's own effect and `noise` fields of 8 values that carry nothing. */
 function rows(seed: number, count: number, interaction: number, noise: number): TrueExample[] {
-  const rng = createRandom(seed);
-  const out: TrueExample[] = [];
-  for (let i = 0; i < count; i++) {
-    const group = rng.int(10);
-    const category = rng.int(10);
-    const p = sigmoid(
-      -1.5 + (group % 2 === category % 2 ? interaction : -interaction) + 0.3 * (group % 3) - 0.3 * (category % 4),
-    );
-    const features: FeatureMap = { group: `g${group}`, category: `c${category}` };
-    for (let f = 0; f < noise; f++) (features as Record<string, string>)[`n${f}`] = `v${rng.int(8)}`;
-    out.push({ features, label: rng.next() < p ? 1 : 0, p });
-  }
-  return out;
+  return parityRows(seed, count, {
+    interaction,
+    main: 0.3,
+    extra: (rng) => Object.fromEntries(Array.from({ length: noise }, (_, f) => [`n${f}`, `v${rng.int(8)}`])),
+  });
 }
 
 interface Decision {

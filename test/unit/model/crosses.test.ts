@@ -5,43 +5,15 @@ import { CROSS_FORMAT_VERSION, FORMAT_VERSION, loadModel, saveModel } from '../.
 import { type Cross, FeatureEncoder, type FeatureMap } from '../../../sagemaker/model/encoding.js';
 import { logLoss } from '../../../sagemaker/model/metrics.js';
 import { createRandom } from '../../../sagemaker/model/prng.js';
-import { createScorer, sigmoid } from '../../../sagemaker/model/scorer.js';
-import { type Example, trainModel } from '../../../sagemaker/model/train.js';
+import { createScorer } from '../../../sagemaker/model/scorer.js';
+import { trainModel } from '../../../sagemaker/model/train.js';
 import { loadWarmStart } from '../../../sagemaker/model/warm-start.js';
 import { randomModel, tempDir } from './helpers.js';
+import { holdoutLoss, parityRows, type TrueExample } from './parity-rows.js';
 
-interface TrueExample extends Example {
-  readonly p: number;
-}
-
-/**
- * Rows whose click rate depends on whether the user's group and the ad's category agree in parity
- * (`interaction` 1.2), or on each alone (`interaction` 0: an additive world), plus a noise field.
- */
+/** Parity rows (parity-rows.ts) with a weak effect of each field alone and a noise field. */
 function rows(seed: number, count: number, interaction = 1.2): TrueExample[] {
-  const rng = createRandom(seed);
-  const out: TrueExample[] = [];
-  for (let i = 0; i < count; i++) {
-    const group = rng.int(10);
-    const category = rng.int(10);
-    const p = sigmoid(
-      -1.5 + (group % 2 === category % 2 ? interaction : -interaction) + 0.1 * (group % 3) - 0.1 * (category % 4),
-    );
-    out.push({
-      features: { group: `g${group}`, category: `c${category}`, site: `s${rng.int(5)}` },
-      label: rng.next() < p ? 1 : 0,
-      p,
-    });
-  }
-  return out;
-}
-
-function holdoutLoss(model: Awaited<ReturnType<typeof trainModel>>, holdout: readonly TrueExample[]): number {
-  const scorer = createScorer(model);
-  return logLoss(
-    holdout.map((r) => scorer.score(r.features).probability),
-    holdout.map((r) => r.label as number),
-  );
+  return parityRows(seed, count, { interaction, main: 0.1, extra: (rng) => ({ site: `s${rng.int(5)}` }) });
 }
 
 const CROSSES: Cross[] = [

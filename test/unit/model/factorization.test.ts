@@ -1,43 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { loadModel, saveModel } from '../../../sagemaker/model/artifact.js';
 import { logLoss } from '../../../sagemaker/model/metrics.js';
-import { createRandom } from '../../../sagemaker/model/prng.js';
-import { createScorer, sigmoid } from '../../../sagemaker/model/scorer.js';
-import { type Example, type PassReport, trainModel } from '../../../sagemaker/model/train.js';
+import { createScorer } from '../../../sagemaker/model/scorer.js';
+import { type PassReport, trainModel } from '../../../sagemaker/model/train.js';
 import { createSimulator } from '../../../sagemaker/simulate.js';
 import { tempDir } from './helpers.js';
-
-interface TrueExample extends Example {
-  readonly p: number;
-}
+import { holdoutLoss, parityRows, type TrueExample } from './parity-rows.js';
 
 /**
  * Rows where the click rate depends only on whether the user's group and the ad's category agree
- * in parity: each field alone carries no signal, so a linear model cannot beat the constant rate,
- * while the rank-1 interaction is exactly what a factorization machine represents.
+ * in parity (parity-rows.ts): each field alone carries no signal, so a linear model cannot beat
+ * the constant rate, while the rank-1 interaction is exactly what a factorization machine represents.
  */
 function interactionRows(seed: number, count: number): TrueExample[] {
-  const rng = createRandom(seed);
-  const rows: TrueExample[] = [];
-  for (let i = 0; i < count; i++) {
-    const group = rng.int(10);
-    const category = rng.int(10);
-    const p = sigmoid(-1.5 + (group % 2 === category % 2 ? 1.2 : -1.2));
-    rows.push({
-      features: { group: `g${group}`, category: `c${category}`, site: `s${rng.int(5)}` },
-      label: rng.next() < p ? 1 : 0,
-      p,
-    });
-  }
-  return rows;
-}
-
-function holdoutLoss(model: Awaited<ReturnType<typeof trainModel>>, rows: readonly TrueExample[]): number {
-  const scorer = createScorer(model);
-  return logLoss(
-    rows.map((r) => scorer.score(r.features).probability),
-    rows.map((r) => r.label as number),
-  );
+  return parityRows(seed, count, { extra: (rng) => ({ site: `s${rng.int(5)}` }) });
 }
 
 describe('trainModel with factorization-machine terms', () => {
