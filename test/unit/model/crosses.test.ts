@@ -3,13 +3,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CROSS_FORMAT_VERSION, FORMAT_VERSION, loadModel, saveModel } from '../../../sagemaker/model/artifact.js';
 import { type Cross, FeatureEncoder, type FeatureMap } from '../../../sagemaker/model/encoding.js';
-import { logLoss } from '../../../sagemaker/model/metrics.js';
 import { createRandom } from '../../../sagemaker/model/prng.js';
 import { createScorer } from '../../../sagemaker/model/scorer.js';
 import { trainModel } from '../../../sagemaker/model/train.js';
 import { loadWarmStart } from '../../../sagemaker/model/warm-start.js';
 import { randomModel, tempDir } from './helpers.js';
-import { holdoutLoss, parityRows, type TrueExample } from './parity-rows.js';
+import { holdoutLoss, oracleLoss, parityRows, type TrueExample } from './parity-rows.js';
 
 /** Parity rows (parity-rows.ts) with a weak effect of each field alone and a noise field. */
 function rows(seed: number, count: number, interaction = 1.2): TrueExample[] {
@@ -63,10 +62,7 @@ describe('crosses in the encoding', () => {
 describe('trainModel choosing crosses on its held-out rows', () => {
   const train = rows(1, 20_000);
   const holdout = rows(2, 20_000);
-  const oracle = logLoss(
-    holdout.map((r) => r.p),
-    holdout.map((r) => r.label as number),
-  );
+  const oracle = oracleLoss(holdout);
 
   it('crosses the two interacting fields, and its linear part then learns the interaction', async () => {
     // Act

@@ -5,7 +5,7 @@ import { createScorer } from '../../../sagemaker/model/scorer.js';
 import { type PassReport, trainModel } from '../../../sagemaker/model/train.js';
 import { createSimulator } from '../../../sagemaker/simulate.js';
 import { tempDir } from './helpers.js';
-import { holdoutLoss, parityRows, type TrueExample } from './parity-rows.js';
+import { holdoutLoss, oracleLoss, parityRows, type TrueExample } from './parity-rows.js';
 
 /**
  * Rows where the click rate depends only on whether the user's group and the ad's category agree
@@ -19,10 +19,7 @@ function interactionRows(seed: number, count: number): TrueExample[] {
 describe('trainModel with factorization-machine terms', () => {
   const train = interactionRows(1, 20_000);
   const holdout = interactionRows(2, 20_000);
-  const oracle = logLoss(
-    holdout.map((r) => r.p),
-    holdout.map((r) => r.label as number),
-  );
+  const oracle = oracleLoss(holdout);
 
   it('learns a pairwise interaction that logistic regression cannot', async () => {
     // Act: each value here has about 2 000 rows, under the default factorMinCount.

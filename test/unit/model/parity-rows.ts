@@ -47,3 +47,11 @@ export function holdoutLoss(model: Awaited<ReturnType<typeof trainModel>>, rows:
     rows.map((r) => r.label as number),
   );
 }
+
+/** The log loss of the true probabilities on the rows: the floor no model can beat on average. */
+export function oracleLoss(rows: readonly TrueExample[]): number {
+  return logLoss(
+    rows.map((r) => r.p),
+    rows.map((r) => r.label as number),
+  );
+}
