@@ -5,8 +5,9 @@
  * a record, 24 in the index: ~72 bytes an impression) and adding one allocates nothing.
  *
  * Layout, because this is the hot path of every impression: a record's fields share a cache
- * line (at, user key, ip key as float64; id hash, site, first click, click count, first valid
- * click as 32-bit words); the index holds whole keys, so a probe does not touch the records.
+ * line (at, user key, ip key as float64; the id hash's low word, to unindex the slot when it is
+ * reused, site, first click, click count, first valid click as 32-bit words); the index holds
+ * whole keys, so a probe does not touch the records.
  *
  * A click whose impression has been forgotten cannot be timed or checked for duplicates; see
  * RuleFraudDetector for what happens to it.
@@ -22,7 +23,6 @@ const U32_STRIDE = 12;
 const AT = 0;
 const USER = 1;
 const IP = 2;
-const KEY_HI = 6;
 const KEY_LO = 7;
 const SITE = 8;
 const FIRST_CLICK = 9;
@@ -128,7 +128,6 @@ export class RecentImpressions {
     this.f64[f + USER] = user;
     this.f64[f + IP] = ip;
     const u = slot * U32_STRIDE;
-    this.u32[u + KEY_HI] = hi;
     this.u32[u + KEY_LO] = lo;
     this.i32[u + SITE] = site;
     this.u32[u + FIRST_CLICK] = 0;

@@ -45,23 +45,24 @@ const COLUMNS = [
   'exploration_bonus',
   'model_latency_ms',
 ] as const satisfies readonly (keyof PredictionRow)[];
-// Positions in COLUMNS.
-const SEQ = 0;
-const PREDICTION_ID = 1;
-const REQUEST_ID = 2;
-const USER_ID = 3;
-const AD_ID = 4;
-const PROBABILITY = 5;
-const MODEL_ID = 6;
-const MODEL_VERSION = 7;
-const VARIANT = 8;
-const EXPERIMENT_ID = 9;
-const FALLBACK = 10;
-const CONSENT = 11;
-const FEATURES = 12;
-const TS = 13;
-const EXPLORATION_BONUS = 14;
-const MODEL_LATENCY_MS = 15;
+// Positions in COLUMNS (derived, so that the list above is the only place the order is written).
+const at = (column: (typeof COLUMNS)[number]): number => COLUMNS.indexOf(column);
+const SEQ = at('seq');
+const PREDICTION_ID = at('prediction_id');
+const REQUEST_ID = at('request_id');
+const USER_ID = at('user_id');
+const AD_ID = at('ad_id');
+const PROBABILITY = at('probability');
+const MODEL_ID = at('model_id');
+const MODEL_VERSION = at('model_version');
+const VARIANT = at('variant');
+const EXPERIMENT_ID = at('experiment_id');
+const FALLBACK = at('fallback');
+const CONSENT = at('consent');
+const FEATURES = at('features');
+const TS = at('ts');
+const EXPLORATION_BONUS = at('exploration_bonus');
+const MODEL_LATENCY_MS = at('model_latency_ms');
 type RawRow = unknown[];
 
 const HOUR_MS = 3_600_000;
