@@ -97,7 +97,7 @@ export const HYPERPARAMETERS: readonly Hyperparameter[] = [
     name: 'max-crosses',
     option: 'maxCrosses',
     kind: 'integer',
-    description: `most crosses of two columns (a weight per value pair), chosen on the held-out rows and kept only if they lower its log loss; 0 = none (default ${DEFAULT_MAX_CROSSES})`,
+    description: `most crosses of two columns (a weight per value pair), chosen on the training rows and kept only if they lower the held-out log loss by 2 standard errors; 0 = none (default ${DEFAULT_MAX_CROSSES})`,
   },
   {
     name: 'negative-sampling-rate',

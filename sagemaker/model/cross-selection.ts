@@ -6,24 +6,26 @@
  * position) only coarsely. A cross of two fields gives each pair of their values one linear
  * weight, which learns such an interaction exactly, but crossing every pair adds many noisy
  * weights. So the trainer screens every pair of fields against the model it has just trained
- * without crosses, on that model's own held-out rows, and keeps the few that pay:
+ * without crosses, choosing on that model's training rows and deciding on its held-out rows:
  *
- * 1. over the training rows (the rows that model learned from), for each candidate pair and each
- *    of a fixed number of buckets of its cross values (the cross slot modulo the bucket count),
- *    sum the gradient G = Σ w·(y − p) and the curvature H = Σ w·p(1 − p) of the log loss at the
- *    model's predictions p;
+ * 1. over fold 0 of the training rows (the rows that model learned from, split in two by a hash
+ *    of their index), for each candidate pair and each of a fixed number of buckets of its cross
+ *    values (the cross slot modulo the bucket count), sum the gradient G = Σ w·(y − p) and the
+ *    curvature H = Σ w·p(1 − p) of the log loss at the model's predictions p;
  * 2. a cross value's correction to the logit is then one Newton step shrunk towards 0 by a
  *    Gaussian prior: δ = G / (H + λ). A well-fitted model leaves G near 0 for every single value
  *    (that is what fitting its weight means), so a large G in a cross value is an interaction the
  *    model missed;
- * 3. over half A of the held-out rows (later in time, never learned from; see heldOutHalf), the
- *    gain of a pair is the mean decrease of the log loss when each row's logit moves by its cross
- *    value's δ, with its standard error from the same rows. A pair counts only when its gain is at
- *    least MIN_T = 2 standard errors above 0. This is a screen, not the decision: a Bonferroni
- *    correction for the pairs assessed (z ≈ 3.5 for 190 pairs) rejected every pair of the
- *    synthetic benchmark's data, while the pairs it rejected lowered the held-out log loss from
- *    0.07932 to 0.07804. With hundreds of pairs screened, a few noise pairs pass it by chance;
- * 4. the pairs are chosen greedily (forward selection, one more read of half A per pair): the best
+ * 3. over fold 1 of the training rows (rows the corrections were not learned from; see
+ *    trainingFold), the gain of a pair is the mean decrease of the log loss when each row's logit
+ *    moves by its cross value's δ, with its standard error from the same rows. Step 1 learns on
+ *    fold 0 only, so a noise pair's corrections carry nothing about fold 1's labels. A pair counts
+ *    only when its gain is at least MIN_T = 2 standard errors above 0. This is a screen, not the
+ *    decision: a Bonferroni correction for the pairs assessed (z ≈ 3.5 for 190 pairs) rejected
+ *    every pair of the synthetic benchmark's data, while the pairs it rejected lowered the
+ *    held-out log loss from 0.07932 to 0.07804. With hundreds of pairs screened, a few noise pairs
+ *    pass it by chance;
+ * 4. the pairs are chosen greedily (forward selection, one more read of fold 1 per pair): the best
  *    pair first, then the pair whose δ adds the most on top of the corrections of the pairs
  *    already chosen. Pairs that carry the same interaction (user segment × ad category and user
  *    segment × campaign) would double its correction, so the second of them no longer gains and a
@@ -38,14 +40,15 @@
  * gain, which is the right verdict at this evidence.
  *
  * The trainer then trains the model with the chosen crosses from scratch and keeps it only when it
- * beats the model without them on half B of the held-out rows, rows that took no part in choosing
- * the crosses: the per-row log-loss differences (without − with) must average at least
+ * beats the model without them on the held-out rows (later in time), rows that took no part in
+ * choosing the crosses: the per-row log-loss differences (without − with) must average at least
  * KEEP_MIN_SE = 2 standard errors above 0 (PairedGain; train.ts). Judging on the rows that chose
- * the crosses would "confirm" whatever noise the screen let through.
+ * the crosses would "confirm" whatever noise the screen let through. The training rows choose, so
+ * that every held-out row can decide: choosing on half of the held-out rows and deciding on the
+ * other half (the previous rule) left the decision too few rows to confirm real interactions.
  */
 import { type Cross, crossBasis, crossSlot } from './encoding.js';
 import { sigmoid } from './kernel.js';
-import { rowLogLoss } from './metrics.js';
 
 /** Buckets per pair, at most (a pair of fields with up to a few thousand value pairs fits). */
 export const MAX_BUCKETS = 4096;
@@ -61,34 +64,33 @@ const BLOCK_ROWS = 8192;
 const BLOCK_SLOTS = 2 ** 20;
 /** Prior precision of a cross value's correction, in units of Fisher information (prior sd ≈ 0.3). */
 export const CROSS_PRIOR_PRECISION = 10;
-/** A pair is chosen only when its gain on half A is at least this many standard errors above 0. */
+/** A pair is chosen only when its gain on fold 1 is at least this many standard errors above 0. */
 export const MIN_T = 2;
 /**
- * The crosses are kept only when their paired gain on half B is at least this many standard
+ * The crosses are kept only when their paired gain on the held-out rows is at least this many standard
  * errors above 0: a one-sided test at about 2.3 % of keeping crosses that do not help. It is one
- * test per training (the crosses are fixed before half B is read), so no correction for
+ * test per training (the crosses are fixed before the held-out rows are read for it), so no correction for
  * multiplicity; and the cost is asymmetric in the right direction for a default: a refused cross
  * loses its gain, a kept noise cross adds weights that the refit on all rows then fits to noise.
  */
 export const KEEP_MIN_SE = 2;
 
-/** Which half of the held-out rows: A (0) chooses the crosses, B (1) decides whether to keep them. */
-export type HeldOutHalf = 0 | 1;
+/** Which fold of the training rows: 0 learns the crosses' corrections, 1 chooses the crosses. */
+export type TrainingFold = 0 | 1;
 
 /**
- * The half of held-out row `index` (its position among the held-out rows, from 0). A hash of the
- * index, not its time: both halves span the whole held-out period (a time split would judge the
- * crosses on the latest rows only), and no period in the rows (alternate rows, a daily cycle)
- * lines up with it. Deterministic, so every read puts a row in the same half.
+ * The fold of training row `index`. A hash of the index, not its time: both folds span the whole
+ * training period, and no period in the rows (alternate rows, a daily cycle) lines up with it.
+ * Deterministic, so every read puts a row in the same fold.
  */
-export function heldOutHalf(index: number): HeldOutHalf {
+export function trainingFold(index: number): TrainingFold {
   let h = Math.imul(index ^ 0x2c1b3c6d, 0x297a2d39);
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
-  return (h & 1) as HeldOutHalf;
+  return (h & 1) as TrainingFold;
 }
 
 /**
@@ -145,7 +147,7 @@ function standardError(variance: number, weight: number, rows: number): number {
 
 export interface ScreenedCross {
   readonly cross: Cross;
-  /** Mean log-loss decrease per row of half A (weighted as the validation loss is). */
+  /** Mean log-loss decrease per row of fold 1 (weighted as the validation loss is). */
   readonly gain: number;
   /** Its standard error. */
   readonly se: number;
@@ -164,6 +166,8 @@ export class CrossScreen {
   readonly #gain2: Float64Array;
   #heldWeight = 0;
   #heldRows = 0;
+  /** Whether #gh holds (δ, e^δ − 1) (assessing) rather than (G, H) (learning). */
+  #prepared = false;
   /**
    * Training rows not yet added to G and H: their field slots (field by field: field i of row r at
    * i·blockSize + r), gradients and curvatures. Adding a block of rows one pair at a time keeps
@@ -175,6 +179,8 @@ export class CrossScreen {
   readonly #blockSlots: Uint32Array;
   readonly #blockG: Float64Array;
   readonly #blockH: Float64Array;
+  /** Assessing: the rows' labels (#blockG holds their logits, #blockH their weights). */
+  readonly #blockY: Uint8Array;
   #blockRows = 0;
   /** The pairs this step assesses, and those chosen so far (indices into the pairs). */
   #candidates: Uint32Array;
@@ -206,16 +212,27 @@ export class CrossScreen {
     this.#blockSlots = new Uint32Array(this.#blockSize * n);
     this.#blockG = new Float64Array(this.#blockSize);
     this.#blockH = new Float64Array(this.#blockSize);
+    this.#blockY = new Uint8Array(this.#blockSize);
     this.#gain = new Float64Array(pairs);
     this.#gain2 = new Float64Array(pairs);
     this.#candidates = new Uint32Array(pairs);
     for (let q = 0; q < pairs; q++) this.#candidates[q] = q;
   }
 
-  #delta(q: number, raw: Uint32Array): number {
-    const cell =
-      2 * (q * this.buckets + crossSlot(this.#basis[q]!, raw[this.#a[q]!]!, raw[this.#b[q]!]!, this.buckets - 1));
-    return this.#gh[cell]! / (this.#gh[cell + 1]! + CROSS_PRIOR_PRECISION);
+  /**
+   * Turns each bucket's (G, H) into (δ, e^δ − 1) in place, once every training row is in: the
+   * gains then cost one log per pair and row instead of an exp, a log and a division.
+   */
+  #prepare(): void {
+    this.#flush();
+    const gh = this.#gh;
+    for (let cell = 0; cell < gh.length; cell += 2) {
+      if (gh[cell] === 0) continue;
+      const delta = gh[cell]! / (gh[cell + 1]! + CROSS_PRIOR_PRECISION);
+      gh[cell] = delta;
+      gh[cell + 1] = Math.expm1(delta);
+    }
+    this.#prepared = true;
   }
 
   /** False when there are too many fields to pair within the memory budget (or fewer than 2). */
@@ -223,9 +240,10 @@ export class CrossScreen {
     return this.buckets > 0;
   }
 
-  /** A training row: its raw field slots, the model's logit (on the traffic's scale), label, weight. */
+  /** A row of fold 0: its raw field slots, the model's logit (on the traffic's scale), label, weight. */
   learn(raw: Uint32Array, logit: number, y: 0 | 1, weight: number): void {
     if (this.buckets === 0) return;
+    if (this.#prepared) throw new Error('CrossScreen.learn after assess: every learned row must come first');
     const p = sigmoid(logit);
     const r = this.#blockRows++;
     this.#blockG[r] = weight * (y - p);
@@ -266,33 +284,83 @@ export class CrossScreen {
   }
 
   /**
-   * A row of half A: how much each candidate pair's correction, on top of the corrections of the
-   * pairs chosen so far, changes its log loss.
+   * A row of fold 1: how much each candidate pair's correction, on top of the corrections of the
+   * pairs chosen so far, changes its log loss. Call it only once every row of fold 0 was learned.
+   * Rows are gathered in blocks and assessed one pair at a time, as they are learned.
    */
   assess(raw: Uint32Array, logit: number, y: 0 | 1, weight: number): void {
     if (this.buckets === 0) return;
-    this.#flush();
-    let offset = logit;
-    for (const q of this.#chosen) offset += this.#delta(q, raw);
-    const before = rowLogLoss(sigmoid(offset), y);
+    if (!this.#prepared) this.#prepare();
+    const r = this.#blockRows++;
+    this.#blockG[r] = logit;
+    this.#blockH[r] = weight;
+    this.#blockY[r] = y;
+    const width = this.#fields.length;
+    const size = this.#blockSize;
+    const slots = this.#blockSlots;
+    for (let i = 0, at = r; i < width; i++, at += size) slots[at] = raw[i]!;
+    this.#heldWeight += weight;
+    this.#heldRows++;
+    if (this.#blockRows === size) this.#flushAssessed();
+  }
+
+  /** Adds the gathered rows' gains, one candidate pair at a time. */
+  #flushAssessed(): void {
+    const rows = this.#blockRows;
+    if (rows === 0 || !this.#prepared) return;
+    this.#blockRows = 0;
+    const mask = this.buckets - 1;
+    const stride = 2 * this.buckets;
+    const size = this.#blockSize;
+    const a = this.#a;
+    const b = this.#b;
+    const basis = this.#basis;
+    const gh = this.#gh;
+    const slots = this.#blockSlots;
+    const logits = this.#blockG;
+    const weights = this.#blockH;
+    const labels = this.#blockY;
+    // Each row's probability after the corrections of the pairs chosen so far, into #blockG.
+    for (const q of this.#chosen) {
+      const base = q * stride;
+      const ia = a[q]! * size;
+      const ib = b[q]! * size;
+      for (let r = 0; r < rows; r++)
+        logits[r]! += gh[base + 2 * crossSlot(basis[q]!, slots[ia + r]!, slots[ib + r]!, mask)]!;
+    }
+    for (let r = 0; r < rows; r++) logits[r] = sigmoid(logits[r]!);
+    // With p = σ(logit), moving the logit by δ changes the row's log loss by
+    // log(1 + p·(e^δ − 1)) − y·δ, so its gain is y·δ − log1p(p·(e^δ − 1)).
     const candidates = this.#candidates;
     const gain = this.#gain;
     const gain2 = this.#gain2;
     for (let c = 0; c < candidates.length; c++) {
       const q = candidates[c]!;
-      const delta = this.#delta(q, raw);
-      // A bucket no training row reached corrects nothing: its gain is exactly 0.
-      if (delta === 0) continue;
-      const d = before - rowLogLoss(sigmoid(offset + delta), y);
-      gain[q]! += weight * d;
-      gain2[q]! += weight * d * d;
+      const base = q * stride;
+      const bq = basis[q]!;
+      const ia = a[q]! * size;
+      const ib = b[q]! * size;
+      let sum = 0;
+      let sum2 = 0;
+      for (let r = 0; r < rows; r++) {
+        const cell = base + 2 * crossSlot(bq, slots[ia + r]!, slots[ib + r]!, mask);
+        const delta = gh[cell]!;
+        // A bucket no training row reached corrects nothing: its gain is exactly 0.
+        if (delta === 0) continue;
+        const shift = Math.log1p(logits[r]! * gh[cell + 1]!);
+        const d = labels[r] === 1 ? delta - shift : -shift;
+        const w = weights[r]!;
+        sum += w * d;
+        sum2 += w * d * d;
+      }
+      gain[q]! += sum;
+      gain2[q]! += sum2;
     }
-    this.#heldWeight += weight;
-    this.#heldRows++;
   }
 
-  /** This step's candidates with their gain on half A and its standard error, largest gain first. */
+  /** This step's candidates with their gain on fold 1 and its standard error, largest gain first. */
   ranked(): (ScreenedCross & { readonly pair: number })[] {
+    this.#flushAssessed();
     const out: (ScreenedCross & { pair: number })[] = [];
     const w = this.#heldWeight;
     if (w <= 0) return out;
@@ -305,8 +373,8 @@ export class CrossScreen {
   }
 
   /**
-   * Ends a pass over half A: chooses this step's best pair if its gain is at least MIN_T standard
-   * errors above 0. True when another step (another read of half A) may choose one more, given at
+   * Ends a pass over fold 1: chooses this step's best pair if its gain is at least MIN_T standard
+   * errors above 0. True when another step (another read of fold 1) may choose one more, given at
    * most `max` pairs in all.
    */
   step(max: number): boolean {

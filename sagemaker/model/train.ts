@@ -36,7 +36,7 @@
  * the recalibration and the validation losses count each negative row as 1/d rows of the traffic.
  */
 import { ALGORITHM, FORMAT_VERSION, MAX_COUNT, MAX_FACTOR_DIM, type Model } from './artifact.js';
-import { CrossScreen, heldOutHalf, KEEP_MIN_SE, PairedGain, type ScreenedCross } from './cross-selection.js';
+import { CrossScreen, KEEP_MIN_SE, PairedGain, type ScreenedCross, trainingFold } from './cross-selection.js';
 import {
   CROSS_SEPARATOR,
   type Cross,
@@ -108,13 +108,13 @@ export const DEFAULT_FACTORS: FactorHyperparameters = {
   factorMinCount: 5000,
 };
 export const DEFAULT_MIN_COUNT = 1;
-/** Crosses chosen on half of the held-out rows, at most (see cross-selection.ts); 0 = none. */
+/** Crosses chosen on the training rows, at most (see cross-selection.ts); 0 = none. */
 export const DEFAULT_MAX_CROSSES = 8;
 /** Crosses a model may hold, at most. */
 export const MAX_CROSSES = 64;
 export const DEFAULT_MAX_PASSES = 10;
 export const DEFAULT_VALIDATION_FRACTION = 0.1;
-/** Half-A rows whose base logits cross screening keeps between its reads, at most (32 MB). */
+/** Training rows (of fold 1) that choose crosses, at most: their base logits are kept (32 MB). */
 const MAX_SCREEN_LOGITS = 2 ** 22;
 /** Fewer held-out rows than this give too noisy a loss to stop on: train the fixed passes. */
 const MIN_VALIDATION_ROWS = 200;
@@ -170,8 +170,8 @@ export interface TrainOptions extends Partial<FtrlHyperparameters>, Partial<Fact
   readonly recalibrate?: boolean;
   /**
    * Choose at most this many crosses (pairs of fields whose value pairs get a weight of their own)
-   * on half of the held-out rows, and keep them only if the model with them beats the model
-   * without on the other half, by a paired test (cross-selection.ts; default 8, 0 = none). Needs
+   * on the training rows, and keep them only if the model with them beats the model without on
+   * the held-out rows, by a paired test (cross-selection.ts; default 8, 0 = none). Needs
    * early stopping's held-out rows or a `validation` source; ignored when `crosses` is given or a
    * warm start is used.
    */
@@ -707,19 +707,21 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
   };
 
   /**
-   * Visits every training row in order (or those from row `from` on) with its slots (rare mapping
-   * applied when `rare`) in a scratch buffer, from the cache or by reading the source again.
+   * Visits every training row in order (or rows [from, to)) with its slots (rare mapping applied
+   * when `rare`) in a scratch buffer, from the cache or by reading the source again.
    */
   const rowBuffer = new Uint32Array(Math.max(1, maxWidth));
   const forEachRow = async (
     rare: boolean,
     visit: (slots: Uint32Array, n: number, y: 0 | 1, row: number) => void,
     from = 0,
+    to = Number.POSITIVE_INFINITY,
   ): Promise<number> => {
     const cached = cache;
     if (cached) {
       let start = from > 0 ? cached.ends[Math.min(from, cached.rows) - 1]! : 0;
-      for (let row = from; row < cached.rows; row++) {
+      const stop = Math.min(cached.rows, to);
+      for (let row = from; row < stop; row++) {
         const end = cached.ends[row]!;
         for (let i = start; i < end; i++) rowBuffer[i - start] = cached.slots[i]!;
         const n = encoder.crossInto(rowBuffer, end - start);
@@ -733,7 +735,7 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
     await forEach(source, (example) => {
       const row = seen++;
       const y = labelOf(example, row);
-      if (row < from) return;
+      if (row < from || row >= to) return;
       const n = rare
         ? encode(example.features, rowBuffer)
         : encoder.crossInto(rowBuffer, encoder.encodeInto(example.features, rowBuffer));
@@ -893,12 +895,11 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
     result = await run(maxPasses, trainEnd, stopEarly, false);
     crossReport = { selection: maxCrosses > 0 && stopEarly ? 'screened' : 'off', crosses: [] };
     if (maxCrosses > 0 && stopEarly && result.bestLoss !== null) {
-      // 2b. Screen every pair of fields against this model: learn the pairs' corrections on its
-      // training rows, choose the pairs on half A of its held-out rows, train again with them, and
-      // keep the crossed model only if it beats this one on half B (cross-selection.ts). Early
-      // stopping still reads all the held-out rows, for both models alike: the model without
-      // crosses is then the same as before screening existed, its pass count (one number, chosen
-      // the same way for both) is steadier on twice the rows, and half B alone decides the crosses.
+      // 2b. Screen every pair of fields against this model: learn the pairs' corrections on fold 0
+      // of its training rows, choose the pairs on fold 1, train again with them, and keep the
+      // crossed model only if it beats this one on the held-out rows (cross-selection.ts). Early
+      // stopping reads the same held-out rows, for both models alike: the model without crosses is
+      // then the same as before screening existed, and no row that chose a cross decides on it.
       const screen = new CrossScreen(encoder.fields, encoder.hashing.seed);
       const base = result.best;
       const mapped = new Uint32Array(Math.max(1, maxWidth));
@@ -908,78 +909,74 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
         applyRareSlots(mapped, n, rowCounts, minCount, rareSlots);
         return base.bias + logRate + rowScore(mapped, n, base.weights, base.factors, k, sums);
       };
-      /** Visits the held-out rows (the tail, or the validation source) by their index among them. */
-      const readHeldOut = async (visit: (raw: Uint32Array, n: number, y: 0 | 1, index: number) => void) => {
+      /** Visits the held-out rows (the tail, or the validation source). */
+      const readHeldOut = async (visit: (raw: Uint32Array, n: number, y: 0 | 1) => void) => {
         if (options.validation) {
           const raw = new Uint32Array(Math.max(1, maxWidth));
           let count = 0;
           await forEach(options.validation, (example) => {
             const index = count++;
-            visit(
-              raw,
-              encoder.crossInto(raw, encoder.encodeInto(example.features, raw)),
-              labelOf(example, index),
-              index,
-            );
+            visit(raw, encoder.crossInto(raw, encoder.encodeInto(example.features, raw)), labelOf(example, index));
           });
         } else {
-          await forEachRow(false, (rowSlots, n, y, row) => visit(rowSlots, n, y, row - trainEnd), trainEnd);
+          await forEachRow(false, visit, trainEnd);
         }
       };
-      // The base logits of half A in order, kept (up to MAX_SCREEN_LOGITS rows) so that each
-      // selection step only reads the rows' slots and the chosen pairs' corrections.
-      let logits: Float64Array | null = new Float64Array(1024);
-      let screenRows = 0;
-      let decisionRows = 0;
-      const assessRow = (raw: Uint32Array, n: number, y: 0 | 1, index: number, first: boolean): void => {
-        if (heldOutHalf(index) !== 0) {
-          if (first) decisionRows++;
-          return;
-        }
-        const j = screenRows++;
-        let logit: number;
-        if (!first && logits !== null) {
-          logit = logits[j]!;
-        } else {
-          logit = baseLogit(raw, n, counts);
-          if (logits !== null && j >= logits.length) {
-            if (j >= MAX_SCREEN_LOGITS) logits = null;
-            else {
+      const weightOf = (y: 0 | 1): number => (y === 0 ? negativeWeight : 1);
+      // Fold 1's base logits in order (its first MAX_SCREEN_LOGITS rows choose; the rest sit out),
+      // so that each selection step only reads the rows' slots and the chosen pairs' corrections.
+      let logits = new Float64Array(1024);
+      let learnRows = 0;
+      let chooseRows = 0;
+      if (screen.active) {
+        // The first read learns the corrections on fold 0 and keeps fold 1's base logits; each
+        // later read of fold 1 is one forward-selection step (the first assesses every pair).
+        await forEachRow(
+          false,
+          (rowSlots, n, y, row) => {
+            if (trainingFold(row) === 0) {
+              screen.learn(rowSlots, baseLogit(rowSlots, n, counts), y, weightOf(y));
+              learnRows++;
+              return;
+            }
+            if (chooseRows === MAX_SCREEN_LOGITS) return;
+            if (chooseRows === logits.length) {
               const grown = new Float64Array(Math.min(MAX_SCREEN_LOGITS, logits.length * 2));
               grown.set(logits);
               logits = grown;
             }
-          }
-          if (logits !== null) logits[j] = logit;
-        }
-        screen.assess(raw, logit, y, y === 0 ? negativeWeight : 1);
-      };
-      if (screen.active) {
-        // The first read learns the corrections on the training rows and assesses every pair on
-        // half A; each later read of half A, one forward-selection step.
-        await forEachRow(false, (rowSlots, n, y, row) => {
-          if (row < trainEnd) screen.learn(rowSlots, baseLogit(rowSlots, n, counts), y, y === 0 ? negativeWeight : 1);
-          else if (!options.validation) assessRow(rowSlots, n, y, row - trainEnd, true);
-        });
-        if (options.validation) await readHeldOut((raw, n, y, index) => assessRow(raw, n, y, index, true));
-        while (screen.step(maxCrosses)) {
-          screenRows = 0;
-          await readHeldOut((raw, n, y, index) => assessRow(raw, n, y, index, false));
-        }
+            logits[chooseRows++] = baseLogit(rowSlots, n, counts);
+          },
+          0,
+          trainEnd,
+        );
+        do {
+          let j = 0;
+          await forEachRow(
+            false,
+            (rowSlots, _n, y, row) => {
+              if (trainingFold(row) === 0 || j === chooseRows) return;
+              screen.assess(rowSlots, logits[j++]!, y, weightOf(y));
+            },
+            0,
+            trainEnd,
+          );
+        } while (screen.step(maxCrosses));
       }
       const selected = screen.chosen;
       const report: Record<string, unknown> = {
         selection: 'screened',
         pairs: screen.active ? screen.pairs : 0,
         buckets: screen.buckets,
-        held_out_split: {
-          split: 'a hash of the row index among the held-out rows',
-          screen_rows: screen.active ? screenRows : 0,
-          decision_rows: screen.active ? decisionRows : 0,
-          learned_on: 'training rows',
-          chosen_on: 'half A',
-          decided_on: 'half B',
+        rows: {
+          split: 'the training rows in two folds by a hash of the row index',
+          learned_on: 'training rows, fold 0',
+          chosen_on: 'training rows, fold 1',
+          decided_on: 'all held-out rows',
           early_stopping_on: 'all held-out rows',
+          learn_rows: learnRows,
+          choose_rows: chooseRows,
+          decision_rows: result.validationRows,
         },
         screened: selected.map(describeScreened),
         crosses: [],
@@ -994,27 +991,21 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
         await useCrosses(withCrosses);
         const crossed = await run(maxPasses, trainEnd, stopEarly, false);
         report.validation_logloss_with = crossed.bestLoss;
-        // The decision: both models' log loss on each row of half B, paired; half A's for the record
-        // (the rows that chose the crosses, so their gain is biased upwards).
-        const halves = [new PairedGain(), new PairedGain()] as const;
+        // The decision: both models' log loss on each held-out row, paired.
+        const paired = new PairedGain();
         const withSlots = new Uint32Array(Math.max(1, maxWidth));
         const best = crossed.best;
-        await readHeldOut((raw, n, y, index) => {
+        await readHeldOut((raw, n, y) => {
           const without = baseLogit(raw, fieldCount, fieldCounts);
           for (let i = 0; i < n; i++) withSlots[i] = raw[i]!;
           applyRareSlots(withSlots, n, counts, minCount, rareSlots);
           const logit = best.bias + logRate + rowScore(withSlots, n, best.weights, best.factors, k, sums, fieldCount);
-          halves[heldOutHalf(index)].add(
-            rowLogLoss(sigmoid(without), y),
-            rowLogLoss(sigmoid(logit), y),
-            y === 0 ? negativeWeight : 1,
-          );
+          paired.add(rowLogLoss(sigmoid(without), y), rowLogLoss(sigmoid(logit), y), weightOf(y));
         });
-        const keep = halves[1].keeps();
+        const keep = paired.keeps();
         report.decision = {
-          rule: `keep when the mean per-row gain on half B is at least ${KEEP_MIN_SE} standard errors above 0`,
-          half_a: halves[0].summary(),
-          half_b: halves[1].summary(),
+          rule: `keep when the mean per-row gain on the held-out rows is at least ${KEEP_MIN_SE} standard errors above 0`,
+          held_out: paired.summary(),
           kept: keep,
         };
         if (keep) {

@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import {
   CROSS_PRIOR_PRECISION,
   CrossScreen,
-  heldOutHalf,
   KEEP_MIN_SE,
   MAX_BUCKETS,
   MIN_T,
   PairedGain,
   type ScreenedCross,
+  trainingFold,
 } from '../../../sagemaker/model/cross-selection.js';
 import { type Cross, crossBasis, crossSlot } from '../../../sagemaker/model/encoding.js';
 import { rowLogLoss } from '../../../sagemaker/model/metrics.js';
@@ -17,8 +17,9 @@ import { trainModel } from '../../../sagemaker/model/train.js';
 import { parityRows, type TrueExample } from './parity-rows.js';
 
 /**
- * The screen as it was before its buckets were interleaved and its training rows added in blocks
- * (G and H in two arrays, one update of every pair per row), kept here only to check that the
+ * The screen as it was before its buckets were interleaved, its training rows added in blocks and
+ * its gains computed from a precomputed e^δ − 1 (G and H in two arrays, one update of every pair
+ * per row, each gain as the difference of two log losses), kept here only to check that the
  * faster screen chooses the same pairs with the same gains.
  */
 class ReferenceScreen {
@@ -157,28 +158,27 @@ function rows(seed: number, count: number, interaction: number, noise: number): 
 }
 
 interface Decision {
-  readonly half_a: { rows: number; gain: number; se: number };
-  readonly half_b: { rows: number; gain: number; se: number };
+  readonly held_out: { rows: number; gain: number; se: number };
   readonly kept: boolean;
 }
 
 function crossReport(model: Awaited<ReturnType<typeof trainModel>>) {
   return model.metrics.crosses as {
-    held_out_split: { screen_rows: number; decision_rows: number };
+    rows: { learn_rows: number; choose_rows: number; decision_rows: number };
     screened: { cross: string }[];
     crosses: string[];
     decision: Decision | null;
   };
 }
 
-describe('heldOutHalf', () => {
-  it('puts each held-out row in exactly one half, the same half on every read, about half in each', () => {
+describe('trainingFold', () => {
+  it('puts each training row in exactly one fold, the same fold on every read, about half in each', () => {
     // Prepare
     const indices = Array.from({ length: 10_000 }, (_, i) => i);
 
     // Act
-    const first = indices.map(heldOutHalf);
-    const again = indices.map(heldOutHalf);
+    const first = indices.map(trainingFold);
+    const again = indices.map(trainingFold);
 
     // Assess
     expect(new Set(first)).toEqual(new Set([0, 1]));
@@ -189,9 +189,9 @@ describe('heldOutHalf', () => {
 
   it('follows no pattern of the rows order: alternate rows and runs of rows are both split', () => {
     // Act
-    const even = Array.from({ length: 2_000 }, (_, i) => heldOutHalf(2 * i)).filter((h) => h === 0).length;
-    const odd = Array.from({ length: 2_000 }, (_, i) => heldOutHalf(2 * i + 1)).filter((h) => h === 0).length;
-    const firstRun = Array.from({ length: 500 }, (_, i) => heldOutHalf(i)).filter((h) => h === 0).length;
+    const even = Array.from({ length: 2_000 }, (_, i) => trainingFold(2 * i)).filter((h) => h === 0).length;
+    const odd = Array.from({ length: 2_000 }, (_, i) => trainingFold(2 * i + 1)).filter((h) => h === 0).length;
+    const firstRun = Array.from({ length: 500 }, (_, i) => trainingFold(i)).filter((h) => h === 0).length;
 
     // Assess
     for (const count of [even / 2_000, odd / 2_000, firstRun / 500]) {
@@ -243,8 +243,8 @@ describe('PairedGain', () => {
   });
 });
 
-describe('CrossScreen with its buckets side by side and its training rows added in blocks', () => {
-  it('chooses the same pairs with the same gains and errors as the screen it replaces', () => {
+describe('CrossScreen with its buckets side by side, its training rows added in blocks and its gains from e^δ − 1', () => {
+  it('chooses the same pairs with the same gains and errors as the screen it replaces, to float32 rounding', () => {
     // Prepare: more training rows than a block holds, so full blocks and a partial one are added.
     const fields = ['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7'];
     const train = screenRows(1, 20_000, fields.length);
@@ -259,15 +259,21 @@ describe('CrossScreen with its buckets side by side and its training rows added 
     // Assess
     expect(current.buckets).toBe(reference.buckets);
     expect(current.chosen.length).toBeGreaterThanOrEqual(2);
-    expect(current.chosen).toEqual(reference.chosen);
+    expect(current.chosen.map((c) => c.cross)).toEqual(reference.chosen.map((c) => c.cross));
+    // δ and e^δ − 1 are kept as float32 (the G and H they replace were float32 already).
+    current.chosen.forEach((c, i) => {
+      const r = reference.chosen[i]!;
+      expect(Math.abs(c.gain - r.gain)).toBeLessThanOrEqual(1e-6 * Math.abs(r.gain));
+      expect(Math.abs(c.se - r.se)).toBeLessThanOrEqual(1e-6 * r.se);
+    });
     expect(current.chosen.slice(0, 2).map((s) => s.cross.join('&'))).toEqual(
       expect.arrayContaining(['f0&f1', 'f2&f3']),
     );
   });
 });
 
-describe('trainModel choosing crosses on half A and keeping them on half B', () => {
-  it('splits the held-out rows into two disjoint halves that together are all of them', async () => {
+describe('trainModel choosing crosses on the training rows and keeping them on the held-out rows', () => {
+  it('learns on one fold of the training rows, chooses on the other and decides on every held-out row', async () => {
     // Prepare
     const train = rows(1, 6_000, 1.2, 2);
 
@@ -276,15 +282,17 @@ describe('trainModel choosing crosses on half A and keeping them on half B', () 
     const report = crossReport(model);
 
     // Assess
-    const { screen_rows, decision_rows } = report.held_out_split;
-    expect(screen_rows + decision_rows).toBe(model.metrics.held_out_rows);
-    expect(screen_rows).toBeGreaterThan(0);
-    expect(decision_rows).toBeGreaterThan(0);
-    expect(report.decision?.half_a.rows).toBe(screen_rows);
-    expect(report.decision?.half_b.rows).toBe(decision_rows);
+    const { learn_rows, choose_rows, decision_rows } = report.rows;
+    const trainingRows = 6_000 - (model.metrics.held_out_rows as number);
+    expect(learn_rows + choose_rows).toBe(trainingRows);
+    expect(choose_rows).toBe(
+      Array.from({ length: trainingRows }, (_, i) => trainingFold(i)).filter((f) => f === 1).length,
+    );
+    expect(decision_rows).toBe(model.metrics.held_out_rows);
+    expect(report.decision?.held_out.rows).toBe(decision_rows);
   });
 
-  it('splits an explicit validation source the same way', async () => {
+  it('chooses on all the training rows and decides on an explicit validation source', async () => {
     // Prepare
     const train = rows(1, 6_000, 1.2, 2);
     const validation = rows(2, 1_000, 1.2, 2);
@@ -294,14 +302,14 @@ describe('trainModel choosing crosses on half A and keeping them on half B', () 
     const report = crossReport(model);
 
     // Assess
-    const { screen_rows, decision_rows } = report.held_out_split;
-    expect(screen_rows + decision_rows).toBe(1_000);
-    expect(screen_rows).toBe(Array.from({ length: 1_000 }, (_, i) => heldOutHalf(i)).filter((h) => h === 0).length);
-    expect(report.decision?.half_b.rows).toBe(decision_rows);
+    const { learn_rows, choose_rows, decision_rows } = report.rows;
+    expect(learn_rows + choose_rows).toBe(6_000);
+    expect(decision_rows).toBe(1_000);
+    expect(report.decision?.held_out.rows).toBe(1_000);
   });
 
   it('finds and keeps a strong planted interaction on a small training set', async () => {
-    // Prepare: 4 000 rows, so each half of the held-out rows holds about 200.
+    // Prepare: 4 000 rows, so 400 held-out rows decide.
     const train = rows(3, 4_000, 1.2, 2);
 
     // Act
@@ -312,11 +320,11 @@ describe('trainModel choosing crosses on half A and keeping them on half B', () 
     expect(model.crosses).toEqual([['group', 'category']]);
     expect(report.crosses).toEqual(['group&category']);
     expect(report.decision?.kept).toBe(true);
-    expect(report.decision!.half_b.gain).toBeGreaterThanOrEqual(KEEP_MIN_SE * report.decision!.half_b.se);
+    expect(report.decision!.held_out.gain).toBeGreaterThanOrEqual(KEEP_MIN_SE * report.decision!.held_out.se);
   });
 
-  it('refuses the noise pairs the screen lets through when no pair interacts', async () => {
-    // Prepare: no interaction and 24 noise fields (325 pairs), so some noise passes a 2-SE screen.
+  it('keeps no cross when no pair interacts', async () => {
+    // Prepare: no interaction and 24 noise fields (325 pairs).
     const additive = rows(4, 8_000, 0, 24);
 
     // Act
@@ -324,8 +332,24 @@ describe('trainModel choosing crosses on half A and keeping them on half B', () 
     const report = crossReport(model);
 
     // Assess
-    expect(report.screened.length).toBeGreaterThan(0);
+    expect(report.decision?.kept ?? false).toBe(false);
+    expect(report.crosses).toEqual([]);
+    expect(model.crosses).toEqual([]);
+  });
+
+  it('refuses crosses the training rows chose when the held-out rows no longer hold the interaction', async () => {
+    // Prepare: the interaction holds in the first 7 200 rows and is gone from the last 800 (the
+    // time-latest 10 % that early stopping and the decision read).
+    const train = [...rows(6, 7_200, 1.2, 2), ...rows(7, 800, 0, 2)];
+
+    // Act
+    const model = await trainModel(() => train, { bits: 14, factors: 0 });
+    const report = crossReport(model);
+
+    // Assess
+    expect(report.screened.map((s) => s.cross)).toContain('group&category');
     expect(report.decision?.kept).toBe(false);
+    expect(report.decision!.held_out.gain).toBeLessThan(KEEP_MIN_SE * report.decision!.held_out.se);
     expect(report.crosses).toEqual([]);
     expect(model.crosses).toEqual([]);
   });
