@@ -245,14 +245,20 @@ export class CrossScreen {
     if (this.buckets === 0) return;
     if (this.#prepared) throw new Error('CrossScreen.learn after assess: every learned row must come first');
     const p = sigmoid(logit);
-    const r = this.#blockRows++;
+    const r = this.#gather(raw);
     this.#blockG[r] = weight * (y - p);
     this.#blockH[r] = weight * p * (1 - p);
+    if (this.#blockRows === this.#blockSize) this.#flush();
+  }
+
+  /** Adds a row's field slots to the block (field by field); returns its place in the block. */
+  #gather(raw: Uint32Array): number {
+    const r = this.#blockRows++;
     const width = this.#fields.length;
     const size = this.#blockSize;
     const slots = this.#blockSlots;
     for (let i = 0, at = r; i < width; i++, at += size) slots[at] = raw[i]!;
-    if (this.#blockRows === size) this.#flush();
+    return r;
   }
 
   /** Adds the block's rows to G and H, one pair at a time. */
@@ -291,17 +297,13 @@ export class CrossScreen {
   assess(raw: Uint32Array, logit: number, y: 0 | 1, weight: number): void {
     if (this.buckets === 0) return;
     if (!this.#prepared) this.#prepare();
-    const r = this.#blockRows++;
+    const r = this.#gather(raw);
     this.#blockG[r] = logit;
     this.#blockH[r] = weight;
     this.#blockY[r] = y;
-    const width = this.#fields.length;
-    const size = this.#blockSize;
-    const slots = this.#blockSlots;
-    for (let i = 0, at = r; i < width; i++, at += size) slots[at] = raw[i]!;
     this.#heldWeight += weight;
     this.#heldRows++;
-    if (this.#blockRows === size) this.#flushAssessed();
+    if (this.#blockRows === this.#blockSize) this.#flushAssessed();
   }
 
   /** Adds the gathered rows' gains, one candidate pair at a time. */

@@ -272,6 +272,23 @@ describe('CrossScreen with its buckets side by side, its training rows added in 
   });
 });
 
+describe('CrossScreen order of rows', () => {
+  it('refuses a row to learn from once assessing has begun', () => {
+    // Prepare
+    const fields = ['f0', 'f1', 'f2'];
+    const rows = screenRows(3, 100, fields.length);
+    const s = new CrossScreen(fields, 7);
+    for (const r of rows.slice(0, 50)) s.learn(r.raw, r.logit, r.y, r.weight);
+    s.assess(rows[50]!.raw, rows[50]!.logit, rows[50]!.y, rows[50]!.weight);
+
+    // Act
+    const late = () => s.learn(rows[51]!.raw, rows[51]!.logit, rows[51]!.y, rows[51]!.weight);
+
+    // Assess
+    expect(late).toThrow(/learn after assess/);
+  });
+});
+
 describe('trainModel choosing crosses on the training rows and keeping them on the held-out rows', () => {
   it('learns on one fold of the training rows, chooses on the other and decides on every held-out row', async () => {
     // Prepare
