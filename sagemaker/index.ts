@@ -89,6 +89,7 @@ export {
   type Uncertainty,
 } from './model/scorer.js';
 export {
+  type CrossEvent,
   DEFAULT_FACTORS,
   DEFAULT_FTRL,
   DEFAULT_MAX_PASSES,

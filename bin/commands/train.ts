@@ -5,6 +5,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DATA_FORMATS, type DataFormat, openTrainingData, parseColumnList } from '../../sagemaker/data/index.js';
 import { HYPERPARAMETERS, parseHyperparameter } from '../../sagemaker/hyperparameters.js';
 import {
+  type CrossEvent,
   type ExampleSource,
   type PassReport,
   saveModel,
@@ -219,6 +220,8 @@ export interface TrainSummary {
   best_pass: unknown;
   validation_logloss: unknown;
   history: PassLine[];
+  /** What cross selection did (the model's metrics.crosses). */
+  crosses: unknown;
   seconds: number;
   scan_seconds: number;
   train_seconds: number;
@@ -229,6 +232,23 @@ export interface TrainSummary {
 
 function formatLoss(x: number | null): string {
   return x === null || !Number.isFinite(x) ? '-' : x.toFixed(5);
+}
+
+/** A progress line for a step of cross selection: the pass lines that follow belong to its model. */
+export function describeCrossEvent(e: CrossEvent): string {
+  const list = e.crosses.map((c) => c.replace('&', ' × ')).join(', ');
+  if (e.stage === 'chosen') {
+    const where = `${e.pairs} pairs screened (learned on ${e.learnRows} training rows, chosen on ${e.chooseRows})`;
+    return e.crosses.length === 0
+      ? `crosses: ${where}, none chosen`
+      : `crosses: ${where}, chose ${list}; training again with them`;
+  }
+  const verdict = e.kept ? 'kept' : 'refused';
+  const sign = e.gain >= 0 ? '+' : '−';
+  return (
+    `crosses ${verdict} on ${e.rows} held-out rows: log-loss gain ${sign}${Math.abs(e.gain).toFixed(5)} ± ${e.se.toFixed(5)} ` +
+    `(${e.kept ? 'at least' : 'needs'} ${e.minSe} standard errors above 0)`
+  );
 }
 
 /** `adclick train`: scan, type the columns, train, save; a summary on stdout. */
@@ -293,6 +313,7 @@ export async function train(options: TrainCommandOptions): Promise<void> {
         : {}),
       fields: data.train.fields,
       metadata: { ...data.metadata },
+      onCrosses: (event: CrossEvent) => say(describeCrossEvent(event)),
       onPass: (report: PassReport) => {
         passes.push({
           pass: report.pass,
@@ -328,6 +349,7 @@ export async function train(options: TrainCommandOptions): Promise<void> {
       best_pass: metrics.best_pass ?? null,
       validation_logloss: metrics.validation_logloss ?? null,
       history: passes,
+      crosses: metrics.crosses ?? null,
       seconds,
       scan_seconds: scanSeconds,
       train_seconds: trainSeconds,

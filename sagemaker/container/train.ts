@@ -181,6 +181,13 @@ export async function train(env: NodeJS.ProcessEnv = process.env): Promise<numbe
         log(
           `pass=${r.pass}${r.refit ? ' refit=true' : ''} train_logloss=${r.train_logloss} validation_logloss=${r.validation_logloss ?? 'nan'}`,
         ),
+      // The pass lines after `crosses_chosen` belong to the model with those crosses.
+      onCrosses: (e) =>
+        log(
+          e.stage === 'chosen'
+            ? `crosses_chosen=${e.crosses.join(',') || 'none'} pairs_screened=${e.pairs}`
+            : `crosses_kept=${e.kept} crosses_gain=${e.gain} crosses_se=${e.se} decision_rows=${e.rows}`,
+        ),
     });
     await saveModel(paths.modelDir, model);
     log(`warm_start=${decision.used} ${describeWarmStart(decision)}`);

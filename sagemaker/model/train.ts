@@ -199,7 +199,32 @@ export interface TrainOptions extends Partial<FtrlHyperparameters>, Partial<Fact
   readonly warmStart?: WarmStart;
   /** Told, after the counting read, whether the warm start is used and if not why. */
   readonly onWarmStart?: (decision: WarmStartDecision) => void;
+  /** Told what cross screening chose (before the crossed training) and what the held-out rows decided. */
+  readonly onCrosses?: (event: CrossEvent) => void;
 }
+
+/** A step of cross selection, as `metrics.crosses` records it (cross-selection.ts). */
+export type CrossEvent =
+  | {
+      readonly stage: 'chosen';
+      /** Pairs screened, and the training rows that learned the corrections and chose among them. */
+      readonly pairs: number;
+      readonly learnRows: number;
+      readonly chooseRows: number;
+      /** The pairs chosen (`a&b`), in order; none means no training with crosses follows. */
+      readonly crosses: readonly string[];
+    }
+  | {
+      readonly stage: 'decided';
+      readonly crosses: readonly string[];
+      readonly kept: boolean;
+      /** The held-out rows' paired log-loss gain of the crossed model, its standard error, the rows. */
+      readonly gain: number;
+      readonly se: number;
+      readonly rows: number;
+      /** The gain must be at least this many standard errors above 0. */
+      readonly minSe: number;
+    };
 
 /** The parameters and optimizer state a warm-started machine begins from (each run begins there). */
 interface WarmInit {
@@ -985,6 +1010,13 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
         decision: null,
       };
       crossReport = report;
+      options.onCrosses?.({
+        stage: 'chosen',
+        pairs: screen.active ? screen.pairs : 0,
+        learnRows,
+        chooseRows,
+        crosses: selected.map((c) => crossName(c.cross)),
+      });
       if (selected.length > 0) {
         const fieldCounts = counts.slice();
         const withCrosses = selected.map((s) => s.cross);
@@ -1003,9 +1035,19 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
           paired.add(rowLogLoss(sigmoid(without), y), rowLogLoss(sigmoid(logit), y), weightOf(y));
         });
         const keep = paired.keeps();
+        const decided = paired.summary();
+        options.onCrosses?.({
+          stage: 'decided',
+          crosses: withCrosses.map(crossName),
+          kept: keep,
+          gain: decided.gain,
+          se: decided.se,
+          rows: decided.rows,
+          minSe: KEEP_MIN_SE,
+        });
         report.decision = {
           rule: `keep when the mean per-row gain on the held-out rows is at least ${KEEP_MIN_SE} standard errors above 0`,
-          held_out: paired.summary(),
+          held_out: decided,
           kept: keep,
         };
         if (keep) {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HYPERPARAMETER_FLAGS } from '../../../bin/commands/train.js';
+import { parityRows } from '../../unit/model/parity-rows.js';
 import { adclick, clickRows, hasStack, writeCriteo, writeCsv } from './model-cli.js';
 
 describe('adclick train', () => {
@@ -33,6 +34,36 @@ describe('adclick train', () => {
     expect(summary.seconds).toBeGreaterThanOrEqual(summary.train_seconds);
     expect(existsSync(join(out, 'model.json'))).toBe(true);
     expect(run.stderr).toMatch(/train\.csv: 3000 rows/);
+  });
+
+  it('says which crosses it chose on the training rows and what the held-out rows decided', async () => {
+    // Prepare: a planted interaction between group and category, and a field that carries nothing.
+    const rows = parityRows(3, 4_000, { main: 0.3, extra: (rng) => ({ noise: `n${rng.int(8)}` }) });
+    const data = join(work, 'parity.csv');
+    writeFileSync(
+      data,
+      `group,category,noise,click\n${rows.map((r) => `${r.features.group},${r.features.category},${r.features.noise},${r.label}`).join('\n')}\n`,
+    );
+    const out = join(work, 'model-crosses');
+
+    // Act
+    const human = await adclick(['train', '--data', data, '--out', out, '--factors', '0']);
+    const json = await adclick(['train', '--data', data, '--out', out, '--factors', '0', '--json']);
+
+    // Assess
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stderr).toMatch(
+      /crosses: 3 pairs screened \(learned on \d+ training rows, chosen on \d+\), chose group × category/,
+    );
+    expect(human.stderr).toMatch(
+      /crosses kept on 400 held-out rows: log-loss gain \+0\.\d{5} ± 0\.\d{5} \(at least 2 standard errors above 0\)/,
+    );
+    const summary = JSON.parse(json.stdout);
+    expect(summary.crosses).toMatchObject({
+      selection: 'screened',
+      crosses: ['group&category'],
+      decision: { kept: true },
+    });
   });
 
   it('records the column typing, overrides included, in the model', async () => {

@@ -77,6 +77,7 @@ describe('SageMaker container: train', () => {
     // Assess
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^pass=1 train_logloss=[\d.]+ validation_logloss=[\d.]+$/m);
+    expect(run.stdout).toMatch(/^crosses_chosen=(none|[\w&,]+) pairs_screened=\d+$/m);
     const scorer = await loadScorer(join(root, 'model'));
     expect(scorer.manifest.hashing.bits).toBe(14);
     const p = scorer.score({ device_type: 'mobile', position: 1 }).probability;
