@@ -181,6 +181,8 @@ export class CrossScreen {
   readonly #blockH: Float64Array;
   /** Assessing: the rows' labels (#blockG holds their logits, #blockH their weights). */
   readonly #blockY: Uint8Array;
+  /** The #gh cell of each row of the block for the pair at hand (#cellsOf). */
+  readonly #blockCells: Int32Array;
   #blockRows = 0;
   /** The pairs this step assesses, and those chosen so far (indices into the pairs). */
   #candidates: Uint32Array;
@@ -213,6 +215,7 @@ export class CrossScreen {
     this.#blockG = new Float64Array(this.#blockSize);
     this.#blockH = new Float64Array(this.#blockSize);
     this.#blockY = new Uint8Array(this.#blockSize);
+    this.#blockCells = new Int32Array(this.#blockSize);
     this.#gain = new Float64Array(pairs);
     this.#gain2 = new Float64Array(pairs);
     this.#candidates = new Uint32Array(pairs);
@@ -266,27 +269,30 @@ export class CrossScreen {
     const rows = this.#blockRows;
     if (rows === 0) return;
     this.#blockRows = 0;
-    const mask = this.buckets - 1;
-    const stride = 2 * this.buckets;
-    const size = this.#blockSize;
-    const a = this.#a;
-    const b = this.#b;
-    const basis = this.#basis;
     const GH = this.#gh;
-    const slots = this.#blockSlots;
     const G = this.#blockG;
     const H = this.#blockH;
-    const pairs = a.length;
-    for (let q = 0, base = 0; q < pairs; q++, base += stride) {
-      const bq = basis[q]!;
-      const ia = a[q]! * size;
-      const ib = b[q]! * size;
+    for (let q = 0; q < this.#a.length; q++) {
+      const cells = this.#cellsOf(q, rows);
       for (let r = 0; r < rows; r++) {
-        const cell = base + 2 * crossSlot(bq, slots[ia + r]!, slots[ib + r]!, mask);
+        const cell = cells[r]!;
         GH[cell]! += G[r]!;
         GH[cell + 1]! += H[r]!;
       }
     }
+  }
+
+  /** Where in #gh each of the block's first `rows` rows falls for pair q (its bucket's first cell). */
+  #cellsOf(q: number, rows: number): Int32Array {
+    const cells = this.#blockCells;
+    const mask = this.buckets - 1;
+    const base = 2 * this.buckets * q;
+    const bq = this.#basis[q]!;
+    const slots = this.#blockSlots;
+    const ia = this.#a[q]! * this.#blockSize;
+    const ib = this.#b[q]! * this.#blockSize;
+    for (let r = 0; r < rows; r++) cells[r] = base + 2 * crossSlot(bq, slots[ia + r]!, slots[ib + r]!, mask);
+    return cells;
   }
 
   /**
@@ -311,24 +317,14 @@ export class CrossScreen {
     const rows = this.#blockRows;
     if (rows === 0 || !this.#prepared) return;
     this.#blockRows = 0;
-    const mask = this.buckets - 1;
-    const stride = 2 * this.buckets;
-    const size = this.#blockSize;
-    const a = this.#a;
-    const b = this.#b;
-    const basis = this.#basis;
     const gh = this.#gh;
-    const slots = this.#blockSlots;
     const logits = this.#blockG;
     const weights = this.#blockH;
     const labels = this.#blockY;
     // Each row's probability after the corrections of the pairs chosen so far, into #blockG.
     for (const q of this.#chosen) {
-      const base = q * stride;
-      const ia = a[q]! * size;
-      const ib = b[q]! * size;
-      for (let r = 0; r < rows; r++)
-        logits[r]! += gh[base + 2 * crossSlot(basis[q]!, slots[ia + r]!, slots[ib + r]!, mask)]!;
+      const cells = this.#cellsOf(q, rows);
+      for (let r = 0; r < rows; r++) logits[r]! += gh[cells[r]!]!;
     }
     for (let r = 0; r < rows; r++) logits[r] = sigmoid(logits[r]!);
     // With p = σ(logit), moving the logit by δ changes the row's log loss by
@@ -338,14 +334,11 @@ export class CrossScreen {
     const gain2 = this.#gain2;
     for (let c = 0; c < candidates.length; c++) {
       const q = candidates[c]!;
-      const base = q * stride;
-      const bq = basis[q]!;
-      const ia = a[q]! * size;
-      const ib = b[q]! * size;
+      const cells = this.#cellsOf(q, rows);
       let sum = 0;
       let sum2 = 0;
       for (let r = 0; r < rows; r++) {
-        const cell = base + 2 * crossSlot(bq, slots[ia + r]!, slots[ib + r]!, mask);
+        const cell = cells[r]!;
         const delta = gh[cell]!;
         // A bucket no training row reached corrects nothing: its gain is exactly 0.
         if (delta === 0) continue;
