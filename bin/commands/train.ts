@@ -236,7 +236,7 @@ function formatLoss(x: number | null): string {
 
 /** A progress line for a step of cross selection: the pass lines that follow belong to its model. */
 export function describeCrossEvent(e: CrossEvent): string {
-  const list = e.crosses.map((c) => c.replace('&', ' × ')).join(', ');
+  const list = e.crosses.map(([a, b]) => `${a} × ${b}`).join(', ');
   if (e.stage === 'chosen') {
     const where = `${e.pairs} pairs screened (learned on ${e.learnRows} training rows, chosen on ${e.chooseRows})`;
     return e.crosses.length === 0

@@ -185,7 +185,7 @@ export async function train(env: NodeJS.ProcessEnv = process.env): Promise<numbe
       onCrosses: (e) =>
         log(
           e.stage === 'chosen'
-            ? `crosses_chosen=${e.crosses.join(',') || 'none'} pairs_screened=${e.pairs}`
+            ? `crosses_chosen=${e.crosses.map(([a, b]) => `${a}&${b}`).join(',') || 'none'} pairs_screened=${e.pairs}`
             : `crosses_kept=${e.kept} crosses_gain=${e.gain} crosses_se=${e.se} decision_rows=${e.rows}`,
         ),
     });

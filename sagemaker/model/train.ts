@@ -216,12 +216,12 @@ export type CrossEvent =
       readonly pairs: number;
       readonly learnRows: number;
       readonly chooseRows: number;
-      /** The pairs chosen (`a&b`), in order; none means no training with crosses follows. */
-      readonly crosses: readonly string[];
+      /** The pairs chosen, in order; none means no training with crosses follows. */
+      readonly crosses: readonly Cross[];
     }
   | {
       readonly stage: 'decided';
-      readonly crosses: readonly string[];
+      readonly crosses: readonly Cross[];
       readonly kept: boolean;
       /** The held-out rows' paired log-loss gain of the crossed model, its standard error, the rows. */
       readonly gain: number;
@@ -1026,7 +1026,7 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
         pairs: screen.active ? screen.pairs : 0,
         learnRows,
         chooseRows,
-        crosses: selected.map((c) => crossName(c.cross)),
+        crosses: selected.map((c) => c.cross),
       });
       if (selected.length > 0) {
         const fieldCounts = counts.slice();
@@ -1049,7 +1049,7 @@ export async function trainModel(source: ExampleSource, options: TrainOptions = 
         const decided = paired.summary();
         options.onCrosses?.({
           stage: 'decided',
-          crosses: withCrosses.map(crossName),
+          crosses: withCrosses,
           kept: keep,
           gain: decided.gain,
           se: decided.se,
