@@ -73,6 +73,27 @@ export interface TrainSummary {
   readonly train_seconds?: number;
   readonly rows_read?: number;
   readonly examples_per_second?: number;
+  /** The model's metrics.crosses (sagemaker/model/cross-selection.ts). */
+  readonly crosses?: {
+    readonly screened?: readonly { readonly cross: string }[];
+    readonly decision?: {
+      readonly held_out: { readonly rows: number; readonly gain: number; readonly se: number };
+      readonly kept: boolean;
+    } | null;
+  } | null;
+}
+
+/** One line on what cross selection chose and what the held-out rows decided. */
+export function describeCrosses(c: TrainSummary['crosses']): string {
+  const chosen = c?.screened?.map((s) => s.cross.replace('&', ' × ')) ?? [];
+  if (chosen.length === 0) return 'none chosen';
+  const d = c?.decision;
+  if (!d) return `chose ${chosen.join(', ')}; no decision`;
+  const { rows, gain, se } = d.held_out;
+  return (
+    `chose ${chosen.join(', ')}; ${d.kept ? 'kept' : 'refused'} on ${fmtInt(rows)} held-out rows ` +
+    `(gain ${gain >= 0 ? '+' : '−'}${Math.abs(gain).toFixed(5)} ± ${se.toFixed(5)})`
+  );
 }
 
 export interface OursFigures {
@@ -312,6 +333,7 @@ function printDataset(r: DatasetResult): void {
       `${fmtInt(t.examples_per_second ?? Number.NaN)} examples/s over all passes; ` +
       `peak RSS ${r.ours.trainRssPeakMb.toFixed(0)} MB; adclick score ${r.ours.scoreS.toFixed(1)} s`,
   );
+  log(`  crosses: ${describeCrosses(t.crosses)}`);
   log(
     `  other load on core ${SERVER_CORE}: ${pct(r.ours.trainOtherLoad)} during adclick train, ` +
       `${pct(r.peers.otherLoad)} during the peers`,
