@@ -33,11 +33,12 @@
  *    of the first.
  *
  * Memory is fixed: two float32 per bucket per pair, side by side (G then H, so an update touches
- * one cache line; the bucket count shrinks as the number of pairs grows, within CELL_BUDGET), four
- * float64 per pair, and a block of up to 8 192 training rows' field slots (within 4 MB) that are
- * added to G and H one pair at a time. None of it grows with the rows. A pair of high-cardinality fields (user ×
- * ad) folds many values into each bucket: their corrections average out and the pair shows no
- * gain, which is the right verdict at this evidence.
+ * one cache line; the bucket count shrinks as the number of pairs grows, within CELL_BUDGET; once
+ * fold 0 is in they become δ and e^δ − 1 in place), four float64 per pair, and a block of up to
+ * 8 192 rows' field slots (within 4 MB) that are learned or assessed one pair at a time. None of
+ * it grows with the rows. A pair of high-cardinality fields (user × ad) folds many values into
+ * each bucket: their corrections average out and the pair shows no gain, which is the right
+ * verdict at this evidence.
  *
  * The trainer then trains the model with the chosen crosses from scratch and keeps it only when it
  * beats the model without them on the held-out rows (later in time), rows that took no part in

@@ -117,8 +117,8 @@ export const DEFAULT_VALIDATION_FRACTION = 0.1;
 /**
  * Training rows (of fold 1) that choose crosses, at most: their base logits are kept (8 MB), and
  * each selection step reads the rows only up to the last of them. A million rows estimate a
- * pair's gain to about 2·10⁻⁵ (10 M synthetic rows: gains of 1–16·10⁻⁵, standard errors 0.2–0.9·10⁻⁵
- * on 4 M rows).
+ * pair's gain to about 2·10⁻⁵ (on 10 M synthetic rows the chosen pairs gained 1–16·10⁻⁵, with
+ * standard errors of 0.2–0.9·10⁻⁵ on 4 M choosing rows).
  */
 const MAX_CHOOSE_ROWS = 2 ** 20;
 /** Fewer held-out rows than this give too noisy a loss to stop on: train the fixed passes. */
@@ -248,7 +248,7 @@ function labelOf(example: Example, row: number): 0 | 1 {
   throw new RangeError(`row ${row}: label must be 0, 1, true or false, got ${String(y)}`);
 }
 
-/** Visits the source's rows in order; a visit that returns false ends the read there (the source is closed). */
+/** Visits the source's rows in order; a visit that returns false ends the read (and closes the source). */
 async function forEach(source: ExampleSource, visit: (example: Example) => unknown): Promise<void> {
   const rows = source();
   if (Symbol.asyncIterator in rows) {
