@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { openTrainingData } from '../../../sagemaker/data/open.js';
 import {
   CROSS_PRIOR_PRECISION,
   CrossScreen,
@@ -369,6 +373,33 @@ describe('trainModel choosing crosses on the training rows and keeping them on t
     expect(report.decision!.held_out.gain).toBeLessThan(KEEP_MIN_SE * report.decision!.held_out.se);
     expect(report.crosses).toEqual([]);
     expect(model.crosses).toEqual([]);
+  });
+
+  it('chooses and decides the same streaming a csv file, whose selection reads end early', async () => {
+    // Prepare: the rows in a file, so that a read ended at the last choosing row closes the reader
+    // and the next read opens it again.
+    const dir = mkdtempSync(join(tmpdir(), 'adclick-crosses-'));
+    const rowsOf = rows(5, 5_000, 1.2, 3);
+    const names = Object.keys(rowsOf[0]!.features);
+    const lines = rowsOf.map((r) => [...names.map((n) => r.features[n]), r.label].join(','));
+    const file = join(dir, 'train.csv');
+    writeFileSync(file, `${[...names, 'click'].join(',')}\n${lines.join('\n')}\n`);
+    const data = openTrainingData(file, { format: 'csv' });
+    const options = { bits: 14, factors: 0, fields: data.train.fields };
+
+    try {
+      // Act
+      const cached = await trainModel(data.train.examples(), options);
+      const streamed = await trainModel(data.train.examples(), { ...options, maxCachedSlots: 0 });
+
+      // Assess
+      const report = crossReport(cached);
+      expect(report.rows.choose_rows).toBeGreaterThan(0);
+      expect(streamed.metrics.crosses).toEqual(cached.metrics.crosses);
+      expect(Buffer.from(streamed.weights.buffer)).toEqual(Buffer.from(cached.weights.buffer));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('chooses and decides the same, streaming the rows or from the cache', async () => {
