@@ -9,6 +9,7 @@
  */
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { formatPairedGain } from '../sagemaker/model/cross-selection.js';
 import { writeWithCrosses } from './model/crosses.js';
 import { coldSubset, type Dataset, type DatasetName, realDatasets, syntheticDataset } from './model/datasets.js';
 import {
@@ -92,7 +93,7 @@ export function describeCrosses(c: TrainSummary['crosses']): string {
   const { rows, gain, se } = d.held_out;
   return (
     `chose ${chosen.join(', ')}; ${d.kept ? 'kept' : 'refused'} on ${fmtInt(rows)} held-out rows ` +
-    `(gain ${gain >= 0 ? '+' : '−'}${Math.abs(gain).toFixed(5)} ± ${se.toFixed(5)})`
+    `(gain ${formatPairedGain(gain, se)})`
   );
 }
 

@@ -12,6 +12,7 @@ import {
   type TrainOptions,
   trainModel,
 } from '../../sagemaker/index.js';
+import { formatPairedGain } from '../../sagemaker/model/cross-selection.js';
 
 // ---------------------------------------------------------------- argument parsers
 
@@ -244,9 +245,8 @@ export function describeCrossEvent(e: CrossEvent): string {
       : `crosses: ${where}, chose ${list}; training again with them`;
   }
   const verdict = e.kept ? 'kept' : 'refused';
-  const sign = e.gain >= 0 ? '+' : '−';
   return (
-    `crosses ${verdict} on ${e.rows} held-out rows: log-loss gain ${sign}${Math.abs(e.gain).toFixed(5)} ± ${e.se.toFixed(5)} ` +
+    `crosses ${verdict} on ${e.rows} held-out rows: log-loss gain ${formatPairedGain(e.gain, e.se)} ` +
     `(${e.kept ? 'at least' : 'needs'} ${e.minSe} standard errors above 0)`
   );
 }

@@ -68,11 +68,12 @@ export const CROSS_PRIOR_PRECISION = 10;
 /** A pair is chosen only when its gain on fold 1 is at least this many standard errors above 0. */
 export const MIN_T = 2;
 /**
- * The crosses are kept only when their paired gain on the held-out rows is at least this many standard
- * errors above 0: a one-sided test at about 2.3 % of keeping crosses that do not help. It is one
- * test per training (the crosses are fixed before the held-out rows are read for it), so no correction for
- * multiplicity; and the cost is asymmetric in the right direction for a default: a refused cross
- * loses its gain, a kept noise cross adds weights that the refit on all rows then fits to noise.
+ * The crosses are kept only when their paired gain on the held-out rows is at least this many
+ * standard errors above 0: a one-sided test at about 2.3 % of keeping crosses that do not help. It
+ * is one test per training (the crosses are fixed before the held-out rows are read for it), so no
+ * correction for multiplicity; and the cost is asymmetric in the right direction for a default: a
+ * refused cross loses its gain, a kept noise cross adds weights that the refit on all rows then
+ * fits to noise.
  */
 export const KEEP_MIN_SE = 2;
 
@@ -141,6 +142,11 @@ export class PairedGain {
   }
 }
 
+/** A paired log-loss gain with its standard error, signed, for people: `+0.00068 ± 0.00027`. */
+export function formatPairedGain(gain: number, se: number): string {
+  return `${gain >= 0 ? '+' : '−'}${Math.abs(gain).toFixed(5)} ± ${se.toFixed(5)}`;
+}
+
 /** The standard error of a weighted mean; the effective sample size is at most the row count. */
 function standardError(variance: number, weight: number, rows: number): number {
   return Math.sqrt(Math.max(0, variance) / Math.min(weight, rows));
@@ -165,8 +171,9 @@ export class CrossScreen {
   readonly #gh: Float32Array;
   readonly #gain: Float64Array;
   readonly #gain2: Float64Array;
-  #heldWeight = 0;
-  #heldRows = 0;
+  /** Fold-1 rows assessed this step, and their weight. */
+  #assessedWeight = 0;
+  #assessedRows = 0;
   /** Whether #gh holds (δ, e^δ − 1) (assessing) rather than (G, H) (learning). */
   #prepared = false;
   /**
@@ -308,8 +315,8 @@ export class CrossScreen {
     this.#blockG[r] = logit;
     this.#blockH[r] = weight;
     this.#blockY[r] = y;
-    this.#heldWeight += weight;
-    this.#heldRows++;
+    this.#assessedWeight += weight;
+    this.#assessedRows++;
     if (this.#blockRows === this.#blockSize) this.#flushAssessed();
   }
 
@@ -358,11 +365,11 @@ export class CrossScreen {
   ranked(): (ScreenedCross & { readonly pair: number })[] {
     this.#flushAssessed();
     const out: (ScreenedCross & { pair: number })[] = [];
-    const w = this.#heldWeight;
+    const w = this.#assessedWeight;
     if (w <= 0) return out;
     for (const q of this.#candidates) {
       const mean = this.#gain[q]! / w;
-      const se = standardError(this.#gain2[q]! / w - mean * mean, w, this.#heldRows);
+      const se = standardError(this.#gain2[q]! / w - mean * mean, w, this.#assessedRows);
       out.push({ cross: [this.#fields[this.#a[q]!]!, this.#fields[this.#b[q]!]!], gain: mean, se, pair: q });
     }
     return out.sort((x, y) => y.gain - x.gain);
@@ -383,8 +390,8 @@ export class CrossScreen {
     this.#candidates = Uint32Array.from(rest.map((s) => s.pair));
     this.#gain.fill(0);
     this.#gain2.fill(0);
-    this.#heldWeight = 0;
-    this.#heldRows = 0;
+    this.#assessedWeight = 0;
+    this.#assessedRows = 0;
     return this.#chosen.length < max && this.#candidates.length > 0;
   }
 

@@ -59,7 +59,7 @@ describe('crosses in the encoding', () => {
   });
 });
 
-describe('trainModel choosing crosses on its held-out rows', () => {
+describe('trainModel choosing crosses on its training rows and keeping them on its held-out rows', () => {
   const train = rows(1, 20_000);
   const holdout = rows(2, 20_000);
   const oracle = oracleLoss(holdout);
