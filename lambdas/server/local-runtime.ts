@@ -49,6 +49,8 @@ const PREDICTION_LOG_TTL_DAYS = 90;
 const SHUTDOWN_GRACE_MS = 10_000;
 /** How often the prediction log is exported to the lake (one Parquet file per partition each time). */
 const PREDICTION_EXPORT_INTERVAL_MS = 5_000;
+/** How often loaded models are checked for idleness (InProcessModelEndpoint drops those idle 30 min). */
+const MODEL_EVICTION_INTERVAL_MS = 60_000;
 
 export interface LocalRuntime {
   readonly app: App;
@@ -113,8 +115,10 @@ export async function startLocal(
       );
   };
   let baseUrl = `http://${config.HOST}:${config.PORT}`;
+  const endpoint = new InProcessModelEndpoint();
   const deps: Deps = {
-    model: new InProcessModelEndpoint(),
+    model: endpoint,
+    deployment: endpoint,
     features,
     predictions,
     events,
@@ -164,6 +168,24 @@ export async function startLocal(
   };
   const app = createApp(deps);
   await ensureBootstrapModel(app, join(dataDir, 'holdout'), config.ADCLICK_BOOTSTRAP_ROWS, logger);
+  // Loaded before the server listens: the first requests must not wait for the model. A model
+  // that cannot load is logged, not fatal: the admin routes must stay up to activate another.
+  try {
+    const serving = await app.models.prepareServing();
+    logger.info('models loaded', { model_ids: serving.map((m) => m.model_id) });
+  } catch (err) {
+    logger.error(
+      'a model in service could not be loaded; requests routed to it answer 503 until another is activated',
+      {
+        error: (err as Error).message,
+      },
+    );
+  }
+  const eviction = setInterval(() => {
+    const dropped = endpoint.evictIdle();
+    if (dropped.length > 0) logger.info('idle models unloaded', { model_ids: dropped });
+  }, MODEL_EVICTION_INTERVAL_MS);
+  eviction.unref();
   const drift =
     config.ADCLICK_DRIFT_CHECK_MINUTES > 0
       ? scheduleDriftChecks(
@@ -227,6 +249,7 @@ export async function startLocal(
       await retrain?.stop();
       await http.shutdown(SHUTDOWN_GRACE_MS);
       clearInterval(expiry);
+      clearInterval(eviction);
       await drift?.stop();
       await erasureQueue;
       await exporter.stop();

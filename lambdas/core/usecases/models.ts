@@ -47,6 +47,17 @@ export class ModelsUseCase {
     private readonly routing: ModelRouting,
   ) {}
 
+  /**
+   * Prepares every model routing can name (the champion and the running experiments' variants),
+   * as a server does before it takes traffic, so its first requests do not wait for a model to
+   * load. Returns the models prepared.
+   */
+  async prepareServing(): Promise<ModelRecord[]> {
+    const serving = await this.routing.serving();
+    if (serving.length > 0) await prepareDeployment(this.deps, serving.map(ref));
+    return serving;
+  }
+
   async active(): Promise<ModelRecord> {
     const champion = await this.deps.models.champion();
     if (!champion) throw new NotFoundError('No model is active yet.');

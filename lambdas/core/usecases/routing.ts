@@ -82,6 +82,14 @@ export class ModelRouting {
     return (await this.state()).champion;
   }
 
+  /** Every model routing can name now: the champion and the running experiments' variants, once each. */
+  async serving(): Promise<ModelRecord[]> {
+    const { champion, models } = await this.state();
+    const out = new Map<string, ModelRecord>(champion ? [[champion.model_id, champion]] : []);
+    for (const [id, model] of models) out.set(id, model);
+    return [...out.values()];
+  }
+
   /**
    * The model for one ad and user. Users without consent are not assigned to experiments:
    * a sticky split needs a stable identifier that they did not agree to have processed.

@@ -122,3 +122,53 @@ describe('experiment creation with a deployment', () => {
     expect(await app.experiments.list()).toEqual([]);
   });
 });
+
+describe('preparing what routing serves (a server before it takes traffic)', () => {
+  it('prepares the champion and each running variant once', async () => {
+    // Prepare
+    const { app, deployment } = setup();
+    addCandidate(deployment.ports, 'm_other');
+    await app.experiments.create({
+      name: 'three ways',
+      variants: [
+        { model_id: CHAMPION_ID, weight: 1 },
+        { model_id: 'm_new', weight: 1 },
+        { model_id: 'm_other', weight: 1 },
+      ],
+    });
+    deployment.calls.length = 0;
+
+    // Act
+    const prepared = await app.models.prepareServing();
+
+    // Assess
+    expect(deployment.calls.map((c) => [...c.models].sort())).toEqual([[CHAMPION_ID, 'm_new', 'm_other']]);
+    expect(prepared.map((m) => m.model_id).sort()).toEqual([CHAMPION_ID, 'm_new', 'm_other']);
+  });
+
+  it('prepares nothing when no model is active yet', async () => {
+    // Prepare
+    const deployment = new FakeDeployment();
+    const { app, ports } = makeApp({ deployment }, { champion: false });
+    deployment.ports = ports;
+
+    // Act
+    const prepared = await app.models.prepareServing();
+
+    // Assess
+    expect(prepared).toEqual([]);
+    expect(deployment.calls).toEqual([]);
+  });
+
+  it('answers 503 when the endpoint cannot load a model it must serve', async () => {
+    // Prepare
+    const { app, deployment } = setup();
+    deployment.failure = new Error('connect ECONNREFUSED');
+
+    // Act
+    const act = app.models.prepareServing();
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(DependencyUnavailableError);
+  });
+});
