@@ -3,7 +3,7 @@
  * the same run (as a ratio), prints a summary table, and writes the results as JSON to
  * bench/results/<timestamp>.json. See bench/README.md.
  *
- *   npm run bench -- [--duration 10] [--warmup 3] [--connections 32] [--only predict|ingest|model|fraud|analytics|training-set|lambda-cold-start] [--cpu-prof]
+ *   npm run bench -- [--duration 10] [--warmup 3] [--connections 32] [--only predict|ingest|model|fraud|analytics|lake-compaction|training-set|lambda-cold-start] [--cpu-prof]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { type AnalyticsBenchResult, runAnalyticsBench } from './analytics.js';
 import { nonNegativeInt, positiveInt } from './args.js';
 import { type FraudBenchResult, runFraudBench } from './fraud.js';
 import { type IngestBenchResult, runIngestBench } from './ingest.js';
+import { type LakeCompactionBenchResult, runLakeCompactionBench } from './lake-compaction.js';
 import { type LambdaColdStartResult, runLambdaColdStartBench } from './lambda-cold-start.js';
 import { DATASETS, type DatasetName } from './model/datasets.js';
 import { defaultPeersDir } from './model/peers.js';
@@ -51,6 +52,7 @@ const program = new Command()
       'model',
       'fraud',
       'analytics',
+      'lake-compaction',
       'training-set',
       'lambda-cold-start',
     ]),
@@ -108,6 +110,12 @@ const program = new Command()
     positiveInt,
     10_000_000,
   )
+  .option(
+    '--lake-compaction-hours <n>',
+    'lake compaction benchmark: hours of light traffic in its lake',
+    positiveInt,
+    6,
+  )
   .option('--analytics-runs <n>', 'analytics benchmark: measured requests of each kind (median)', positiveInt, 5)
   .option('--analytics-plain-runs <n>', 'analytics benchmark: runs of the plain query (0: skip it)', nonNegativeInt, 1)
   .option(
@@ -143,7 +151,15 @@ const opts = program.opts<{
   duration: number;
   warmup: number;
   connections: number;
-  only?: 'predict' | 'ingest' | 'model' | 'fraud' | 'analytics' | 'training-set' | 'lambda-cold-start';
+  only?:
+    | 'predict'
+    | 'ingest'
+    | 'model'
+    | 'fraud'
+    | 'analytics'
+    | 'lake-compaction'
+    | 'training-set'
+    | 'lambda-cold-start';
   bootstrapRows: number;
   batchSize: number;
   users: number;
@@ -163,6 +179,7 @@ const opts = program.opts<{
   fraudSeed: number;
   analyticsImpressions: number;
   analyticsRuns: number;
+  lakeCompactionHours: number;
   analyticsPlainRuns: number;
   analyticsLake: string;
   trainingSetImpressions: number;
@@ -177,6 +194,7 @@ const runs = {
   model: opts.only === undefined || opts.only === 'model',
   fraud: opts.only === undefined || opts.only === 'fraud',
   analytics: opts.only === undefined || opts.only === 'analytics',
+  lakeCompaction: opts.only === undefined || opts.only === 'lake-compaction',
   trainingSet: opts.only === undefined || opts.only === 'training-set',
   lambdaColdStart: opts.only === undefined || opts.only === 'lambda-cold-start',
 };
@@ -276,6 +294,7 @@ let ingest: IngestBenchResult | undefined;
 let model: ModelBenchResult | undefined;
 let fraud: FraudBenchResult | undefined;
 let analytics: AnalyticsBenchResult | undefined;
+let lakeCompaction: LakeCompactionBenchResult | undefined;
 let trainingSet: TrainingSetBenchResult | undefined;
 let lambdaColdStart: LambdaColdStartResult | undefined;
 if (runs.predict) {
@@ -447,6 +466,24 @@ if (runs.fraud) {
     fmtRatio(f.withRules.eventsPerS / f.baseline.eventsPerS),
   ]);
 }
+if (runs.lakeCompaction) {
+  lakeCompaction = await runLakeCompactionBench({
+    hours: opts.lakeCompactionHours,
+    impressionsPerSecond: 30,
+    runs: 5,
+    keepData: opts.keepData,
+    quietWaitS: opts.quietWait,
+  });
+  for (const q of lakeCompaction.queries) {
+    rows.push([
+      `${q.name}, ${fmtInt(lakeCompaction.filesAfter)} merged files`,
+      fmtMs(q.afterMs),
+      fmtMs(q.beforeMs),
+      `${fmtInt(lakeCompaction.filesBefore)} small files`,
+      fmtRatio(q.afterMs / q.beforeMs),
+    ]);
+  }
+}
 if (runs.analytics) {
   analytics = await runAnalyticsBench({
     impressions: opts.analyticsImpressions,
@@ -517,6 +554,6 @@ log(
 const file = join(resultsDir, `${stamp}.json`);
 writeFileSync(
   file,
-  `${JSON.stringify({ startedAt: stamp, options: opts, machine, predict, ingest, model, fraud, analytics, trainingSet, lambdaColdStart, targets }, null, 2)}\n`,
+  `${JSON.stringify({ startedAt: stamp, options: opts, machine, predict, ingest, model, fraud, analytics, lakeCompaction, trainingSet, lambdaColdStart, targets }, null, 2)}\n`,
 );
 log(`\nresults: ${file}${profDir ? `\nprofiles: ${profDir}` : ''}`);

@@ -43,6 +43,8 @@ export const LocalConfig = z
       .default('false')
       .transform((v) => v === 'true'),
     REDIS_URL: z.string().optional(),
+    /** Minutes between merges of the lake's closed partitions' small files (docs/OPERATIONS.md); 0: never. */
+    ADCLICK_LAKE_COMPACTION_MINUTES: z.coerce.number().int().min(0).max(1440).default(10),
     /** Minutes between drift checks of the serving models (docs/drift.md); 0 turns them off. */
     ADCLICK_DRIFT_CHECK_MINUTES: z.coerce.number().int().min(0).max(1440).default(15),
     ADCLICK_DRIFT_WINDOW_HOURS: z.coerce.number().positive().max(168).default(6),

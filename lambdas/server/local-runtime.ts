@@ -14,6 +14,7 @@ import {
 import { DurableEventLog } from '../adapters/local/event-log/durable-event-log.js';
 import { HOLDOUT_FILE, LocalHoldoutEvaluator } from '../adapters/local/holdout-evaluator.js';
 import { systemClock, TimeOrderedIds } from '../adapters/local/ids.js';
+import { LakePartitionCompaction } from '../adapters/local/lake/partition-compaction.js';
 import { jsonLogger } from '../adapters/local/logger.js';
 import { MemoryFeatureStore } from '../adapters/local/memory-feature-store.js';
 import { InProcessModelEndpoint } from '../adapters/local/model-endpoint.js';
@@ -105,15 +106,14 @@ export async function startLocal(
   const lake = LakeDatabase.lazy({ lakeDir: join(dataDir, 'lake'), tempDirectory: join(dataDir, 'duckdb-tmp') });
   const ping = db.prepare('SELECT 1');
   const features = new MemoryFeatureStore();
-  // Erasures run after their 202, one at a time, and close() waits for the one running.
-  let erasureQueue: Promise<void> = Promise.resolve();
-  const scheduleErasure = (run: () => Promise<void>) => {
-    erasureQueue = erasureQueue
-      .then(run)
-      .catch((err: unknown) =>
-        logger.error('erasure could not run; it is resumed at the next start', { error: String(err) }),
-      );
+  // The lake's rewrites (erasures, after their 202, and the merging of small files) run one at a
+  // time, so they never work on the same files; close() waits for the one running.
+  let lakeWork: Promise<void> = Promise.resolve();
+  const scheduleLakeWork = (run: () => Promise<void>, failure: string) => {
+    lakeWork = lakeWork.then(run).catch((err: unknown) => logger.error(failure, { error: String(err) }));
   };
+  const scheduleErasure = (run: () => Promise<void>) =>
+    scheduleLakeWork(run, 'erasure could not run; it is resumed at the next start');
   let baseUrl = `http://${config.HOST}:${config.PORT}`;
   const endpoint = new InProcessModelEndpoint();
   const deps: Deps = {
@@ -201,6 +201,31 @@ export async function startLocal(
 
   const exporter = new PredictionExporter(db, dbFile, events, logger);
   exporter.start(PREDICTION_EXPORT_INTERVAL_MS);
+  const partitions = new LakePartitionCompaction(join(dataDir, 'lake'), events, lake, {
+    tempDirectory: join(dataDir, 'duckdb-tmp'),
+    logger,
+    // A retrain reads the lake from its own process: its inputs must not vanish under it.
+    paused: () => retrain?.busy === true,
+  });
+  let compacting = false;
+  const compactLake = () => {
+    // A run that outlasts the interval is not queued twice.
+    if (compacting) return;
+    compacting = true;
+    scheduleLakeWork(async () => {
+      try {
+        const result = await partitions.run();
+        if (result.partitions > 0 || result.failed > 0) logger.info('lake partitions compacted', { ...result });
+      } finally {
+        compacting = false;
+      }
+    }, 'lake compaction failed; the next interval tries again');
+  };
+  const lakeCompaction =
+    config.ADCLICK_LAKE_COMPACTION_MINUTES > 0
+      ? setInterval(compactLake, config.ADCLICK_LAKE_COMPACTION_MINUTES * 60_000)
+      : undefined;
+  lakeCompaction?.unref();
   // Erasures a stop or a crash interrupted run again from where their receipt says they were.
   await app.erasures.resume();
   const expiry = setInterval(
@@ -251,7 +276,8 @@ export async function startLocal(
       clearInterval(expiry);
       clearInterval(eviction);
       await drift?.stop();
-      await erasureQueue;
+      clearInterval(lakeCompaction);
+      await lakeWork;
       await exporter.stop();
       await events.close();
       lake.close();

@@ -23,6 +23,8 @@ export interface RetrainScheduleOptions {
 }
 
 export interface RetrainSchedule {
+  /** A retrain is running (it reads the lake from another process). */
+  readonly busy: boolean;
   stop(): Promise<void>;
 }
 
@@ -94,6 +96,9 @@ export function startRetrainSchedule(options: RetrainScheduleOptions): RetrainSc
   const timer = setInterval(runOnce, options.minutes * 60_000);
   timer.unref();
   return {
+    get busy() {
+      return running !== null;
+    },
     async stop() {
       clearInterval(timer);
       running?.kill('SIGTERM');

@@ -15,6 +15,7 @@ import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb
 import { LAKE_TABLE_NAMES, LAKE_TABLES, type LakeColumnType, type LakeTableName } from '../../../core/lake/tables.js';
 import { DUCKDB_MACROS, loadSql } from '../../shared/sql-files.js';
 import type { PartitionRange, SqlParam, SqlRow } from '../../shared/sql-values.js';
+import { ReadWriteLock } from './read-write-lock.js';
 
 // Shared with Athena (the same queries, the same values); re-exported for the local callers.
 export type { PartitionRange, SqlParam, SqlRow };
@@ -93,6 +94,8 @@ export function plainRows(objects: readonly Record<string, unknown>[]): SqlRow[]
 export class LakeDatabase {
   /** Tables whose view reads files; an empty table's view is re-checked on each query. */
   private readonly populated = new Set<LakeTableName>();
+  /** Queries share it; replacing a partition's files takes it alone (`exclusive`). */
+  private readonly lock = new ReadWriteLock();
   /** Replacing a shared view is a catalog write: two connections doing it at once conflict. */
   private viewChanges: Promise<unknown> = Promise.resolve();
 
@@ -202,6 +205,18 @@ export class LakeDatabase {
    * runs one query per connection at a time); they share the instance's cache and threads.
    */
   async withConnection<T>(fn: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    return this.lock.read(() => this.connected(fn));
+  }
+
+  /**
+   * Runs `fn` while no query of this process reads the lake (those running finish first; new
+   * ones wait): for replacing a partition's files, which a query that listed them would fail on.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.lock.write(fn);
+  }
+
+  private async connected<T>(fn: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
     const connection = await (await this.ready()).connect();
     try {
       const filled = LAKE_TABLE_NAMES.filter(

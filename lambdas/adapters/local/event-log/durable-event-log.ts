@@ -35,6 +35,7 @@ import { LAKE_TABLE_NAMES } from '../../../core/lake/tables.js';
 import type { EventLog, LakeRow, Logger } from '../../../core/ports.js';
 import { EventLogRowError } from '../../shared/event-log-errors.js';
 import { inlineCompactor, type SegmentCompactor, WorkerCompactor } from '../lake/compactor.js';
+import type { PartitionMergeJob, PartitionMergeResult } from '../lake/partition-merge.js';
 import type { PredictionExportResult } from '../lake/prediction-export.js';
 import { readRecentLakeIds } from '../lake/recent-ids.js';
 import { DEFAULT_DEDUP_MAX_IDS, DEFAULT_DEDUP_WINDOW_MS, RecentIds } from './recent-ids.js';
@@ -335,6 +336,11 @@ export class DurableEventLog implements EventLog {
    */
   exportPredictions(dbFile: string, afterSeq: number, limit: number): Promise<PredictionExportResult> {
     return this.compactor.exportPredictions(dbFile, afterSeq, limit);
+  }
+
+  /** Merges a lake partition's files into one new file, on the compaction thread (partition-merge.ts). */
+  mergePartition(job: PartitionMergeJob): Promise<PartitionMergeResult> {
+    return this.compactor.mergePartition(job);
   }
 
   stats(): DurableEventLogStats {

@@ -2,13 +2,14 @@
  * Worker thread entry of the compactor: compacts the segments it is sent, one at a time, so
  * that Parquet encoding runs on its own core instead of the event loop that serves appends.
  *
- * Messages in: `{ id, ...WorkerJob }` (compact a segment, or export prediction-log rows). Out: `{ ready: true }` once loaded, then
+ * Messages in: `{ id, ...WorkerJob }` (compact a segment, export prediction-log rows, or merge a partition). Out: `{ ready: true }` once loaded, then
  * `{ id, result }` or `{ id, error }` per job, and `{ log, message, fields }` for log lines.
  */
 import { parentPort } from 'node:worker_threads';
 import type { Logger } from '../../../core/ports.js';
 import { lowerThisThreadPriority } from '../threads.js';
 import { compactSegment, type WorkerJob } from './compactor.js';
+import { mergePartitionFiles } from './partition-merge.js';
 import { exportPredictions } from './prediction-export.js';
 
 const port = parentPort;
@@ -28,7 +29,9 @@ port.on('message', (job: WorkerJob & { readonly id: number }) => {
       const result =
         job.kind === 'compact'
           ? await compactSegment(job.segment, job.lakeDir, { logger })
-          : await exportPredictions(job.dbFile, job.lakeDir, job.afterSeq, job.limit);
+          : job.kind === 'merge-partition'
+            ? await mergePartitionFiles(job)
+            : await exportPredictions(job.dbFile, job.lakeDir, job.afterSeq, job.limit);
       port.postMessage({ id: job.id, result });
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));

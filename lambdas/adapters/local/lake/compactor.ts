@@ -17,6 +17,7 @@ import type { Logger } from '../../../core/ports.js';
 import { fsyncDir, parseSegmentFileName, scanSegment } from '../event-log/segment.js';
 import { spawnWorker } from '../threads.js';
 import { LakeColumnsBuilder, timestampMillis, writeLakeParquetFile } from './parquet-writer.js';
+import { mergePartitionFiles, type PartitionMergeJob, type PartitionMergeResult } from './partition-merge.js';
 import { partitionDir } from './partitions.js';
 import { closeExportConnections, exportPredictions, type PredictionExportResult } from './prediction-export.js';
 
@@ -179,6 +180,8 @@ export interface SegmentCompactor {
   compact(segmentPath: string): Promise<CompactionResult>;
   /** Writes prediction-log rows after `afterSeq` (at most `limit`) to the lake; see prediction-export.ts. */
   exportPredictions(dbFile: string, afterSeq: number, limit: number): Promise<PredictionExportResult>;
+  /** Merges a lake partition's files into one new file; see partition-merge.ts. */
+  mergePartition(job: PartitionMergeJob): Promise<PartitionMergeResult>;
   /** Stops the worker, if any; jobs still running are rejected. */
   close(): Promise<void>;
 }
@@ -189,6 +192,7 @@ export function inlineCompactor(lakeDir: string, logger?: Logger): SegmentCompac
     runsIn: 'inline',
     compact: (segmentPath) => compactSegment(segmentPath, lakeDir, logger ? { logger } : {}),
     exportPredictions: (dbFile, afterSeq, limit) => exportPredictions(dbFile, lakeDir, afterSeq, limit),
+    mergePartition: (job) => mergePartitionFiles(job),
     close: async () => closeExportConnections(),
   };
 }
@@ -196,7 +200,7 @@ export function inlineCompactor(lakeDir: string, logger?: Logger): SegmentCompac
 interface WorkerReply {
   readonly id?: number;
   readonly ready?: boolean;
-  readonly result?: CompactionResult | PredictionExportResult;
+  readonly result?: CompactionResult | PredictionExportResult | PartitionMergeResult;
   readonly error?: { name: string; message: string; stack?: string; code?: string };
   readonly log?: 'info' | 'warn' | 'error';
   readonly message?: string;
@@ -239,6 +243,10 @@ export class WorkerCompactor implements SegmentCompactor {
 
   exportPredictions(dbFile: string, afterSeq: number, limit: number): Promise<PredictionExportResult> {
     return this.run({ kind: 'export-predictions', dbFile, lakeDir: this.lakeDir, afterSeq, limit });
+  }
+
+  mergePartition(job: PartitionMergeJob): Promise<PartitionMergeResult> {
+    return this.run({ kind: 'merge-partition', ...job });
   }
 
   private run<R>(job: WorkerJob): Promise<R> {
@@ -329,7 +337,7 @@ export class WorkerCompactor implements SegmentCompactor {
   }
 }
 
-/** A job for the worker thread: compact a segment, or export prediction-log rows. */
+/** A job for the worker thread: compact a segment, export prediction-log rows, or merge a partition. */
 export type WorkerJob =
   | { readonly kind: 'compact'; readonly segment: string; readonly lakeDir: string }
   | {
@@ -338,10 +346,14 @@ export type WorkerJob =
       readonly lakeDir: string;
       readonly afterSeq: number;
       readonly limit: number;
-    };
+    }
+  | ({ readonly kind: 'merge-partition' } & PartitionMergeJob);
 
-function runInline(compactor: SegmentCompactor, job: WorkerJob): Promise<CompactionResult | PredictionExportResult> {
-  return job.kind === 'compact'
-    ? compactor.compact(job.segment)
-    : compactor.exportPredictions(job.dbFile, job.afterSeq, job.limit);
+function runInline(
+  compactor: SegmentCompactor,
+  job: WorkerJob,
+): Promise<CompactionResult | PredictionExportResult | PartitionMergeResult> {
+  if (job.kind === 'compact') return compactor.compact(job.segment);
+  if (job.kind === 'merge-partition') return compactor.mergePartition(job);
+  return compactor.exportPredictions(job.dbFile, job.afterSeq, job.limit);
 }

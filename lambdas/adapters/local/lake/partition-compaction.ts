@@ -1,0 +1,181 @@
+/**
+ * Merges the small Parquet files of closed lake partitions, the local twin of the Glue job
+ * (glue-jobs/compact_partition.py). The event log seals a segment every 10 s and each segment
+ * makes one file per partition it touches, so an hour of steady traffic leaves ~360 files in each
+ * table's partition; DuckDB pays for every file it opens (a query over 3 600 such files took
+ * 460–635 ms, over the same rows in 10 files 139–168 ms), and a long-lived data dir collects
+ * millions of them.
+ *
+ * For each table and each partition whose hour ended `closedForMs` ago and which holds at least
+ * `minFiles` files (at most `maxBytes` together: larger partitions come from heavy traffic,
+ * whose segments are large already):
+ *
+ * 1. list its Parquet files (files that land later are left for the next run);
+ * 2. merge them, each id once, into a temporary file (partition-merge.ts, on the compaction
+ *    thread), fsynced;
+ * 3. with no query of this process reading the lake (LakeDatabase.exclusive): rename it into the
+ *    partition as `compacted-<run>.parquet`, delete the listed files, fsync the directory.
+ *
+ * A crash between the rename and the deletes leaves some rows in two files; every reader
+ * de-duplicates on the table's id, as it must anyway (delivery is at least once), and the next
+ * run merges them again. A crash before the rename leaves only a temporary file, removed by the
+ * next run. The caller runs this one at a time with the lake's other rewrite, erasure, so the two
+ * never work on the same files.
+ */
+import { randomBytes } from 'node:crypto';
+import { readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LAKE_TABLE_NAMES, type LakeTableName } from '../../../core/lake/tables.js';
+import type { Logger } from '../../../core/ports.js';
+import { fsyncDir } from '../event-log/segment.js';
+import type { PartitionMergeJob, PartitionMergeResult } from './partition-merge.js';
+
+const HOUR_MS = 3_600_000;
+const TMP_PREFIX = '.compacting-';
+const TMP_SUFFIX = '.tmp';
+const PARTITION = /^dt=(\d{4}-\d{2}-\d{2})$/;
+const HOUR = /^hour=(\d{2})$/;
+
+export interface PartitionCompactionOptions {
+  /**
+   * A partition is merged once its hour ended this long ago: late events still land in the
+   * recent ones.
+   * @default 1 hour
+   */
+  readonly closedForMs?: number;
+  /**
+   * Partitions with fewer files are left alone.
+   * @default 4
+   */
+  readonly minFiles?: number;
+  /**
+   * Partitions whose files add up to more are left alone (heavy traffic writes large files).
+   * @default 256 MiB
+   */
+  readonly maxBytes?: number;
+  /** Where DuckDB spills while merging. */
+  readonly tempDirectory: string;
+  /**
+   * While it answers true, no partition's files are replaced (the run stops; the next tries
+   * again): for a reader of the lake in another process, such as a retrain, which a deleted input
+   * would fail.
+   */
+  readonly paused?: () => boolean;
+  readonly logger?: Logger;
+  /** @default Date.now */
+  readonly now?: () => number;
+}
+
+export interface PartitionCompactionResult {
+  readonly partitions: number;
+  readonly filesMerged: number;
+  readonly rows: number;
+  /** Partitions whose merge failed (logged; their files are untouched). */
+  readonly failed: number;
+}
+
+interface Candidate {
+  readonly table: LakeTableName;
+  readonly dir: string;
+  readonly files: string[];
+}
+
+export class LakePartitionCompaction {
+  private readonly closedForMs: number;
+  private readonly minFiles: number;
+  private readonly maxBytes: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly lakeDir: string,
+    private readonly merger: { mergePartition(job: PartitionMergeJob): Promise<PartitionMergeResult> },
+    private readonly lake: { exclusive<T>(fn: () => Promise<T>): Promise<T> },
+    private readonly options: PartitionCompactionOptions,
+  ) {
+    this.closedForMs = options.closedForMs ?? HOUR_MS;
+    this.minFiles = Math.max(2, options.minFiles ?? 4);
+    this.maxBytes = options.maxBytes ?? 256 * 1024 * 1024;
+    this.now = options.now ?? Date.now;
+  }
+
+  async run(): Promise<PartitionCompactionResult> {
+    let partitions = 0;
+    let filesMerged = 0;
+    let rows = 0;
+    let failed = 0;
+    for (const candidate of await this.candidates()) {
+      if (this.options.paused?.()) break;
+      const run = `${this.now()}-${randomBytes(4).toString('hex')}`;
+      const tmp = join(candidate.dir, `${TMP_PREFIX}${run}${TMP_SUFFIX}`);
+      let merged: PartitionMergeResult;
+      try {
+        merged = await this.merger.mergePartition({
+          table: candidate.table,
+          files: candidate.files,
+          out: tmp,
+          tempDirectory: this.options.tempDirectory,
+        });
+      } catch (err) {
+        failed++;
+        await rm(tmp, { force: true }).catch(() => undefined);
+        this.options.logger?.warn('lake compaction: a partition could not be merged; its files are untouched', {
+          partition: candidate.dir,
+          error: String(err),
+        });
+        continue;
+      }
+      if (this.options.paused?.()) {
+        await rm(tmp, { force: true });
+        break;
+      }
+      await this.lake.exclusive(async () => {
+        await rename(tmp, join(candidate.dir, `compacted-${run}.parquet`));
+        for (const file of candidate.files) await rm(file, { force: true });
+        await fsyncDir(candidate.dir);
+      });
+      partitions++;
+      filesMerged += candidate.files.length;
+      rows += merged.rows;
+    }
+    return { partitions, filesMerged, rows, failed };
+  }
+
+  /** Closed partitions with enough small files; clears temporary files a crash left in them. */
+  private async candidates(): Promise<Candidate[]> {
+    const out: Candidate[] = [];
+    const closedBefore = this.now() - this.closedForMs - HOUR_MS;
+    for (const table of LAKE_TABLE_NAMES) {
+      const tableDir = join(this.lakeDir, table);
+      for (const dt of await entries(tableDir)) {
+        const day = PARTITION.exec(dt)?.[1];
+        if (!day) continue;
+        for (const hourName of await entries(join(tableDir, dt))) {
+          const hour = HOUR.exec(hourName)?.[1];
+          if (!hour) continue;
+          const start = Date.parse(`${day}T${hour}:00:00Z`);
+          if (!(start <= closedBefore)) continue;
+          const dir = join(tableDir, dt, hourName);
+          const names = await entries(dir);
+          for (const name of names) {
+            if (name.startsWith(TMP_PREFIX) && name.endsWith(TMP_SUFFIX)) await rm(join(dir, name), { force: true });
+          }
+          const files = names.filter((n) => n.endsWith('.parquet')).map((n) => join(dir, n));
+          if (files.length < this.minFiles) continue;
+          const sizes = await Promise.all(files.map(async (f) => (await stat(f)).size));
+          if (sizes.reduce((a, b) => a + b, 0) > this.maxBytes) continue;
+          out.push({ table, dir, files: files.sort() });
+        }
+      }
+    }
+    return out;
+  }
+}
+
+async function entries(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
