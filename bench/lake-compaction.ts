@@ -138,6 +138,7 @@ export async function runLakeCompactionBench(o: LakeCompactionBenchOptions): Pro
     const before = await measure();
     const compaction = new LakePartitionCompaction(lakeDir, { mergePartition: mergePartitionFiles }, db, {
       tempDirectory: join(root, 'duckdb-tmp'),
+      stagingDir: join(root, 'staging'),
       now: () => to.getTime() + 2 * HOUR_MS,
     });
     const t = performance.now();

@@ -203,6 +203,7 @@ export async function startLocal(
   exporter.start(PREDICTION_EXPORT_INTERVAL_MS);
   const partitions = new LakePartitionCompaction(join(dataDir, 'lake'), events, lake, {
     tempDirectory: join(dataDir, 'duckdb-tmp'),
+    stagingDir: join(dataDir, 'lake-staging'),
     logger,
     // A retrain reads the lake from its own process: its inputs must not vanish under it.
     paused: () => retrain?.busy === true,
@@ -226,6 +227,8 @@ export async function startLocal(
       ? setInterval(compactLake, config.ADCLICK_LAKE_COMPACTION_MINUTES * 60_000)
       : undefined;
   lakeCompaction?.unref();
+  // A merge a crash interrupted may hold rows of a user whose erasure resumes next.
+  await partitions.clearStaging();
   // Erasures a stop or a crash interrupted run again from where their receipt says they were.
   await app.erasures.resume();
   const expiry = setInterval(

@@ -59,7 +59,12 @@ describe('LakePartitionCompaction', () => {
   }
 
   const compaction = (options: { closedForMs?: number } = {}) =>
-    new LakePartitionCompaction(lakeDir, merger, db, { tempDirectory: join(root, 'tmp'), now: () => NOW, ...options });
+    new LakePartitionCompaction(lakeDir, merger, db, {
+      tempDirectory: join(root, 'tmp'),
+      stagingDir: join(root, 'staging'),
+      now: () => NOW,
+      ...options,
+    });
 
   const parquetIn = async (dir: string) => (await readdir(dir)).filter((n) => n.endsWith('.parquet'));
 
@@ -114,16 +119,31 @@ describe('LakePartitionCompaction', () => {
     expect(count).toEqual({ n: 6, ids: 6 });
   });
 
-  it('removes the temporary file a crash left and merges the partition', async () => {
+  it('clears what a crash left in the staging directory, where no reader of the lake looks', async () => {
+    // Prepare
+    await writeFiles('2026-12-01T07:00:00Z', [['i1'], ['i2'], ['i3'], ['i4']]);
+    await mkdir(join(root, 'staging'), { recursive: true });
+    await writeFile(join(root, 'staging', '1-deadbeef.parquet'), 'half a parquet file');
+    const [before] = await db.query('SELECT count(*) AS n FROM ad_impressions');
+
+    // Act
+    await compaction().clearStaging();
+
+    // Assess
+    expect(before).toEqual({ n: 4 });
+    await expect(readdir(join(root, 'staging'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('stages nothing in the partitions themselves', async () => {
     // Prepare
     const dir = await writeFiles('2026-12-01T07:00:00Z', [['i1'], ['i2'], ['i3'], ['i4']]);
-    await writeFile(join(dir, '.compacting-1-deadbeef.tmp'), 'half a parquet file');
 
     // Act
     await compaction().run();
 
     // Assess
     expect((await readdir(dir)).filter((n) => !n.startsWith('compacted-'))).toEqual([]);
+    expect(await readdir(join(root, 'staging'))).toEqual([]);
   });
 
   it('replaces no file while another reader of the lake (a retrain) is running', async () => {
@@ -132,6 +152,7 @@ describe('LakePartitionCompaction', () => {
     const before = await readdir(dir);
     const paused = new LakePartitionCompaction(lakeDir, merger, db, {
       tempDirectory: join(root, 'tmp'),
+      stagingDir: join(root, 'staging'),
       now: () => NOW,
       paused: () => true,
     });

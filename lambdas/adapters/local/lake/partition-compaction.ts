@@ -11,19 +11,20 @@
  * whose segments are large already):
  *
  * 1. list its Parquet files (files that land later are left for the next run);
- * 2. merge them, each id once, into a temporary file (partition-merge.ts, on the compaction
+ * 2. merge them, each id once, into a file in `stagingDir` (partition-merge.ts, on the compaction
  *    thread), fsynced;
  * 3. with no query of this process reading the lake (LakeDatabase.exclusive): rename it into the
  *    partition as `compacted-<run>.parquet`, delete the listed files, fsync the directory.
  *
  * A crash between the rename and the deletes leaves some rows in two files; every reader
  * de-duplicates on the table's id, as it must anyway (delivery is at least once), and the next
- * run merges them again. A crash before the rename leaves only a temporary file, removed by the
- * next run. The caller runs this one at a time with the lake's other rewrite, erasure, so the two
- * never work on the same files.
+ * run merges them again. A crash before the rename leaves a file in the staging directory, which
+ * no reader lists and `clearStaging` (at start, before erasures resume) removes. The caller runs
+ * this one at a time with the lake's other rewrite, erasure, so the two never work on the same
+ * files.
  */
 import { randomBytes } from 'node:crypto';
-import { readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LAKE_TABLE_NAMES, type LakeTableName } from '../../../core/lake/tables.js';
 import type { Logger } from '../../../core/ports.js';
@@ -31,8 +32,6 @@ import { fsyncDir } from '../event-log/segment.js';
 import type { PartitionMergeJob, PartitionMergeResult } from './partition-merge.js';
 
 const HOUR_MS = 3_600_000;
-const TMP_PREFIX = '.compacting-';
-const TMP_SUFFIX = '.tmp';
 const PARTITION = /^dt=(\d{4}-\d{2}-\d{2})$/;
 const HOUR = /^hour=(\d{2})$/;
 
@@ -55,6 +54,11 @@ export interface PartitionCompactionOptions {
   readonly maxBytes?: number;
   /** Where DuckDB spills while merging. */
   readonly tempDirectory: string;
+  /**
+   * Where merged files are written before they are renamed into their partition: a directory of
+   * their own on the lake's filesystem (the rename must not cross filesystems).
+   */
+  readonly stagingDir: string;
   /**
    * While it answers true, no partition's files are replaced (the run stops; the next tries
    * again): for a reader of the lake in another process, such as a retrain, which a deleted input
@@ -106,7 +110,8 @@ export class LakePartitionCompaction {
     for (const candidate of await this.candidates()) {
       if (this.options.paused?.()) break;
       const run = `${this.now()}-${randomBytes(4).toString('hex')}`;
-      const tmp = join(candidate.dir, `${TMP_PREFIX}${run}${TMP_SUFFIX}`);
+      await mkdir(this.options.stagingDir, { recursive: true });
+      const tmp = join(this.options.stagingDir, `${run}.parquet`);
       let merged: PartitionMergeResult;
       try {
         merged = await this.merger.mergePartition({
@@ -140,7 +145,12 @@ export class LakePartitionCompaction {
     return { partitions, filesMerged, rows, failed };
   }
 
-  /** Closed partitions with enough small files; clears temporary files a crash left in them. */
+  /** Removes the merged files a crash left before they were renamed into their partition. */
+  async clearStaging(): Promise<void> {
+    await rm(this.options.stagingDir, { recursive: true, force: true });
+  }
+
+  /** Closed partitions with enough small files. */
   private async candidates(): Promise<Candidate[]> {
     const out: Candidate[] = [];
     const closedBefore = this.now() - this.closedForMs - HOUR_MS;
@@ -155,11 +165,7 @@ export class LakePartitionCompaction {
           const start = Date.parse(`${day}T${hour}:00:00Z`);
           if (!(start <= closedBefore)) continue;
           const dir = join(tableDir, dt, hourName);
-          const names = await entries(dir);
-          for (const name of names) {
-            if (name.startsWith(TMP_PREFIX) && name.endsWith(TMP_SUFFIX)) await rm(join(dir, name), { force: true });
-          }
-          const files = names.filter((n) => n.endsWith('.parquet')).map((n) => join(dir, n));
+          const files = (await entries(dir)).filter((n) => n.endsWith('.parquet')).map((n) => join(dir, n));
           if (files.length < this.minFiles) continue;
           const sizes = await Promise.all(files.map(async (f) => (await stat(f)).size));
           if (sizes.reduce((a, b) => a + b, 0) > this.maxBytes) continue;
