@@ -8,19 +8,11 @@ import {
   EventLogRowError,
 } from '../../../lambdas/adapters/local/event-log/durable-event-log.js';
 import type { LakeRow } from '../../../lambdas/core/ports.js';
+import { gate } from '../../support/gate.js';
 import { idCounts, lakeTable, queryDuckDb, type TempDirs, tempDirs } from './lake-helpers.js';
 import { click, impression } from './rows.js';
 
 const silent = { info: () => {}, warn: () => {}, error: () => {} };
-
-/** A promise the test resolves by hand, to hold a write + fsync in flight. */
-function gate(): { promise: Promise<void>; open: () => void } {
-  let open!: () => void;
-  const promise = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return { promise, open };
-}
 
 describe('DurableEventLog', () => {
   let dirs: TempDirs;

@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ReadWriteLock } from '../../../lambdas/adapters/local/duckdb/read-write-lock.js';
-
-/** A promise and the function that settles it. */
-function gate(): { opened: Promise<void>; open: () => void } {
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return { opened, open };
-}
+import { gate } from '../../support/gate.js';
 
 describe('ReadWriteLock', () => {
   it('lets readers run together', async () => {
@@ -20,7 +12,7 @@ describe('ReadWriteLock', () => {
     const reader = () =>
       lock.read(async () => {
         most = Math.max(most, ++together);
-        await g.opened;
+        await g.promise;
         together--;
       });
 
@@ -40,7 +32,7 @@ describe('ReadWriteLock', () => {
     const g = gate();
     const order: string[] = [];
     const first = lock.read(async () => {
-      await g.opened;
+      await g.promise;
       order.push('reader already running');
     });
     await new Promise((r) => setImmediate(r));
