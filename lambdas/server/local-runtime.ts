@@ -15,6 +15,7 @@ import { DurableEventLog } from '../adapters/local/event-log/durable-event-log.j
 import { HOLDOUT_FILE, LocalHoldoutEvaluator } from '../adapters/local/holdout-evaluator.js';
 import { systemClock, TimeOrderedIds } from '../adapters/local/ids.js';
 import { LakePartitionCompaction } from '../adapters/local/lake/partition-compaction.js';
+import { expireLakePartitions } from '../adapters/local/lake/retention.js';
 import { jsonLogger } from '../adapters/local/logger.js';
 import { MemoryFeatureStore } from '../adapters/local/memory-feature-store.js';
 import { InProcessModelEndpoint } from '../adapters/local/model-endpoint.js';
@@ -50,6 +51,8 @@ const PREDICTION_LOG_TTL_DAYS = 90;
 const SHUTDOWN_GRACE_MS = 10_000;
 /** How often the prediction log is exported to the lake (one Parquet file per partition each time). */
 const PREDICTION_EXPORT_INTERVAL_MS = 5_000;
+/** How often the lake is checked for partitions past their retention. */
+const LAKE_RETENTION_INTERVAL_MS = 3_600_000;
 /** How often loaded models are checked for idleness (InProcessModelEndpoint drops those idle 30 min). */
 const MODEL_EVICTION_INTERVAL_MS = 60_000;
 
@@ -227,6 +230,15 @@ export async function startLocal(
       ? setInterval(compactLake, config.ADCLICK_LAKE_COMPACTION_MINUTES * 60_000)
       : undefined;
   lakeCompaction?.unref();
+  // Retention is not optional (privacy): partitions past their table's retention go at start and hourly.
+  const expireLake = () =>
+    scheduleLakeWork(async () => {
+      const { expired } = await expireLakePartitions(join(dataDir, 'lake'), lake, Date.now());
+      if (Object.keys(expired).length > 0) logger.info('lake partitions past their retention deleted', { expired });
+    }, 'lake retention failed; the next hour tries again');
+  expireLake();
+  const lakeRetention = setInterval(expireLake, LAKE_RETENTION_INTERVAL_MS);
+  lakeRetention.unref();
   // A merge a crash interrupted may hold rows of a user whose erasure resumes next.
   await partitions.clearStaging();
   // Erasures a stop or a crash interrupted run again from where their receipt says they were.
@@ -280,6 +292,7 @@ export async function startLocal(
       clearInterval(eviction);
       await drift?.stop();
       clearInterval(lakeCompaction);
+      clearInterval(lakeRetention);
       await lakeWork;
       await exporter.stop();
       await events.close();

@@ -142,16 +142,17 @@ describe('the analytics routes on the local server', () => {
       'accepted',
     ]);
 
-    // Act
-    const performance = await pollUntil(
-      () => get('/analytics/ad-performance', { ...range, ad_id: 'e2e-ad' }),
-      (res) => res.json?.rows?.[0]?.predicted_impressions === 3,
-      'the events and predictions in the lake',
-    );
+    // Act: the flag first. It is appended after its click is durable, so it reaches the lake
+    // with the click or after it; until then the lake counts the click like any other.
     const fraud = await pollUntil(
       () => get('/analytics/fraud', range),
       (res) => res.json?.rows?.length > 0,
       'the flagged click in the lake',
+    );
+    const performance = await pollUntil(
+      () => get('/analytics/ad-performance', { ...range, ad_id: 'e2e-ad' }),
+      (res) => res.json?.rows?.[0]?.predicted_impressions === 3,
+      'the events and predictions in the lake',
     );
     const segments = await get('/analytics/user-segments', { ...range, dimension: 'device_type' });
     const models = await get('/analytics/models', range);

@@ -94,6 +94,8 @@ export function plainRows(objects: readonly Record<string, unknown>[]): SqlRow[]
 export class LakeDatabase {
   /** Tables whose view reads files; an empty table's view is re-checked on each query. */
   private readonly populated = new Set<LakeTableName>();
+  /** Set when files may have been deleted: the next query re-checks every table's view. */
+  private recheck = false;
   /** Queries share it; replacing a partition's files takes it alone (`exclusive`). */
   private readonly lock = new ReadWriteLock();
   /** Replacing a shared view is a catalog write: two connections doing it at once conflict. */
@@ -213,17 +215,37 @@ export class LakeDatabase {
    * ones wait): for replacing a partition's files, which a query that listed them would fail on.
    */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    return this.lock.write(fn);
+    return this.lock.write(async () => {
+      try {
+        return await fn();
+      } finally {
+        this.filesRemoved();
+      }
+    });
+  }
+
+  /**
+   * Says files may have left the lake (an erasure or a merge deleted some): the next query checks
+   * every table again, so a table left without files reads as empty instead of failing on a
+   * pattern that matches nothing.
+   */
+  filesRemoved(): void {
+    this.populated.clear();
+    this.recheck = true;
   }
 
   private async connected<T>(fn: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
     const connection = await (await this.ready()).connect();
     try {
+      const recheck = this.recheck;
+      this.recheck = false;
       const filled = LAKE_TABLE_NAMES.filter(
         (table) => !this.populated.has(table) && hasParquetFiles(join(this.lakeDir, table)),
       );
-      if (filled.length > 0) {
+      const emptied = recheck ? LAKE_TABLE_NAMES.filter((table) => !filled.includes(table)) : [];
+      if (filled.length > 0 || emptied.length > 0) {
         const change = this.viewChanges.then(async () => {
+          for (const table of emptied) if (!this.populated.has(table)) await this.createView(connection, table, []);
           for (const table of filled) {
             if (this.populated.has(table)) continue;
             await this.createView(connection, table, [join(this.lakeDir, table, 'dt=*', 'hour=*', '*.parquet')]);

@@ -104,6 +104,8 @@ export class DuckDbLakeEraser implements UserDataEraser {
         }
       }
     });
+    // A table left without files must read as empty, not fail on a pattern that matches nothing.
+    if (filesDeleted > 0) this.lake.filesRemoved();
     removed.files_rewritten = filesRewritten;
     removed.files_deleted = filesDeleted;
     return {

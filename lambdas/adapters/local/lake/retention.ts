@@ -1,0 +1,67 @@
+/**
+ * The lake's retention, locally: each table keeps its partitions for its `retentionDays`
+ * (LAKE_TABLES: raw events and model_predictions 400 days, training_examples 90), counted from
+ * the end of the partition's hour, i.e. from the events' own time. In AWS the bucket's lifecycle
+ * rules expire the same prefixes, counted from each object's creation; the two agree because the
+ * event path refuses events older than the retention.
+ *
+ * Expired partitions are deleted whole, while no query of this process reads the lake
+ * (LakeDatabase.exclusive); a day directory left empty goes with its last hour.
+ */
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LAKE_TABLE_NAMES, LAKE_TABLES } from '../../../core/lake/tables.js';
+import { fsyncDir } from '../event-log/segment.js';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+const DAY = /^dt=(\d{4}-\d{2}-\d{2})$/;
+const HOUR = /^hour=(\d{2})$/;
+
+export interface LakeRetentionResult {
+  /** Hour partitions deleted, by table (tables with none are left out). */
+  readonly expired: Readonly<Record<string, number>>;
+}
+
+export async function expireLakePartitions(
+  lakeDir: string,
+  lake: { exclusive<T>(fn: () => Promise<T>): Promise<T> },
+  nowMs: number,
+): Promise<LakeRetentionResult> {
+  const expired: Record<string, number> = {};
+  for (const table of LAKE_TABLE_NAMES) {
+    const cutoff = nowMs - LAKE_TABLES[table].retentionDays * DAY_MS;
+    const tableDir = join(lakeDir, table);
+    for (const dayName of await entries(tableDir)) {
+      const day = DAY.exec(dayName)?.[1];
+      // Not even the day's first hour is old enough: nothing in it is.
+      if (!day || !(Date.parse(`${day}T00:00:00Z`) + HOUR_MS <= cutoff)) continue;
+      const dayDir = join(tableDir, dayName);
+      const hours = (await entries(dayDir)).filter((h) => {
+        const hour = HOUR.exec(h)?.[1];
+        return hour !== undefined && Date.parse(`${day}T${hour}:00:00Z`) + HOUR_MS <= cutoff;
+      });
+      if (hours.length === 0) continue;
+      await lake.exclusive(async () => {
+        for (const h of hours) await rm(join(dayDir, h), { recursive: true, force: true });
+        if ((await entries(dayDir)).length === 0) {
+          await rm(dayDir, { recursive: true, force: true });
+          await fsyncDir(tableDir);
+        } else {
+          await fsyncDir(dayDir);
+        }
+      });
+      expired[table] = (expired[table] ?? 0) + hours.length;
+    }
+  }
+  return { expired };
+}
+
+async function entries(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
