@@ -14,8 +14,6 @@ import {
 import { DurableEventLog } from '../adapters/local/event-log/durable-event-log.js';
 import { HOLDOUT_FILE, LocalHoldoutEvaluator } from '../adapters/local/holdout-evaluator.js';
 import { systemClock, TimeOrderedIds } from '../adapters/local/ids.js';
-import { LakePartitionCompaction } from '../adapters/local/lake/partition-compaction.js';
-import { expireLakePartitions } from '../adapters/local/lake/retention.js';
 import { jsonLogger } from '../adapters/local/logger.js';
 import { MemoryFeatureStore } from '../adapters/local/memory-feature-store.js';
 import { InProcessModelEndpoint } from '../adapters/local/model-endpoint.js';
@@ -43,6 +41,7 @@ import { ensureBootstrapModel } from './bootstrap.js';
 import type { LocalConfig } from './config.js';
 import { dashboardDocuments, loadDashboard } from './dashboard-assets.js';
 import { createHttpServer, listen } from './http-server.js';
+import { startLakeMaintenance } from './lake-maintenance.js';
 import { landingPage } from './landing.js';
 import { type RetrainSchedule, startRetrainSchedule } from './retrain-schedule.js';
 
@@ -51,8 +50,6 @@ const PREDICTION_LOG_TTL_DAYS = 90;
 const SHUTDOWN_GRACE_MS = 10_000;
 /** How often the prediction log is exported to the lake (one Parquet file per partition each time). */
 const PREDICTION_EXPORT_INTERVAL_MS = 5_000;
-/** How often the lake is checked for partitions past their retention. */
-const LAKE_RETENTION_INTERVAL_MS = 3_600_000;
 /** How often loaded models are checked for idleness (InProcessModelEndpoint drops those idle 30 min). */
 const MODEL_EVICTION_INTERVAL_MS = 60_000;
 
@@ -204,43 +201,16 @@ export async function startLocal(
 
   const exporter = new PredictionExporter(db, dbFile, events, logger);
   exporter.start(PREDICTION_EXPORT_INTERVAL_MS);
-  const partitions = new LakePartitionCompaction(join(dataDir, 'lake'), events, lake, {
-    tempDirectory: join(dataDir, 'duckdb-tmp'),
-    stagingDir: join(dataDir, 'lake-staging'),
+  const maintenance = await startLakeMaintenance({
+    dataDir,
+    events,
+    lake,
     logger,
+    compactionMinutes: config.ADCLICK_LAKE_COMPACTION_MINUTES,
     // A retrain reads the lake from its own process: its inputs must not vanish under it.
     paused: () => retrain?.busy === true,
+    schedule: scheduleLakeWork,
   });
-  let compacting = false;
-  const compactLake = () => {
-    // A run that outlasts the interval is not queued twice.
-    if (compacting) return;
-    compacting = true;
-    scheduleLakeWork(async () => {
-      try {
-        const result = await partitions.run();
-        if (result.partitions > 0 || result.failed > 0) logger.info('lake partitions compacted', { ...result });
-      } finally {
-        compacting = false;
-      }
-    }, 'lake compaction failed; the next interval tries again');
-  };
-  const lakeCompaction =
-    config.ADCLICK_LAKE_COMPACTION_MINUTES > 0
-      ? setInterval(compactLake, config.ADCLICK_LAKE_COMPACTION_MINUTES * 60_000)
-      : undefined;
-  lakeCompaction?.unref();
-  // Retention is not optional (privacy): partitions past their table's retention go at start and hourly.
-  const expireLake = () =>
-    scheduleLakeWork(async () => {
-      const { expired } = await expireLakePartitions(join(dataDir, 'lake'), lake, Date.now());
-      if (Object.keys(expired).length > 0) logger.info('lake partitions past their retention deleted', { expired });
-    }, 'lake retention failed; the next hour tries again');
-  expireLake();
-  const lakeRetention = setInterval(expireLake, LAKE_RETENTION_INTERVAL_MS);
-  lakeRetention.unref();
-  // A merge a crash interrupted may hold rows of a user whose erasure resumes next.
-  await partitions.clearStaging();
   // Erasures a stop or a crash interrupted run again from where their receipt says they were.
   await app.erasures.resume();
   const expiry = setInterval(
@@ -291,8 +261,7 @@ export async function startLocal(
       clearInterval(expiry);
       clearInterval(eviction);
       await drift?.stop();
-      clearInterval(lakeCompaction);
-      clearInterval(lakeRetention);
+      maintenance.stop();
       await lakeWork;
       await exporter.stop();
       await events.close();

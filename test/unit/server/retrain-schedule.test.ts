@@ -144,15 +144,19 @@ describe('retraining on an interval', () => {
   it('skips a tick while the previous run is still going, and stop() ends the run', async () => {
     // Prepare
     start('hang');
+    const idleBefore = schedule!.busy;
     vi.advanceTimersByTime(30 * 60_000);
     await vi.waitFor(async () => expect(await calls()).toHaveLength(1), { timeout: 10_000 });
 
     // Act
     vi.advanceTimersByTime(30 * 60_000);
-    await schedule!.stop();
+    const busyDuring = schedule!.busy;
+    const stopping = schedule!;
+    await stopping.stop();
     schedule = undefined;
 
     // Assess
+    expect([idleBefore, busyDuring, stopping.busy]).toEqual([false, true, false]);
     expect(await calls()).toHaveLength(1);
     expect(logged('retrain skipped: the previous run is still going')).toHaveLength(1);
     expect(logged('retrain failed')).toHaveLength(1);
