@@ -24,12 +24,13 @@
  * files.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LAKE_TABLE_NAMES, type LakeTableName } from '../../../core/lake/tables.js';
 import type { Logger } from '../../../core/ports.js';
 import { fsyncDir } from '../event-log/segment.js';
 import type { PartitionMergeJob, PartitionMergeResult } from './partition-merge.js';
+import { sortedEntries } from './partitions.js';
 
 const HOUR_MS = 3_600_000;
 const PARTITION = /^dt=(\d{4}-\d{2}-\d{2})$/;
@@ -156,16 +157,16 @@ export class LakePartitionCompaction {
     const closedBefore = this.now() - this.closedForMs - HOUR_MS;
     for (const table of LAKE_TABLE_NAMES) {
       const tableDir = join(this.lakeDir, table);
-      for (const dt of await entries(tableDir)) {
+      for (const dt of await sortedEntries(tableDir)) {
         const day = PARTITION.exec(dt)?.[1];
         if (!day) continue;
-        for (const hourName of await entries(join(tableDir, dt))) {
+        for (const hourName of await sortedEntries(join(tableDir, dt))) {
           const hour = HOUR.exec(hourName)?.[1];
           if (!hour) continue;
           const start = Date.parse(`${day}T${hour}:00:00Z`);
           if (!(start <= closedBefore)) continue;
           const dir = join(tableDir, dt, hourName);
-          const files = (await entries(dir)).filter((n) => n.endsWith('.parquet')).map((n) => join(dir, n));
+          const files = (await sortedEntries(dir)).filter((n) => n.endsWith('.parquet')).map((n) => join(dir, n));
           if (files.length < this.minFiles) continue;
           const sizes = await Promise.all(files.map(async (f) => (await stat(f)).size));
           if (sizes.reduce((a, b) => a + b, 0) > this.maxBytes) continue;
@@ -174,14 +175,5 @@ export class LakePartitionCompaction {
       }
     }
     return out;
-  }
-}
-
-async function entries(dir: string): Promise<string[]> {
-  try {
-    return (await readdir(dir)).sort();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
   }
 }

@@ -11,6 +11,7 @@ import { open } from 'node:fs/promises';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { LAKE_TABLES, type LakeTableName } from '../../../core/lake/tables.js';
 import { loadSql } from '../../shared/sql-files.js';
+import { quoteIdent, quoteLiteral } from '../duckdb/lake-database.js';
 
 export interface PartitionMergeJob {
   readonly table: LakeTableName;
@@ -27,8 +28,6 @@ export interface PartitionMergeResult {
   readonly rows: number;
 }
 
-const quote = (s: string) => `'${s.replaceAll("'", "''")}'`;
-
 export async function mergePartitionFiles(job: PartitionMergeJob): Promise<PartitionMergeResult> {
   const idColumn = LAKE_TABLES[job.table].idColumn;
   const instance = await DuckDBInstance.create(':memory:', {
@@ -41,12 +40,12 @@ export async function mergePartitionFiles(job: PartitionMergeJob): Promise<Parti
     try {
       // union_by_name: files written before a column was added read it as NULL.
       await c.run(
-        `CREATE TEMP VIEW partition_rows AS SELECT *, "${idColumn}" AS row_id
-         FROM read_parquet([${job.files.map(quote).join(', ')}], hive_partitioning = false, union_by_name = true)`,
+        `CREATE TEMP VIEW partition_rows AS SELECT *, ${quoteIdent(idColumn)} AS row_id
+         FROM read_parquet([${job.files.map(quoteLiteral).join(', ')}], hive_partitioning = false, union_by_name = true)`,
       );
       const sql = loadSql('glue/compact-partition', 'duckdb');
       const reader = await c.runAndReadAll(
-        `COPY (SELECT * EXCLUDE (row_id, row_copy) FROM (\n${sql}\n)) TO ${quote(job.out)} (FORMAT parquet, COMPRESSION snappy)`,
+        `COPY (SELECT * EXCLUDE (row_id, row_copy) FROM (\n${sql}\n)) TO ${quoteLiteral(job.out)} (FORMAT parquet, COMPRESSION snappy)`,
       );
       const rows = Number(reader.getRows()[0]?.[0] ?? 0);
       const handle = await open(job.out, 'r');

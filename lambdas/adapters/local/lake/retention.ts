@@ -8,10 +8,11 @@
  * Expired partitions are deleted whole, while no query of this process reads the lake
  * (LakeDatabase.exclusive); a day directory left empty goes with its last hour.
  */
-import { readdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LAKE_TABLE_NAMES, LAKE_TABLES } from '../../../core/lake/tables.js';
 import { fsyncDir } from '../event-log/segment.js';
+import { sortedEntries } from './partitions.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -32,19 +33,19 @@ export async function expireLakePartitions(
   for (const table of LAKE_TABLE_NAMES) {
     const cutoff = nowMs - LAKE_TABLES[table].retentionDays * DAY_MS;
     const tableDir = join(lakeDir, table);
-    for (const dayName of await entries(tableDir)) {
+    for (const dayName of await sortedEntries(tableDir)) {
       const day = DAY.exec(dayName)?.[1];
       // Not even the day's first hour is old enough: nothing in it is.
       if (!day || !(Date.parse(`${day}T00:00:00Z`) + HOUR_MS <= cutoff)) continue;
       const dayDir = join(tableDir, dayName);
-      const hours = (await entries(dayDir)).filter((h) => {
+      const hours = (await sortedEntries(dayDir)).filter((h) => {
         const hour = HOUR.exec(h)?.[1];
         return hour !== undefined && Date.parse(`${day}T${hour}:00:00Z`) + HOUR_MS <= cutoff;
       });
       if (hours.length === 0) continue;
       await lake.exclusive(async () => {
         for (const h of hours) await rm(join(dayDir, h), { recursive: true, force: true });
-        if ((await entries(dayDir)).length === 0) {
+        if ((await sortedEntries(dayDir)).length === 0) {
           await rm(dayDir, { recursive: true, force: true });
           await fsyncDir(tableDir);
         } else {
@@ -55,13 +56,4 @@ export async function expireLakePartitions(
     }
   }
   return { expired };
-}
-
-async function entries(dir: string): Promise<string[]> {
-  try {
-    return (await readdir(dir)).sort();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
 }
