@@ -545,10 +545,12 @@ log('\n== summary ==');
 log(table(['figure', 'adclick', 'baseline', 'baseline is', 'ratio (ours/baseline)'], rows));
 log('');
 log(
-  table(
-    ['target', 'measured', 'target', ''],
-    targets.map((t) => [t.name, t.value, t.target, verdict(t.met)]),
-  ),
+  targets.length > 0
+    ? table(
+        ['target', 'measured', 'target', ''],
+        targets.map((t) => [t.name, t.value, t.target, verdict(t.met)]),
+      )
+    : '(the benchmarks run have no targets)',
 );
 
 const file = join(resultsDir, `${stamp}.json`);
