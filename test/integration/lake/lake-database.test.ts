@@ -5,20 +5,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LakeDatabase } from '../../../lambdas/adapters/local/duckdb/lake-database.js';
 import { writeLakeParquetFile } from '../../../lambdas/adapters/local/lake/parquet-writer.js';
 import { partitionDir } from '../../../lambdas/adapters/local/lake/partitions.js';
+import { impressionRow } from '../../support/lake-rows.js';
 
-const impression = (id: string, at: string, extra: Record<string, unknown> = {}) => ({
-  impression_id: id,
-  prediction_id: null,
-  user_id: `u-${id}`,
-  ad_id: 'ad-1',
-  timestamp: new Date(at),
-  device_type: 'mobile',
-  location: null,
-  ip: null,
-  features: JSON.stringify({ site_id: 'site-9' }),
-  received_at: new Date(at),
-  ...extra,
-});
+const impression = (id: string, at: string, extra: Record<string, unknown> = {}) =>
+  impressionRow(id, at, { features: JSON.stringify({ site_id: 'site-9' }), ...extra });
 
 async function writeImpressions(lakeDir: string, file: string, rows: ReturnType<typeof impression>[]) {
   const dir = partitionDir(lakeDir, 'ad_impressions', rows[0]!.timestamp);

@@ -10,20 +10,10 @@ import { LakeDatabase } from '../../../lambdas/adapters/local/duckdb/lake-databa
 import { DuckDbLakeEraser } from '../../../lambdas/adapters/local/duckdb/lake-eraser.js';
 import { writeLakeParquetFile } from '../../../lambdas/adapters/local/lake/parquet-writer.js';
 import { partitionDir } from '../../../lambdas/adapters/local/lake/partitions.js';
+import { impressionRow } from '../../support/lake-rows.js';
 
 const AT = new Date('2026-12-01T10:15:00Z');
-const impression = (id: string, user: string) => ({
-  impression_id: id,
-  prediction_id: null,
-  user_id: user,
-  ad_id: 'ad-1',
-  timestamp: AT,
-  device_type: 'mobile',
-  location: null,
-  ip: null,
-  features: null,
-  received_at: AT,
-});
+const impression = (id: string, user: string) => impressionRow(id, AT, { user_id: user });
 
 describe('DuckDbLakeEraser', () => {
   let root: string;

@@ -12,22 +12,10 @@ import { writeLakeParquetFile } from '../../../lambdas/adapters/local/lake/parqu
 import { LakePartitionCompaction } from '../../../lambdas/adapters/local/lake/partition-compaction.js';
 import { mergePartitionFiles } from '../../../lambdas/adapters/local/lake/partition-merge.js';
 import { partitionDir } from '../../../lambdas/adapters/local/lake/partitions.js';
+import { impressionRow } from '../../support/lake-rows.js';
 
 const NOW = Date.parse('2026-12-01T14:10:00Z');
 const merger = { mergePartition: mergePartitionFiles };
-
-const impression = (id: string, at: string) => ({
-  impression_id: id,
-  prediction_id: null,
-  user_id: `u-${id}`,
-  ad_id: 'ad-1',
-  timestamp: new Date(at),
-  device_type: 'mobile',
-  location: null,
-  ip: null,
-  features: null,
-  received_at: new Date(at),
-});
 
 describe('LakePartitionCompaction', () => {
   let root: string;
@@ -52,7 +40,7 @@ describe('LakePartitionCompaction', () => {
       await writeLakeParquetFile(
         join(dir, `seg-${String(n).padStart(4, '0')}.parquet`),
         'ad_impressions',
-        ids.map((id) => impression(id, at)),
+        ids.map((id) => impressionRow(id, at)),
       );
     }
     return dir;

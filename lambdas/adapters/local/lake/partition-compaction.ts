@@ -30,11 +30,9 @@ import { LAKE_TABLE_NAMES, type LakeTableName } from '../../../core/lake/tables.
 import type { Logger } from '../../../core/ports.js';
 import { fsyncDir } from '../event-log/segment.js';
 import type { PartitionMergeJob, PartitionMergeResult } from './partition-merge.js';
-import { sortedEntries } from './partitions.js';
+import { hourPartitions, sortedEntries } from './partitions.js';
 
 const HOUR_MS = 3_600_000;
-const PARTITION = /^dt=(\d{4}-\d{2}-\d{2})$/;
-const HOUR = /^hour=(\d{2})$/;
 
 export interface PartitionCompactionOptions {
   /**
@@ -108,10 +106,11 @@ export class LakePartitionCompaction {
     let filesMerged = 0;
     let rows = 0;
     let failed = 0;
-    for (const candidate of await this.candidates()) {
+    const candidates = await this.candidates();
+    if (candidates.length > 0) await mkdir(this.options.stagingDir, { recursive: true });
+    for (const candidate of candidates) {
       if (this.options.paused?.()) break;
       const run = `${this.now()}-${randomBytes(4).toString('hex')}`;
-      await mkdir(this.options.stagingDir, { recursive: true });
       const tmp = join(this.options.stagingDir, `${run}.parquet`);
       let merged: PartitionMergeResult;
       try {
@@ -156,22 +155,13 @@ export class LakePartitionCompaction {
     const out: Candidate[] = [];
     const closedBefore = this.now() - this.closedForMs - HOUR_MS;
     for (const table of LAKE_TABLE_NAMES) {
-      const tableDir = join(this.lakeDir, table);
-      for (const dt of await sortedEntries(tableDir)) {
-        const day = PARTITION.exec(dt)?.[1];
-        if (!day) continue;
-        for (const hourName of await sortedEntries(join(tableDir, dt))) {
-          const hour = HOUR.exec(hourName)?.[1];
-          if (!hour) continue;
-          const start = Date.parse(`${day}T${hour}:00:00Z`);
-          if (!(start <= closedBefore)) continue;
-          const dir = join(tableDir, dt, hourName);
-          const files = (await sortedEntries(dir)).filter((n) => n.endsWith('.parquet')).map((n) => join(dir, n));
-          if (files.length < this.minFiles) continue;
-          const sizes = await Promise.all(files.map(async (f) => (await stat(f)).size));
-          if (sizes.reduce((a, b) => a + b, 0) > this.maxBytes) continue;
-          out.push({ table, dir, files: files.sort() });
-        }
+      for (const { dir, start } of await hourPartitions(this.lakeDir, table, (day) => day <= closedBefore)) {
+        if (start > closedBefore) continue;
+        const files = (await sortedEntries(dir)).filter((n) => n.endsWith('.parquet')).map((n) => join(dir, n));
+        if (files.length < this.minFiles) continue;
+        const sizes = await Promise.all(files.map(async (f) => (await stat(f)).size));
+        if (sizes.reduce((a, b) => a + b, 0) > this.maxBytes) continue;
+        out.push({ table, dir, files });
       }
     }
     return out;

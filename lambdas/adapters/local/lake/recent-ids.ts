@@ -4,10 +4,10 @@
  * Best effort and bounded: only partitions whose event hour ends after `sinceMs`, newest first,
  * and only whole files while their row counts fit in `maxIds`.
  */
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { LAKE_TABLE_NAMES, LAKE_TABLES, type LakeTableName } from '../../../core/lake/tables.js';
+import { hourPartitions, sortedEntries } from './partitions.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -35,19 +35,11 @@ export async function readRecentLakeIds(
 ): Promise<{ files: number; ids: number }> {
   const candidates: Candidate[] = [];
   for (const table of LAKE_TABLE_NAMES) {
-    for (const dt of await listDir(join(lakeDir, table))) {
-      if (!dt.startsWith('dt=')) continue;
-      const day = Date.parse(`${dt.slice(3)}T00:00:00Z`);
-      if (!Number.isFinite(day) || day + 24 * HOUR_MS <= options.sinceMs) continue;
-      for (const hour of await listDir(join(lakeDir, table, dt))) {
-        if (!hour.startsWith('hour=')) continue;
-        const hourStart = day + Number(hour.slice(5)) * HOUR_MS;
-        if (!Number.isFinite(hourStart) || hourStart + HOUR_MS <= options.sinceMs) continue;
-        for (const name of await listDir(join(lakeDir, table, dt, hour))) {
-          if (name.endsWith('.parquet')) {
-            candidates.push({ table, path: join(lakeDir, table, dt, hour, name), hourStart, name });
-          }
-        }
+    const partitions = await hourPartitions(lakeDir, table, (day) => day + 24 * HOUR_MS > options.sinceMs);
+    for (const { dir, start } of partitions) {
+      if (start + HOUR_MS <= options.sinceMs) continue;
+      for (const name of await sortedEntries(dir)) {
+        if (name.endsWith('.parquet')) candidates.push({ table, path: join(dir, name), hourStart: start, name });
       }
     }
   }
@@ -73,14 +65,4 @@ export async function readRecentLakeIds(
     ids += found.length;
   }
   return { files, ids };
-}
-
-async function listDir(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR')
-      return [];
-    throw err;
-  }
 }

@@ -12,12 +12,10 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LAKE_TABLE_NAMES, LAKE_TABLES } from '../../../core/lake/tables.js';
 import { fsyncDir } from '../event-log/segment.js';
-import { sortedEntries } from './partitions.js';
+import { hourPartitions, sortedEntries } from './partitions.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
-const DAY = /^dt=(\d{4}-\d{2}-\d{2})$/;
-const HOUR = /^hour=(\d{2})$/;
 
 export interface LakeRetentionResult {
   /** Hour partitions deleted, by table (tables with none are left out). */
@@ -32,22 +30,17 @@ export async function expireLakePartitions(
   const expired: Record<string, number> = {};
   for (const table of LAKE_TABLE_NAMES) {
     const cutoff = nowMs - LAKE_TABLES[table].retentionDays * DAY_MS;
-    const tableDir = join(lakeDir, table);
-    for (const dayName of await sortedEntries(tableDir)) {
-      const day = DAY.exec(dayName)?.[1];
-      // Not even the day's first hour is old enough: nothing in it is.
-      if (!day || !(Date.parse(`${day}T00:00:00Z`) + HOUR_MS <= cutoff)) continue;
-      const dayDir = join(tableDir, dayName);
-      const hours = (await sortedEntries(dayDir)).filter((h) => {
-        const hour = HOUR.exec(h)?.[1];
-        return hour !== undefined && Date.parse(`${day}T${hour}:00:00Z`) + HOUR_MS <= cutoff;
-      });
-      if (hours.length === 0) continue;
+    // A day whose first hour is not old enough holds nothing old enough.
+    const old = (await hourPartitions(lakeDir, table, (day) => day + HOUR_MS <= cutoff)).filter(
+      (p) => p.start + HOUR_MS <= cutoff,
+    );
+    for (const dayDir of new Set(old.map((p) => p.dayDir))) {
+      const hours = old.filter((p) => p.dayDir === dayDir);
       await lake.exclusive(async () => {
-        for (const h of hours) await rm(join(dayDir, h), { recursive: true, force: true });
+        for (const p of hours) await rm(p.dir, { recursive: true, force: true });
         if ((await sortedEntries(dayDir)).length === 0) {
           await rm(dayDir, { recursive: true, force: true });
-          await fsyncDir(tableDir);
+          await fsyncDir(join(lakeDir, table));
         } else {
           await fsyncDir(dayDir);
         }
