@@ -79,7 +79,12 @@ export function scrubDeleted(db: Sqlite, attempts = 20): void {
   throw new Error('SQLite: the WAL could not be truncated after an erasure (busy); the erasure is retried');
 }
 
-/** WAL pages after which a commit checkpoints by itself: only if the checkpoint worker falls behind. */
+/**
+ * WAL pages after which a commit checkpoints by itself, on the event loop. The worker's PASSIVE
+ * passes copy the pages ahead of it but cannot let the log start over while writes never pause,
+ * so under steady prediction traffic this still runs, about once per this many predictions
+ * (docs/decisions.md, "Where the /predict tail comes from").
+ */
 const FALLBACK_AUTOCHECKPOINT_PAGES = 16_384;
 
 /**
