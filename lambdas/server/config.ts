@@ -43,6 +43,8 @@ export const LocalConfig = z
       .default('false')
       .transform((v) => v === 'true'),
     REDIS_URL: z.string().optional(),
+    /** Days the SQLite prediction log keeps a prediction (the lake's model_predictions keeps 400). */
+    ADCLICK_PREDICTION_LOG_DAYS: z.coerce.number().int().min(1).max(400).default(90),
     /** Minutes between merges of the lake's closed partitions' small files (docs/OPERATIONS.md); 0: never. */
     ADCLICK_LAKE_COMPACTION_MINUTES: z.coerce.number().int().min(0).max(1440).default(10),
     /** Minutes between drift checks of the serving models (docs/drift.md); 0 turns them off. */

@@ -43,9 +43,9 @@ import { dashboardDocuments, loadDashboard } from './dashboard-assets.js';
 import { createHttpServer, listen } from './http-server.js';
 import { startLakeMaintenance } from './lake-maintenance.js';
 import { landingPage } from './landing.js';
+import { startPredictionLogExpiry } from './prediction-log-expiry.js';
 import { type RetrainSchedule, startRetrainSchedule } from './retrain-schedule.js';
 
-const PREDICTION_LOG_TTL_DAYS = 90;
 /** How long requests in flight get to finish at shutdown before their connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000;
 /** How often the prediction log is exported to the lake (one Parquet file per partition each time). */
@@ -213,11 +213,12 @@ export async function startLocal(
   });
   // Erasures a stop or a crash interrupted run again from where their receipt says they were.
   await app.erasures.resume();
-  const expiry = setInterval(
-    () => predictions.expireBefore(new Date(Date.now() - PREDICTION_LOG_TTL_DAYS * 86_400_000)),
-    3_600_000,
-  );
-  expiry.unref();
+  const expiry = startPredictionLogExpiry({
+    log: predictions,
+    exportedThrough: () => exporter.exportedThrough(),
+    retentionDays: config.ADCLICK_PREDICTION_LOG_DAYS,
+    logger,
+  });
 
   const admin = resolveAdminToken(config.ADCLICK_ADMIN_TOKEN, join(dataDir, 'admin-token'));
   const http = createHttpServer({
@@ -258,7 +259,7 @@ export async function startLocal(
     closing ??= (async () => {
       await retrain?.stop();
       await http.shutdown(SHUTDOWN_GRACE_MS);
-      clearInterval(expiry);
+      await expiry.stop();
       clearInterval(eviction);
       await drift?.stop();
       maintenance.stop();

@@ -901,6 +901,16 @@ describe('configuration', () => {
     expect(attempt).toThrow(/ADCLICK_BOOTSTRAP_ROWS/);
   });
 
+  it('keeps predictions 90 days by default and refuses a retention of 0 days, naming ADCLICK_PREDICTION_LOG_DAYS', () => {
+    // Act
+    const defaults = parseLocalConfig({});
+    const attempt = () => parseLocalConfig({ ADCLICK_PREDICTION_LOG_DAYS: '0' });
+
+    // Assess
+    expect(defaults.ADCLICK_PREDICTION_LOG_DAYS).toBe(90);
+    expect(attempt).toThrow(/ADCLICK_PREDICTION_LOG_DAYS/);
+  });
+
   it('accepts a non-loopback HOST with API keys, and loopback hosts without', () => {
     // Act
     const withKeys = parseLocalConfig({ HOST: '0.0.0.0', ADCLICK_API_KEYS: 'abcdefghijklmnop0123' });

@@ -30,11 +30,16 @@ export class PredictionExporter {
     );
   }
 
+  /** The sequence number of the last prediction the lake has received (0: none yet). */
+  exportedThrough(): number {
+    return this.getCursor.get(CURSOR)?.position ?? 0;
+  }
+
   /** Exports everything logged so far; returns how many records it moved. */
   async drain(): Promise<number> {
     let moved = 0;
     for (;;) {
-      const from = this.getCursor.get(CURSOR)?.position ?? 0;
+      const from = this.exportedThrough();
       const result = await this.lake.exportPredictions(this.dbFile, from, BATCH);
       if (result.rows === 0) return moved;
       this.setCursor.run(CURSOR, result.lastSeq);

@@ -177,6 +177,40 @@ describe('the SQLite prediction log', () => {
     ]);
   });
 
+  it('expires at most maxRows a step, oldest first, until only young predictions are left', async () => {
+    // Prepare: seven expired predictions and two young ones
+    const day = 86_400_000;
+    const now = Date.parse('2026-12-04T10:00:00Z');
+    const old = Array.from({ length: 7 }, (_, i) => record(`old-${i}`, new Date(now - (100 - i) * day)));
+    await log.putAll([...old, record('young-1', new Date(now - day)), record('young-2', new Date(now))]);
+    const cutoff = new Date(now - 90 * day);
+
+    // Act
+    const steps = [1, 2, 3, 4].map(() => log.expireBefore(cutoff, { maxRows: 3 }));
+
+    // Assess
+    expect(steps).toEqual([3, 3, 1, 0]);
+    const left = await log.getMany([...old.map((r) => r.prediction_id), 'young-1', 'young-2']);
+    expect(left.map((r) => r?.prediction_id)).toEqual([...old.map(() => undefined), 'young-1', 'young-2']);
+  });
+
+  it('keeps an expired prediction the lake has not received yet', async () => {
+    // Prepare: three expired predictions, seq 1..3, of which the export has reached seq 2
+    await log.putAll([
+      record('a', new Date('2026-01-01T00:00:00Z')),
+      record('b', new Date('2026-01-02T00:00:00Z')),
+      record('c', new Date('2026-01-03T00:00:00Z')),
+    ]);
+    const { seq: first } = db.prepare('SELECT min(seq) AS seq FROM predictions').get() as { seq: number };
+
+    // Act
+    const removed = log.expireBefore(new Date('2026-12-01T00:00:00Z'), { exportedThrough: first + 1 });
+
+    // Assess
+    expect(removed).toBe(2);
+    expect((await log.getMany(['a', 'b', 'c'])).map((r) => r?.prediction_id)).toEqual([undefined, undefined, 'c']);
+  });
+
   it('expires everything when every prediction is older than the cutoff', async () => {
     // Prepare
     await log.putAll([record('a', new Date('2026-01-01T00:00:00Z')), record('b', new Date('2026-01-02T00:00:00Z'))]);
