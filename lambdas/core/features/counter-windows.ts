@@ -104,7 +104,7 @@ export function counterFeatures(prefix: 'user' | 'ad', c: CounterTotals | undefi
   const ctr = smoothedCtr(clicks, impressions);
   const dayCtr = smoothedCtr(day.clicks, day.impressions);
   // Literal keys, one object shape per prefix: keys computed from the prefix cost a string
-  // concatenation and a dictionary-mode object per call (1.9 µs against 0.3, twice a prediction).
+  // concatenation and a dictionary-mode object per call (1.9 µs against 0.09, twice a prediction).
   return prefix === 'user'
     ? {
         user_impressions: impressions,
