@@ -118,7 +118,7 @@ export function openDatabase(file: string): Sqlite {
  * loop every FALLBACK_AUTOCHECKPOINT_PAGES frames under steady writes, and what it costs there is
  * syncing and copying the frames written since the thread's last pass: every second, that stalled
  * a commit 17–31 ms every ~2.4 s at 6 800 predictions/s; every 200 ms, about 13 ms (p99 at that
- * rate 10.5 → 3.8–4.6 ms; docs/decisions.md). A pass with nothing to copy costs no fsync.
+ * rate 5.4–10.5 → 3.8–4.6 ms; docs/decisions.md). A pass with nothing to copy costs no fsync.
  */
 export const CHECKPOINT_INTERVAL_MS = 200;
 
