@@ -20,7 +20,7 @@ import type { AdPerformanceQuery } from '../lambdas/core/schemas/analytics.js';
 import { cachedLake } from './lake/cached-lake.js';
 import type { LakeSummary } from './lake/generate-lake.js';
 import type { Target } from './predict-http.js';
-import { fmtInt, fmtMs, fmtRatio, log, sleep, table, waitQuiet } from './support.js';
+import { fmtInt, fmtMs, fmtRatio, log, median, sleep, table, waitQuiet } from './support.js';
 
 export const ANALYTICS_TARGET_MS = 200;
 const HOUR_MS = 3_600_000;
@@ -54,11 +54,6 @@ export interface AnalyticsBenchResult {
   readonly busyBefore: number[];
   readonly targets: Target[];
 }
-
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? Number.NaN : (s[(s.length - 1) >> 1]! + s[s.length >> 1]!) / 2;
-};
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
   const t = performance.now();

@@ -16,7 +16,7 @@ import { mergePartitionFiles } from '../lambdas/adapters/local/lake/partition-me
 import { partitionDir } from '../lambdas/adapters/local/lake/partitions.js';
 import { DEFAULT_ATTRIBUTION_WINDOW_SECONDS } from '../lambdas/core/lake/attribution.js';
 import { createRandom } from '../sagemaker/model/prng.js';
-import { fmtInt, fmtMs, fmtRatio, log, table, waitQuiet } from './support.js';
+import { fmtInt, fmtMs, fmtRatio, log, median, table, waitQuiet } from './support.js';
 
 const HOUR_MS = 3_600_000;
 const SEGMENT_MS = 10_000;
@@ -40,11 +40,6 @@ export interface LakeCompactionBenchResult {
   /** Median milliseconds of each query, before and after. */
   readonly queries: readonly { readonly name: string; readonly beforeMs: number; readonly afterMs: number }[];
 }
-
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return (s[(s.length - 1) >> 1]! + s[s.length >> 1]!) / 2;
-};
 
 function countParquet(dir: string): number {
   return readdirSync(dir, { recursive: true }).filter((n) => String(n).endsWith('.parquet')).length;

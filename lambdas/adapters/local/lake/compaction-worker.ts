@@ -8,9 +8,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { Logger } from '../../../core/ports.js';
 import { lowerThisThreadPriority } from '../threads.js';
-import { compactSegment, type WorkerJob } from './compactor.js';
-import { mergePartitionFiles } from './partition-merge.js';
-import { exportPredictions } from './prediction-export.js';
+import { runJob, type WorkerJob } from './compactor.js';
 
 const port = parentPort;
 if (port === null) throw new Error('compaction-worker must run in a worker thread');
@@ -26,12 +24,7 @@ let queue: Promise<void> = Promise.resolve();
 port.on('message', (job: WorkerJob & { readonly id: number }) => {
   queue = queue.then(async () => {
     try {
-      const result =
-        job.kind === 'compact'
-          ? await compactSegment(job.segment, job.lakeDir, { logger })
-          : job.kind === 'merge-partition'
-            ? await mergePartitionFiles(job)
-            : await exportPredictions(job.dbFile, job.lakeDir, job.afterSeq, job.limit);
+      const result = await runJob(job, logger);
       port.postMessage({ id: job.id, result });
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));

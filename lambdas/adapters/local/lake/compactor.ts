@@ -215,7 +215,8 @@ interface WorkerReply {
 export class WorkerCompactor implements SegmentCompactor {
   private worker: Worker | null = null;
   private ready = false;
-  private fallback: SegmentCompactor | null = null;
+  /** The worker could not start: jobs run inline. */
+  private inline = false;
   private nextId = 1;
   private readonly jobs = new Map<
     number,
@@ -234,7 +235,7 @@ export class WorkerCompactor implements SegmentCompactor {
 
   /** Where jobs run: in the worker, or inline after the worker could not start. */
   get runsIn(): 'worker' | 'inline' {
-    return this.fallback ? 'inline' : 'worker';
+    return this.inline ? 'inline' : 'worker';
   }
 
   compact(segmentPath: string): Promise<CompactionResult> {
@@ -250,12 +251,13 @@ export class WorkerCompactor implements SegmentCompactor {
   }
 
   private run<R>(job: WorkerJob): Promise<R> {
-    if (this.fallback) return runInline(this.fallback, job) as Promise<R>;
+    if (this.inline) return runJob(job, this.logger) as Promise<R>;
     let worker: Worker;
     try {
       worker = this.ensureWorker();
     } catch (err) {
-      return runInline(this.fallBack(err), job) as Promise<R>;
+      this.fallBack(err);
+      return runJob(job, this.logger) as Promise<R>;
     }
     const id = this.nextId++;
     return new Promise<R>((resolve, reject) => {
@@ -313,21 +315,20 @@ export class WorkerCompactor implements SegmentCompactor {
     this.worker = null;
     if (!this.ready) {
       // It never started: run its jobs (and all later ones) inline instead.
-      const fallback = this.fallBack(err);
+      this.fallBack(err);
       const jobs = [...this.jobs.values()];
       this.jobs.clear();
-      for (const job of jobs) runInline(fallback, job.job).then(job.resolve, job.reject);
+      for (const job of jobs) runJob(job.job, this.logger).then(job.resolve, job.reject);
       return;
     }
     this.failJobs(err);
   }
 
-  private fallBack(err: unknown): SegmentCompactor {
+  private fallBack(err: unknown): void {
     this.logger?.warn('event log: the compaction worker could not start; compacting on the main thread', {
       error: String(err),
     });
-    this.fallback = inlineCompactor(this.lakeDir, this.logger);
-    return this.fallback;
+    this.inline = true;
   }
 
   private failJobs(err: Error): void {
@@ -349,11 +350,12 @@ export type WorkerJob =
     }
   | ({ readonly kind: 'merge-partition' } & PartitionMergeJob);
 
-function runInline(
-  compactor: SegmentCompactor,
+/** Runs one job where it is called: in the worker thread, or inline after the worker could not start. */
+export function runJob(
   job: WorkerJob,
+  logger?: Logger,
 ): Promise<CompactionResult | PredictionExportResult | PartitionMergeResult> {
-  if (job.kind === 'compact') return compactor.compact(job.segment);
-  if (job.kind === 'merge-partition') return compactor.mergePartition(job);
-  return compactor.exportPredictions(job.dbFile, job.afterSeq, job.limit);
+  if (job.kind === 'compact') return compactSegment(job.segment, job.lakeDir, logger ? { logger } : {});
+  if (job.kind === 'merge-partition') return mergePartitionFiles(job);
+  return exportPredictions(job.dbFile, job.lakeDir, job.afterSeq, job.limit);
 }

@@ -28,11 +28,10 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LAKE_TABLE_NAMES, type LakeTableName } from '../../../core/lake/tables.js';
 import type { Logger } from '../../../core/ports.js';
+import type { LakeDatabase } from '../duckdb/lake-database.js';
 import { fsyncDir } from '../event-log/segment.js';
 import type { PartitionMergeJob, PartitionMergeResult } from './partition-merge.js';
-import { hourPartitions, sortedEntries } from './partitions.js';
-
-const HOUR_MS = 3_600_000;
+import { HOUR_MS, hourPartitions, sortedEntries } from './partitions.js';
 
 export interface PartitionCompactionOptions {
   /**
@@ -92,7 +91,7 @@ export class LakePartitionCompaction {
   constructor(
     private readonly lakeDir: string,
     private readonly merger: { mergePartition(job: PartitionMergeJob): Promise<PartitionMergeResult> },
-    private readonly lake: { exclusive<T>(fn: () => Promise<T>): Promise<T> },
+    private readonly lake: Pick<LakeDatabase, 'exclusive'>,
     private readonly options: PartitionCompactionOptions,
   ) {
     this.closedForMs = options.closedForMs ?? HOUR_MS;

@@ -8,7 +8,7 @@ export function partitionDir(lakeDir: string, table: LakeTableName, eventTime: D
   return join(lakeDir, table, `dt=${dt}`, `hour=${hour}`);
 }
 
-const HOUR_MS = 3_600_000;
+export const HOUR_MS = 3_600_000;
 const DAY_DIR = /^dt=(\d{4}-\d{2}-\d{2})$/;
 const HOUR_DIR = /^hour=(\d{2})$/;
 

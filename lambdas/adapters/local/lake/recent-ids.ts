@@ -7,9 +7,7 @@
 import { join } from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { LAKE_TABLE_NAMES, LAKE_TABLES, type LakeTableName } from '../../../core/lake/tables.js';
-import { hourPartitions, sortedEntries } from './partitions.js';
-
-const HOUR_MS = 3_600_000;
+import { HOUR_MS, hourPartitions, sortedEntries } from './partitions.js';
 
 export interface RecentLakeIdsOptions {
   /** Partitions whose hour ended before this instant (ms since epoch) are skipped. */

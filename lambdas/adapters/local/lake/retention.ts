@@ -11,10 +11,10 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LAKE_TABLE_NAMES, LAKE_TABLES } from '../../../core/lake/tables.js';
+import type { LakeDatabase } from '../duckdb/lake-database.js';
 import { fsyncDir } from '../event-log/segment.js';
-import { hourPartitions, sortedEntries } from './partitions.js';
+import { HOUR_MS, hourPartitions, sortedEntries } from './partitions.js';
 
-const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
 export interface LakeRetentionResult {
@@ -24,7 +24,7 @@ export interface LakeRetentionResult {
 
 export async function expireLakePartitions(
   lakeDir: string,
-  lake: { exclusive<T>(fn: () => Promise<T>): Promise<T> },
+  lake: Pick<LakeDatabase, 'exclusive'>,
   nowMs: number,
 ): Promise<LakeRetentionResult> {
   const expired: Record<string, number> = {};

@@ -120,7 +120,7 @@ export function openDatabase(file: string): Sqlite {
  * a commit 17–31 ms every ~2.4 s at 6 800 predictions/s; every 200 ms, about 13 ms (p99 at that
  * rate 5.4–10.5 → 3.8–4.6 ms; docs/decisions.md). A pass with nothing to copy costs no fsync.
  */
-export const CHECKPOINT_INTERVAL_MS = 200;
+const CHECKPOINT_INTERVAL_MS = 200;
 
 /**
  * Checkpoints the WAL every `intervalMs` from a low-priority worker thread (see
