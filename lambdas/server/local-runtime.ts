@@ -20,7 +20,7 @@ import { InProcessModelEndpoint } from '../adapters/local/model-endpoint.js';
 import { PredictionExporter } from '../adapters/local/prediction-exporter.js';
 import { loadOrCreateKey } from '../adapters/local/pseudonymiser.js';
 import { SqliteAdCatalogue } from '../adapters/local/sqlite/ad-catalogue.js';
-import { openDatabase, startCheckpointer } from '../adapters/local/sqlite/database.js';
+import { openDatabase, openPredictionWriter, startCheckpointer } from '../adapters/local/sqlite/database.js';
 import { SqliteErasureStore } from '../adapters/local/sqlite/erasure-store.js';
 import { SqliteExperimentStore } from '../adapters/local/sqlite/experiment-store.js';
 import { SqliteModelRegistry } from '../adapters/local/sqlite/model-registry.js';
@@ -99,7 +99,10 @@ export async function startLocal(
     maxSegmentBytes: 8 * 1024 * 1024,
     dedupMaxIds: 2_000_000,
   });
-  const predictions = new SqlitePredictionLog(db);
+  // Inserts on a connection of their own that never waits for a lock: the checkpoint thread's log
+  // restarts then delay the pending group's commit, not the event loop (database.ts).
+  const predictionWriter = openPredictionWriter(dbFile);
+  const predictions = new SqlitePredictionLog(db, { writer: predictionWriter });
   // Analytics read the lake with DuckDB (one thread: the predict path owns the machine); large
   // queries spill under the data dir rather than into the working directory. Opened at the first
   // analytics request, so a server that only predicts does not carry DuckDB's memory.
@@ -268,6 +271,7 @@ export async function startLocal(
       await events.close();
       lake.close();
       await checkpointer.stop();
+      predictionWriter.close();
       db.close();
     })();
     return closing;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { closeExportConnections, exportPredictions } from '../../../lambdas/adapters/local/lake/prediction-export.js';
-import { openDatabase, type Sqlite } from '../../../lambdas/adapters/local/sqlite/database.js';
+import { openDatabase, openPredictionWriter, type Sqlite } from '../../../lambdas/adapters/local/sqlite/database.js';
 import { SqlitePredictionLog } from '../../../lambdas/adapters/local/sqlite/prediction-log.js';
 import type { PredictionRecord } from '../../../lambdas/core/ports.js';
 import { lakeTable, queryDuckDb } from '../event-log/lake-helpers.js';
@@ -220,5 +220,72 @@ describe('the SQLite prediction log', () => {
 
     // Assess
     expect(removed).toBe(2);
+  });
+
+  describe('with a writer connection that never waits for a lock', () => {
+    let writer: Sqlite;
+    let other: Sqlite;
+
+    beforeEach(() => {
+      writer = openPredictionWriter(join(dir, 'adclick.sqlite'));
+      other = openDatabase(join(dir, 'adclick.sqlite'));
+    });
+
+    afterEach(() => {
+      if (other.inTransaction) other.exec('ROLLBACK');
+      other.close();
+      writer.close();
+    });
+
+    it('keeps the group pending while another connection holds the write lock, without blocking the event loop, and commits it once the lock is free', async () => {
+      // Prepare: another connection takes the write lock (as a checkpoint's restart does)
+      const viaWriter = new SqlitePredictionLog(db, { writer });
+      other.exec('BEGIN IMMEDIATE');
+      let settled = false;
+
+      // Act
+      const written = viaWriter.putAll([record('p1', new Date('2026-12-04T10:00:00Z'))]).finally(() => {
+        settled = true;
+      });
+      const timerRan = await new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 30));
+      const settledWhileLocked = settled;
+      other.exec('COMMIT');
+      const result = await written;
+
+      // Assess
+      expect(timerRan).toBe(true);
+      expect(settledWhileLocked).toBe(false);
+      expect(result.duplicates).toEqual([]);
+      expect((await viaWriter.getMany(['p1']))[0]?.prediction_id).toBe('p1');
+    });
+
+    it('rejects the group with SQLITE_BUSY and writes none of it when the lock stays taken past the deadline', async () => {
+      // Prepare
+      const viaWriter = new SqlitePredictionLog(db, { writer, busyDeadlineMs: 20 });
+      other.exec('BEGIN IMMEDIATE');
+
+      // Act
+      const outcome = await viaWriter.putAll([record('p1', new Date('2026-12-04T10:00:00Z'))]).catch((err) => err);
+      other.exec('COMMIT');
+
+      // Assess
+      expect(outcome).toMatchObject({ code: 'SQLITE_BUSY' });
+      expect(await viaWriter.getMany(['p1'])).toEqual([undefined]);
+    });
+
+    it('writes the next group normally after a group was refused', async () => {
+      // Prepare
+      const viaWriter = new SqlitePredictionLog(db, { writer, busyDeadlineMs: 20 });
+      other.exec('BEGIN IMMEDIATE');
+      await viaWriter.putAll([record('p1', new Date('2026-12-04T10:00:00Z'))]).catch(() => undefined);
+      other.exec('COMMIT');
+
+      // Act
+      const result = await viaWriter.putAll([record('p2', new Date('2026-12-04T10:00:01Z'))]);
+
+      // Assess
+      expect(result.duplicates).toEqual([]);
+      expect((await viaWriter.getMany(['p1', 'p2'])).map((r) => r?.prediction_id)).toEqual([undefined, 'p2']);
+    });
   });
 });

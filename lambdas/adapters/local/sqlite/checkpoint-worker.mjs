@@ -1,12 +1,20 @@
 // Worker thread that checkpoints the SQLite WAL into the database file. A checkpoint fsyncs
 // twice; done by SQLite's autocheckpoint it would run inside a commit on the event loop and
 // stall every request behind it. Here it runs on its own connection and thread, at low
-// priority, and PASSIVE: it never waits for, nor blocks, the writer.
+// priority.
+//
+// Every pass is PASSIVE: it never waits for, nor blocks, the writers. PASSIVE alone cannot let
+// the log start over while commits never pause (each pass ends behind the newest frame), so once
+// the log holds `restartFrames` frames a RESTART follows the pass: it holds new writers off while
+// it copies the little the pass left and syncs, then the next commit starts the log from the
+// beginning. The prediction log's writer does not wait for that lock (openPredictionWriter).
 //
 // Plain JavaScript on purpose: a worker that loads the TypeScript loader costs ~40 MB of
-// memory, for a dozen lines. workerData: { file, intervalMs }. Messages in: 'stop'.
+// memory, for a few dozen lines.
+// workerData: { file, intervalMs, restartFrames, restartBusyTimeoutMs }. Messages in: 'stop'.
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
@@ -17,12 +25,25 @@ try {
   // Not Linux: normal priority.
 }
 
-const { file, intervalMs } = workerData;
+const { file, intervalMs, restartFrames, restartBusyTimeoutMs } = workerData;
 const db = new Database(file);
-db.pragma('busy_timeout = 1000');
+// Bounds both waits of a RESTART (for the write lock, then for readers to leave the log); a
+// PASSIVE pass never waits.
+db.pragma(`busy_timeout = ${restartBusyTimeoutMs}`);
+
+function pass() {
+  const [passive] = db.pragma('wal_checkpoint(PASSIVE)');
+  if (passive.log < restartFrames) return;
+  const started = performance.now();
+  const [restart] = db.pragma('wal_checkpoint(RESTART)');
+  parentPort?.postMessage({
+    restart: { busy: restart.busy !== 0, frames: passive.log, ms: performance.now() - started },
+  });
+}
+
 const timer = setInterval(() => {
   try {
-    db.pragma('wal_checkpoint(PASSIVE)');
+    pass();
   } catch (err) {
     parentPort?.postMessage({ error: String(err) });
   }

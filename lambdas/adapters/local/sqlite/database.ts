@@ -80,12 +80,20 @@ export function scrubDeleted(db: Sqlite, attempts = 20): void {
 }
 
 /**
- * WAL pages after which a commit checkpoints by itself, on the event loop. The worker's PASSIVE
- * passes copy the pages ahead of it but cannot let the log start over while writes never pause,
- * so under steady prediction traffic this still runs, about once per this many predictions
+ * WAL frames after which the checkpoint thread restarts the log (a RESTART checkpoint): its
+ * PASSIVE passes copy the frames but cannot let the log start over while writes never pause, so
+ * it briefly holds the writers off to finish the copy. The prediction log's writer does not wait
+ * for it (openPredictionWriter): it keeps grouping rows and commits once the lock is free
  * (docs/decisions.md, "Where the /predict tail comes from").
  */
-const FALLBACK_AUTOCHECKPOINT_PAGES = 16_384;
+const RESTART_FRAMES = 16_384;
+
+/**
+ * WAL pages after which a commit checkpoints by itself, in whichever connection commits it (on the
+ * event loop for the server's): a safety net above RESTART_FRAMES, for when the checkpoint thread
+ * cannot restart the log (a long reader) or is not running (a command-line process).
+ */
+const FALLBACK_AUTOCHECKPOINT_PAGES = 4 * RESTART_FRAMES;
 
 /**
  * Opens (creating if needed) the SQLite file in WAL mode, so the CLI and the server can share it:
@@ -114,37 +122,88 @@ export function openDatabase(file: string): Sqlite {
 }
 
 /**
- * How often the checkpoint thread runs a PASSIVE pass. The fallback above still runs on the event
- * loop every FALLBACK_AUTOCHECKPOINT_PAGES frames under steady writes, and what it costs there is
- * syncing and copying the frames written since the thread's last pass: every second, that stalled
- * a commit 17–31 ms every ~2.4 s at 6 800 predictions/s; every 200 ms, about 13 ms (p99 at that
- * rate 5.4–10.5 → 3.8–4.6 ms; docs/decisions.md). A pass with nothing to copy costs no fsync.
+ * A second connection for the prediction log's inserts, which come every millisecond or two under
+ * load: it never waits for a lock (busy_timeout 0), so when the checkpoint thread holds the
+ * writers off to restart the log, SqlitePredictionLog keeps the rows pending and tries again a
+ * millisecond later instead of blocking the event loop in SQLite's busy handler.
+ */
+export function openPredictionWriter(file: string): Sqlite {
+  const db = openDatabase(file);
+  db.pragma('busy_timeout = 0');
+  return db;
+}
+
+/**
+ * How often the checkpoint thread runs a PASSIVE pass. Each pass copies what was written since the
+ * last one, so that the RESTART that follows the log's growth past RESTART_FRAMES has little left
+ * to copy and holds the writers off for about its two fsyncs. A pass with nothing to copy costs no
+ * fsync.
  */
 const CHECKPOINT_INTERVAL_MS = 200;
 
 /**
- * Checkpoints the WAL every `intervalMs` from a low-priority worker thread (see
- * checkpoint-worker.mjs), so that most of a checkpoint's work (its fsyncs) is off the event loop.
+ * How long the RESTART waits for the write lock, and then for readers to leave the log, before it
+ * gives up until the next pass. The prediction writer holds the lock for well under a millisecond
+ * at a time; a reader still in the log (a lake export reading a batch) makes it try again later
+ * rather than keep the writers off.
+ */
+const RESTART_BUSY_TIMEOUT_MS = 10;
+
+export interface CheckpointerOptions {
+  /** @default 200 ms (CHECKPOINT_INTERVAL_MS) */
+  readonly intervalMs?: number;
+  /** @default 16 384 frames (RESTART_FRAMES) */
+  readonly restartFrames?: number;
+}
+
+export interface Checkpointer {
+  /** Restarts of the log so far, and restarts tried that found a writer or a reader in the way. */
+  stats(): { restarts: number; restartsBusy: number };
+  stop(): Promise<void>;
+}
+
+interface CheckpointerMessage {
+  readonly ready?: true;
+  readonly error?: string;
+  readonly restart?: { readonly busy: boolean; readonly frames: number; readonly ms: number };
+}
+
+/**
+ * Checkpoints the WAL from a low-priority worker thread (see checkpoint-worker.mjs): a PASSIVE
+ * pass every `intervalMs`, and a RESTART once the log holds `restartFrames`, so that the log
+ * starts over without any commit on the event loop doing a checkpoint (and its fsyncs) itself.
  */
 export async function startCheckpointer(
   file: string,
   logger: Logger,
-  intervalMs = CHECKPOINT_INTERVAL_MS,
-): Promise<{ stop(): Promise<void> }> {
+  options: CheckpointerOptions = {},
+): Promise<Checkpointer> {
   limitWorkerHeaps();
-  const worker = new Worker(new URL('./checkpoint-worker.mjs', import.meta.url), { workerData: { file, intervalMs } });
+  const workerData = {
+    file,
+    intervalMs: options.intervalMs ?? CHECKPOINT_INTERVAL_MS,
+    restartFrames: options.restartFrames ?? RESTART_FRAMES,
+    restartBusyTimeoutMs: RESTART_BUSY_TIMEOUT_MS,
+  };
+  const worker = new Worker(new URL('./checkpoint-worker.mjs', import.meta.url), { workerData });
   worker.unref();
   await new Promise<void>((resolve, reject) => {
     worker.once('error', reject);
     worker.once('message', () => resolve());
   });
+  const counts = { restarts: 0, restartsBusy: 0 };
   // Past start-up a failing checkpointer costs WAL growth (the fallback autocheckpoint still
   // bounds it), not the server: log and go on.
   worker.on('error', (err) => logger.error('WAL checkpointer failed', { error: String(err) }));
-  worker.on('message', (m: { error?: string }) => {
+  worker.on('message', (m: CheckpointerMessage) => {
     if (m.error) logger.warn('WAL checkpoint failed', { error: m.error });
+    if (m.restart) {
+      if (m.restart.busy) counts.restartsBusy++;
+      else counts.restarts++;
+    }
   });
   return {
+    stats: () => ({ restarts: counts.restarts, restartsBusy: counts.restartsBusy }),
     stop: () =>
       new Promise<void>((resolve) => {
         worker.once('exit', () => resolve());

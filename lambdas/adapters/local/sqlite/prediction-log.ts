@@ -50,10 +50,33 @@ function fromRow(r: PredictionRow): PredictionRecord {
  */
 const GROUP_COMMIT_WINDOW_MS = 1;
 
+/**
+ * How long a group may keep finding the write lock taken before its callers hear SQLITE_BUSY: the
+ * same bound the shared connection's busy_timeout sets. The checkpoint thread's restarts hold the
+ * lock for tens of milliseconds; only another process holding it for seconds reaches this.
+ */
+const DEFAULT_BUSY_DEADLINE_MS = 5_000;
+
 interface PendingWrite {
   readonly records: readonly PredictionRecord[];
   readonly resolve: (result: { duplicates: number[] }) => void;
   readonly reject: (err: unknown) => void;
+}
+
+export interface SqlitePredictionLogOptions {
+  /**
+   * The connection that inserts the predictions (openPredictionWriter: it never waits for a lock).
+   * When the write lock is taken, the pending group stays pending and is tried again a window
+   * later, so the event loop never waits in SQLite's busy handler.
+   * @default the shared connection, whose busy_timeout blocks
+   */
+  readonly writer?: Sqlite;
+  /** @default 5 000 ms (DEFAULT_BUSY_DEADLINE_MS) */
+  readonly busyDeadlineMs?: number;
+}
+
+function isBusy(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 'SQLITE_BUSY';
 }
 
 /**
@@ -63,18 +86,29 @@ interface PendingWrite {
  * first joins one transaction, and each caller resolves once its rows are committed. A commit
  * costs far more than a row (WAL frames, locks), so under load this turns one commit per
  * prediction into one per dozens, for about a millisecond of added latency.
+ *
+ * Reads, retention and erasure use the shared connection; inserts use `options.writer` when given.
  */
 export class SqlitePredictionLog implements PredictionLog {
   private pending: PendingWrite[] = [];
   private flushScheduled = false;
+  /** When the pending group first found the write lock taken (NaN: it has not). */
+  private busySince = Number.NaN;
+  private readonly busyDeadlineMs: number;
   private readonly insert;
+  private readonly writeGroup;
   private readonly byId;
   private readonly expiredBound;
   private readonly deleteBefore;
 
-  constructor(private readonly db: Sqlite) {
+  constructor(
+    private readonly db: Sqlite,
+    options: SqlitePredictionLogOptions = {},
+  ) {
+    const writer = options.writer ?? db;
+    this.busyDeadlineMs = options.busyDeadlineMs ?? DEFAULT_BUSY_DEADLINE_MS;
     // Positional parameters: binding sixteen named ones costs a property lookup each, per row.
-    this.insert = db.prepare(
+    this.insert = writer.prepare(
       `INSERT OR IGNORE INTO predictions (prediction_id, request_id, user_id, ad_id, probability, model_id, model_version,
          variant, experiment_id, fallback, consent, features, explanation, ts, exploration_bonus, model_latency_ms)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -91,16 +125,22 @@ export class SqlitePredictionLog implements PredictionLog {
          (SELECT max(seq) + 1 FROM (SELECT seq FROM predictions ORDER BY seq LIMIT @limit))) AS bound`,
     );
     this.deleteBefore = db.prepare<[number]>('DELETE FROM predictions WHERE seq < ?');
+    this.writeGroup = writer.transaction((batch: readonly PendingWrite[]) =>
+      batch.map((w) => w.records.flatMap((r, i) => (this.writeOne(r) ? [] : [i]))),
+    );
   }
 
   putAll(records: readonly PredictionRecord[]): Promise<{ duplicates: number[] }> {
     return new Promise((resolve, reject) => {
       this.pending.push({ records, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setTimeout(() => this.flush(), GROUP_COMMIT_WINDOW_MS);
-      }
+      this.scheduleFlush();
     });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setTimeout(() => this.flush(), GROUP_COMMIT_WINDOW_MS);
   }
 
   private writeOne(r: PredictionRecord): boolean {
@@ -126,19 +166,30 @@ export class SqlitePredictionLog implements PredictionLog {
   }
 
   private flush(): void {
-    const batch = this.pending;
-    this.pending = [];
     this.flushScheduled = false;
+    const batch = this.pending;
     let results: number[][];
     try {
-      results = this.db.transaction(() =>
-        batch.map((w) => w.records.flatMap((r, i) => (this.writeOne(r) ? [] : [i]))),
-      )();
+      // IMMEDIATE: the write lock is taken at BEGIN, so a busy lock fails before any row is written.
+      results = this.writeGroup.immediate(batch);
     } catch (err) {
+      if (isBusy(err)) {
+        const now = Date.now();
+        if (Number.isNaN(this.busySince)) this.busySince = now;
+        if (now - this.busySince < this.busyDeadlineMs) {
+          // The group stays pending (and grows): the write lock is held for a checkpoint's restart.
+          this.scheduleFlush();
+          return;
+        }
+      }
       // The transaction rolled back as a whole: nobody's rows were written, everybody hears why.
+      this.pending = [];
+      this.busySince = Number.NaN;
       for (const w of batch) w.reject(err);
       return;
     }
+    this.pending = [];
+    this.busySince = Number.NaN;
     batch.forEach((w, k) => {
       w.resolve({ duplicates: results[k]! });
     });
