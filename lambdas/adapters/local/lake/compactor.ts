@@ -18,7 +18,7 @@ import { fsyncDir, parseSegmentFileName, scanSegment } from '../event-log/segmen
 import { spawnWorker } from '../threads.js';
 import { LakeColumnsBuilder, timestampMillis, writeLakeParquetFile } from './parquet-writer.js';
 import { mergePartitionFiles, type PartitionMergeJob, type PartitionMergeResult } from './partition-merge.js';
-import { partitionDir } from './partitions.js';
+import { HOUR_MS, partitionDir } from './partitions.js';
 import { closeExportConnections, exportPredictions, type PredictionExportResult } from './prediction-export.js';
 
 export interface CompactionResult {
@@ -50,8 +50,6 @@ interface Group {
   readonly columns: LakeColumnsBuilder;
   readonly ids: Set<string>;
 }
-
-const HOUR_MS = 3_600_000;
 
 /** The Parquet file name of a segment's rows in each partition. */
 export function lakeFileName(segmentPath: string): string {

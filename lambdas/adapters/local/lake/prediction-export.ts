@@ -14,7 +14,7 @@ import Database from 'better-sqlite3';
 import { fsyncDir } from '../event-log/segment.js';
 import type { PredictionRow } from '../sqlite/prediction-log.js';
 import { LakeColumnsBuilder, writeLakeParquetFile } from './parquet-writer.js';
-import { partitionDir } from './partitions.js';
+import { HOUR_MS, partitionDir } from './partitions.js';
 
 export interface PredictionExportResult {
   /** Sequence number of the last row exported (the cursor to store), or the one given. */
@@ -64,8 +64,6 @@ const TS = at('ts');
 const EXPLORATION_BONUS = at('exploration_bonus');
 const MODEL_LATENCY_MS = at('model_latency_ms');
 type RawRow = unknown[];
-
-const HOUR_MS = 3_600_000;
 
 interface Reader {
   readonly db: Database.Database;
