@@ -10,29 +10,14 @@ import {
   startCheckpointer,
 } from '../../../lambdas/adapters/local/sqlite/database.js';
 import { SqlitePredictionLog } from '../../../lambdas/adapters/local/sqlite/prediction-log.js';
-import type { Logger, PredictionRecord } from '../../../lambdas/core/ports.js';
+import type { Logger } from '../../../lambdas/core/ports.js';
+import { predictionRecord } from '../contracts/prediction-log.contract.js';
 
 const WAL_FRAME_BYTES = 24 + 4096;
 
-const record = (id: string): PredictionRecord => ({
-  prediction_id: id,
-  request_id: null,
-  user_id: 'u_abc',
-  ad_id: 'ad-1',
-  probability: 0.02,
-  model_id: 'm_1',
-  model_version: 'v1',
-  variant: 'champion',
-  experiment_id: null,
-  fallback: false,
-  consent: true,
-  // Large enough that every commit writes a few pages, as real snapshots do.
-  features: { device_type: 'mobile', site_id: 'site_0001', note: 'x'.repeat(1500) },
-  explanation: null,
-  exploration_bonus: null,
-  model_latency_ms: null,
-  timestamp: new Date('2026-12-04T10:00:00Z'),
-});
+// Snapshots large enough that every commit writes a few pages, as real ones do.
+const record = (id: string) =>
+  predictionRecord(id, { features: { device_type: 'mobile', site_id: 'site_0001', note: 'x'.repeat(1500) } });
 
 const warnings: string[] = [];
 const logger: Logger = {
