@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { closeExportConnections, exportPredictions } from '../../../lambdas/adapters/local/lake/prediction-export.js';
 import { openDatabase, openPredictionWriter, type Sqlite } from '../../../lambdas/adapters/local/sqlite/database.js';
 import { SqlitePredictionLog } from '../../../lambdas/adapters/local/sqlite/prediction-log.js';
+import { DependencyUnavailableError } from '../../../lambdas/core/errors.js';
 import type { PredictionRecord } from '../../../lambdas/core/ports.js';
 import { lakeTable, queryDuckDb } from '../event-log/lake-helpers.js';
 
@@ -259,7 +260,7 @@ describe('the SQLite prediction log', () => {
       expect((await viaWriter.getMany(['p1']))[0]?.prediction_id).toBe('p1');
     });
 
-    it('rejects the group with SQLITE_BUSY and writes none of it when the lock stays taken past the deadline', async () => {
+    it('rejects the group as unavailable (a 503) and writes none of it when the lock stays taken past the deadline', async () => {
       // Prepare
       const viaWriter = new SqlitePredictionLog(db, { writer, busyDeadlineMs: 20 });
       other.exec('BEGIN IMMEDIATE');
@@ -269,7 +270,8 @@ describe('the SQLite prediction log', () => {
       other.exec('COMMIT');
 
       // Assess
-      expect(outcome).toMatchObject({ code: 'SQLITE_BUSY' });
+      expect(outcome).toBeInstanceOf(DependencyUnavailableError);
+      expect(outcome.message).toMatch(/write lock stayed taken for 20 ms/);
       expect(await viaWriter.getMany(['p1'])).toEqual([undefined]);
     });
 

@@ -1,3 +1,4 @@
+import { DependencyUnavailableError } from '../../../core/errors.js';
 import type { FeatureMap, PredictionLog, PredictionRecord } from '../../../core/ports.js';
 import type { Explanation } from '../../../core/schemas/predict.js';
 import type { Sqlite } from './database.js';
@@ -51,8 +52,8 @@ function fromRow(r: PredictionRow): PredictionRecord {
 const GROUP_COMMIT_WINDOW_MS = 1;
 
 /**
- * How long a group may keep finding the write lock taken before its callers hear SQLITE_BUSY: the
- * same bound the shared connection's busy_timeout sets. The checkpoint thread's restarts hold the
+ * How long a group may keep finding the write lock taken before its callers are told the log is
+ * unavailable (a 503): the same bound the shared connection's busy_timeout sets. The checkpoint thread's restarts hold the
  * lock for tens of milliseconds; only another process holding it for seconds reaches this.
  */
 const DEFAULT_BUSY_DEADLINE_MS = 5_000;
@@ -183,9 +184,14 @@ export class SqlitePredictionLog implements PredictionLog {
         }
       }
       // The transaction rolled back as a whole: nobody's rows were written, everybody hears why.
+      const reason = isBusy(err)
+        ? new DependencyUnavailableError(
+            `The prediction log could not be written: SQLite's write lock stayed taken for ${this.busyDeadlineMs} ms (another process writing to the database?). Retry later.`,
+          )
+        : err;
       this.pending = [];
       this.busySince = Number.NaN;
-      for (const w of batch) w.reject(err);
+      for (const w of batch) w.reject(reason);
       return;
     }
     this.pending = [];
