@@ -81,4 +81,47 @@ describe('the WAL checkpointer', () => {
     expect(statSync(`${file}-wal`).size).toBeLessThan(4 * restartFrames * WAL_FRAME_BYTES);
     expect(warnings).toEqual([]);
   });
+
+  it('gives up a restart while a reader is still in the log, and restarts once it has left', async () => {
+    // Prepare: a reader holding a snapshot that needs frames of the log (taken before any
+    // checkpoint could copy them), and writes going on
+    const log = new SqlitePredictionLog(db, { writer });
+    await log.putAll([record('first')]);
+    const reader = openDatabase(file);
+    reader.exec('BEGIN');
+    reader.prepare('SELECT count(*) FROM predictions').get();
+    checkpointer = await startCheckpointer(file, logger, { intervalMs: 5, restartFrames: 64 });
+    const writes: Promise<unknown>[] = [];
+    let n = 0;
+    const traffic = setInterval(() => {
+      writes.push(log.putAll([record(`p${n++}`)]));
+    }, 1);
+
+    // Act
+    let restartsWhileReading: number;
+    try {
+      await vi.waitFor(() => expect(checkpointer!.stats().restartsBusy).toBeGreaterThanOrEqual(3), {
+        timeout: 30_000,
+        interval: 20,
+      });
+      restartsWhileReading = checkpointer.stats().restarts;
+      reader.exec('COMMIT');
+      await vi.waitFor(() => expect(checkpointer!.stats().restarts).toBeGreaterThanOrEqual(1), {
+        timeout: 30_000,
+        interval: 20,
+      });
+    } finally {
+      clearInterval(traffic);
+      if (reader.inTransaction) reader.exec('ROLLBACK');
+      reader.close();
+    }
+    const outcomes = await Promise.allSettled(writes);
+
+    // Assess: the reader kept the log from restarting, and no write was refused meanwhile
+    expect(restartsWhileReading).toBe(0);
+    expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
+    const { rows } = db.prepare('SELECT count(*) AS rows FROM predictions').get() as { rows: number };
+    expect(rows).toBe(n + 1);
+    expect(warnings).toEqual([]);
+  });
 });

@@ -31,14 +31,30 @@ const db = new Database(file);
 // PASSIVE pass never waits.
 db.pragma(`busy_timeout = ${restartBusyTimeoutMs}`);
 
+// A restart that found a reader still in the log held the writers off for nothing; while the
+// reader stays (a long export, an open sqlite3 shell), retrying at every pass would keep doing
+// that. So after each refusal the next attempt waits twice as many passes, up to MAX_BACKOFF.
+const MAX_BACKOFF_PASSES = 32;
+let backoff = 1;
+let skip = 0;
+
 function pass() {
   const [passive] = db.pragma('wal_checkpoint(PASSIVE)');
   if (passive.log < restartFrames) return;
+  if (skip > 0) {
+    skip--;
+    return;
+  }
   const started = performance.now();
   const [restart] = db.pragma('wal_checkpoint(RESTART)');
-  parentPort?.postMessage({
-    restart: { busy: restart.busy !== 0, frames: passive.log, ms: performance.now() - started },
-  });
+  const busy = restart.busy !== 0;
+  if (busy) {
+    skip = backoff;
+    backoff = Math.min(backoff * 2, MAX_BACKOFF_PASSES);
+  } else {
+    backoff = 1;
+  }
+  parentPort?.postMessage({ restart: { busy, frames: passive.log, ms: performance.now() - started } });
 }
 
 const timer = setInterval(() => {
