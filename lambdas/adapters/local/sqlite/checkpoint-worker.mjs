@@ -14,7 +14,6 @@
 // workerData: { file, intervalMs, restartFrames, restartBusyTimeoutMs }. Messages in: 'stop'.
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
@@ -45,7 +44,6 @@ function pass() {
     skip--;
     return;
   }
-  const started = performance.now();
   const [restart] = db.pragma('wal_checkpoint(RESTART)');
   const busy = restart.busy !== 0;
   if (busy) {
@@ -54,7 +52,7 @@ function pass() {
   } else {
     backoff = 1;
   }
-  parentPort?.postMessage({ restart: { busy, frames: passive.log, ms: performance.now() - started } });
+  parentPort?.postMessage({ restart: { busy } });
 }
 
 const timer = setInterval(() => {

@@ -165,7 +165,7 @@ export interface Checkpointer {
 interface CheckpointerMessage {
   readonly ready?: true;
   readonly error?: string;
-  readonly restart?: { readonly busy: boolean; readonly frames: number; readonly ms: number };
+  readonly restart?: { readonly busy: boolean };
 }
 
 /**

@@ -53,8 +53,9 @@ const GROUP_COMMIT_WINDOW_MS = 1;
 
 /**
  * How long a group may keep finding the write lock taken before its callers are told the log is
- * unavailable (a 503): the same bound the shared connection's busy_timeout sets. The checkpoint thread's restarts hold the
- * lock for tens of milliseconds; only another process holding it for seconds reaches this.
+ * unavailable (a 503): the same bound the shared connection's busy_timeout sets. The checkpoint
+ * thread's restarts hold the lock for tens of milliseconds; only another process holding it for
+ * seconds reaches this.
  */
 const DEFAULT_BUSY_DEADLINE_MS = 5_000;
 
@@ -174,31 +175,35 @@ export class SqlitePredictionLog implements PredictionLog {
       // IMMEDIATE: the write lock is taken at BEGIN, so a busy lock fails before any row is written.
       results = this.writeGroup.immediate(batch);
     } catch (err) {
-      if (isBusy(err)) {
-        const now = Date.now();
-        if (Number.isNaN(this.busySince)) this.busySince = now;
-        if (now - this.busySince < this.busyDeadlineMs) {
+      const busy = isBusy(err);
+      if (busy) {
+        this.busySince = Number.isNaN(this.busySince) ? Date.now() : this.busySince;
+        if (Date.now() - this.busySince < this.busyDeadlineMs) {
           // The group stays pending (and grows): the write lock is held for a checkpoint's restart.
           this.scheduleFlush();
           return;
         }
       }
       // The transaction rolled back as a whole: nobody's rows were written, everybody hears why.
-      const reason = isBusy(err)
+      const reason = busy
         ? new DependencyUnavailableError(
             `The prediction log could not be written: SQLite's write lock stayed taken for ${this.busyDeadlineMs} ms (another process writing to the database?). Retry later.`,
           )
         : err;
-      this.pending = [];
-      this.busySince = Number.NaN;
+      this.settled();
       for (const w of batch) w.reject(reason);
       return;
     }
-    this.pending = [];
-    this.busySince = Number.NaN;
+    this.settled();
     batch.forEach((w, k) => {
       w.resolve({ duplicates: results[k]! });
     });
+  }
+
+  /** The pending group was written or refused: the next putAll starts a new one. */
+  private settled(): void {
+    this.pending = [];
+    this.busySince = Number.NaN;
   }
 
   async getMany(predictionIds: readonly string[]): Promise<(PredictionRecord | undefined)[]> {
